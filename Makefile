@@ -1,0 +1,62 @@
+# Atrium: `make run` serves on :5005, `make test` runs lint, types and the suite.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+CONSTRAINTS := .ci/constraints.txt
+
+.PHONY: install system-deps run serve migrate test lint types pytest fmt bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@$(MAKE) --no-print-directory system-deps
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev]'
+	@touch $(STAMP)
+
+# libmagic decides file types; python3-venv makes the virtualenv. Installed when root, named otherwise.
+system-deps:
+	@missing=""; \
+	ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1' || missing="$$missing libmagic1"; \
+	$(PY) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Atrium needs these system packages: sudo apt-get install$$missing"; exit 1; fi; \
+	fi
+
+run: install migrate serve
+
+serve: install
+	$(BIN)/atrium serve --no-migrate
+
+migrate: install
+	$(BIN)/atrium migrate
+
+test: lint types pytest
+
+lint: install
+	$(BIN)/ruff check app tests alembic
+	$(BIN)/ruff format --check app tests alembic
+
+types: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -n 2
+
+fmt: install
+	$(BIN)/ruff check --fix app tests alembic
+	$(BIN)/ruff format app tests alembic
+
+bench: install
+	$(BIN)/python -m bench
+
+# Re-pin the versions a fresh install gets to what is installed now.
+lock: install
+	$(BIN)/pip freeze --exclude-editable --exclude atrium > $(CONSTRAINTS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

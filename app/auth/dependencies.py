@@ -1,0 +1,60 @@
+"""Who is calling: `CurrentUser` for protected routes, `OptionalUser` for public ones."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from app.auth import service
+from app.auth.service import Authenticated
+from app.config import Settings
+from app.db import SessionDep
+from app.errors import Unauthorized
+from app.models import User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+}
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, invalid, expired or revoked token", **PROBLEM_SCHEMA},
+}
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Token = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+async def get_authenticated(session: SessionDep, settings: SettingsDep, token: Token) -> Authenticated:
+    if not token:
+        raise Unauthorized("a bearer token is required")
+    return await service.authenticate(session, settings=settings, token=token)
+
+
+async def get_current_user(auth: Annotated[Authenticated, Depends(get_authenticated)]) -> User:
+    return auth.user
+
+
+async def get_optional_user(session: SessionDep, settings: SettingsDep, token: Token) -> User | None:
+    """Anonymous when no token is sent; a token that is sent must still be valid."""
+    if not token:
+        return None
+    return (await service.authenticate(session, settings=settings, token=token)).user
+
+
+CurrentAuth = Annotated[Authenticated, Depends(get_authenticated)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]

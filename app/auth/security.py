@@ -1,0 +1,62 @@
+"""Password hashing (pwdlib, Argon2id) and access tokens (PyJWT, HS256). Pure and sync."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from pwdlib.hashers.bcrypt import BcryptHasher
+
+ALGORITHM = "HS256"
+_hasher = PasswordHash((Argon2Hasher(), BcryptHasher()))
+# Verified against when the user is unknown, so both failures cost the same time.
+_DUMMY_HASH = _hasher.hash("atrium-timing-equaliser")
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+    """(valid, a new hash when the stored one uses an outdated scheme)."""
+    if password_hash is None:
+        _hasher.verify(password, _DUMMY_HASH)
+        return False, None
+    try:
+        return _hasher.verify_and_update(password, password_hash)
+    except Exception:  # an unreadable stored hash is a failed login, not a crash
+        return False, None
+
+
+def create_access_token(
+    key: str, *, user_id: uuid.UUID, session_id: uuid.UUID, issued_at: datetime, expires_at: datetime
+) -> str:
+    claims = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "iat": int(issued_at.timestamp()),
+        "exp": int(expires_at.timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def decode_access_token(key: str, token: str) -> TokenClaims:
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub", "sid"]}
+        )
+        return TokenClaims(user_id=uuid.UUID(claims["sub"]), session_id=uuid.UUID(claims["sid"]))
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from exc

@@ -1,0 +1,193 @@
+"""Accounts, logins and server-side sessions."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from anyio import to_thread
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import ratelimit
+from app.auth import security
+from app.auth.schemas import (
+    AuthResult,
+    Preferences,
+    UserDetail,
+    UserLogin,
+    UserRead,
+    UserRegister,
+    UserStats,
+    UserUpdate,
+)
+from app.config import Settings
+from app.db import utcnow
+from app.errors import Conflict, Unauthorized
+from app.models import AuthSession, File, User
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    user: User
+    session: AuthSession
+
+
+def user_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        created_at=user.created_at,
+        is_admin=user.is_admin,
+        preferences=Preferences.model_validate(user.preferences or {}),
+    )
+
+
+def quota_of(user: User, settings: Settings) -> int:
+    return user.storage_quota if user.storage_quota is not None else settings.default_storage_quota
+
+
+async def register(session: AsyncSession, *, settings: Settings, data: UserRegister) -> AuthResult:
+    username_key = data.username.lower()
+    email = data.email.lower()
+    await _refuse_taken(session, username_key=username_key, email=email)
+    password_hash = await to_thread.run_sync(security.hash_password, data.password)
+    user = User(username=data.username, username_key=username_key, email=email, password_hash=password_hash)
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        await session.rollback()
+        raise Conflict("username or email already registered", code="username_taken") from exc
+    return await _open_session(session, settings=settings, user=user)
+
+
+async def _refuse_taken(session: AsyncSession, *, username_key: str, email: str) -> None:
+    rows = (
+        await session.execute(
+            select(User.username_key, User.email).where(
+                or_(User.username_key == username_key, User.email == email)
+            )
+        )
+    ).all()
+    if any(row.username_key == username_key for row in rows):
+        raise Conflict("that username is taken", code="username_taken")
+    if rows:
+        raise Conflict("that email is already registered", code="email_taken")
+
+
+async def login(session: AsyncSession, *, settings: Settings, data: UserLogin, client: str) -> AuthResult:
+    identifier = data.username.strip().lower()
+    keys = [f"login:user:{identifier}", f"login:ip:{client}"]
+    await ratelimit.enforce(
+        session,
+        keys=keys,
+        limit=settings.login_attempts,
+        window_seconds=settings.login_window_seconds,
+        what="login attempts",
+    )
+    user = (
+        await session.execute(
+            select(User).where(or_(User.username_key == identifier, User.email == identifier))
+        )
+    ).scalar_one_or_none()
+    stored = user.password_hash if user else None
+    valid, new_hash = await to_thread.run_sync(security.verify_password, data.password, stored)
+    if user is None or not valid:
+        ratelimit.record(session, keys=keys)
+        await session.commit()
+        raise Unauthorized("wrong username or password", code="invalid_credentials")
+    if new_hash:
+        user.password_hash = new_hash
+    await ratelimit.clear(session, keys=keys[:1])
+    return await _open_session(session, settings=settings, user=user)
+
+
+async def _open_session(session: AsyncSession, *, settings: Settings, user: User) -> AuthResult:
+    now = utcnow()
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    auth_session = AuthSession(user_id=user.id, created_at=now, expires_at=now + lifetime)
+    session.add(auth_session)
+    await session.commit()
+    token = security.create_access_token(
+        settings.signing_key,
+        user_id=user.id,
+        session_id=auth_session.id,
+        issued_at=now,
+        expires_at=auth_session.expires_at,
+    )
+    return AuthResult(user=user_read(user), access_token=token, expires_in=int(lifetime.total_seconds()))
+
+
+async def authenticate(session: AsyncSession, *, settings: Settings, token: str) -> Authenticated:
+    try:
+        claims = security.decode_access_token(settings.signing_key, token)
+    except security.InvalidToken as exc:
+        raise Unauthorized("invalid or expired token", code="invalid_token") from exc
+    row = (
+        await session.execute(
+            select(User, AuthSession)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("invalid or expired token", code="invalid_token")
+    user, auth_session = row
+    if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow():
+        raise Unauthorized("this session has ended", code="invalid_token")
+    return Authenticated(user=user, session=auth_session)
+
+
+async def logout(session: AsyncSession, *, session_id: uuid.UUID) -> None:
+    auth_session = await session.get(AuthSession, session_id)
+    if auth_session is not None and auth_session.revoked_at is None:
+        auth_session.revoked_at = utcnow()
+    await session.commit()
+
+
+async def user_stats(session: AsyncSession, *, settings: Settings, user: User) -> UserStats:
+    live = File.deleted_at.is_(None)
+    total_files, total_images, _ = (
+        await session.execute(
+            select(
+                func.count().filter(live),
+                func.count().filter(live, File.kind == "image"),
+                func.count(),
+            ).where(File.owner_id == user.id)
+        )
+    ).one()
+    used = (
+        await session.execute(select(func.coalesce(func.sum(File.size), 0)).where(File.owner_id == user.id))
+    ).scalar_one()
+    return UserStats(
+        total_files=total_files,
+        total_images=total_images,
+        storage_used=int(used),
+        storage_quota=quota_of(user, settings),
+    )
+
+
+async def user_detail(session: AsyncSession, *, settings: Settings, user: User) -> UserDetail:
+    stats = await user_stats(session, settings=settings, user=user)
+    return UserDetail(**user_read(user).model_dump(), stats=stats)
+
+
+async def update_user(
+    session: AsyncSession, *, settings: Settings, user: User, data: UserUpdate
+) -> UserDetail:
+    if data.email is not None and data.email.lower() != user.email:
+        email = data.email.lower()
+        taken = await session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+        if taken is not None:
+            raise Conflict("that email is already registered", code="email_taken")
+        user.email = email
+    if data.preferences is not None:
+        merged = Preferences.model_validate(user.preferences or {}).model_copy(
+            update=data.preferences.model_dump(exclude_none=True)
+        )
+        user.preferences = merged.model_dump()
+    session.add(user)
+    await session.commit()
+    return await user_detail(session, settings=settings, user=user)

@@ -1,0 +1,100 @@
+"""create_app(settings): routers, middleware, error handlers; the lifespan opens engine and storage."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel
+
+from app.auth.router import router as auth_router
+from app.config import Settings, get_settings
+from app.db import create_engine, create_session_factory
+from app.docs import install_docs
+from app.errors import install_error_handlers
+from app.health import router as health_router
+from app.limits import RequestSizeLimitMiddleware
+from app.requestid import RequestIdMiddleware, configure_logging
+from app.storage.local import LocalBlobStore
+
+EXPOSED_HEADERS = [
+    "Content-Disposition",
+    "Content-Range",
+    "Content-Length",
+    "Accept-Ranges",
+    "ETag",
+    "Last-Modified",
+    "Retry-After",
+    "X-Request-ID",
+]
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings.database_url)
+    storage = LocalBlobStore(settings.upload_dir)
+    storage.prepare()
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+    app.state.storage = storage
+    try:
+        yield
+    finally:
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.signing_key  # noqa: B018 - refuse to build an app that cannot sign tokens
+    configure_logging()
+    app = FastAPI(
+        title="Atrium",
+        version="0.1.0",
+        description="Files, photo galleries and artist portfolios.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_docs(app)
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Range", "If-None-Match", "If-Range", "X-Request-ID"],
+        expose_headers=EXPOSED_HEADERS,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    _document_problems(app)
+    return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Publish the Problem schema that every error response refers to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Problem"] = Problem.model_json_schema()
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,21 @@
+"""Run Alembic from code (the CLI, `make run`, tests) without an alembic.ini."""
+
+from pathlib import Path
+
+from alembic.config import Config
+
+from alembic import command
+
+ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Blocking; alembic's env.py runs its own event loop."""
+    command.upgrade(alembic_config(database_url), revision)

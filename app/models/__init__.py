@@ -1,0 +1,19 @@
+"""Every ORM table; importing this package registers them all on Base.metadata."""
+
+from app.models.activity import Activity, RateLimitHit
+from app.models.collection import Collection, CollectionItem
+from app.models.file import File, FileTag, Folder, ImageMeta
+from app.models.user import AuthSession, User
+
+__all__ = [
+    "Activity",
+    "AuthSession",
+    "Collection",
+    "CollectionItem",
+    "File",
+    "FileTag",
+    "Folder",
+    "ImageMeta",
+    "RateLimitHit",
+    "User",
+]
