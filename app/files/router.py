@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, SettingsDep
 from app.db import SessionDep
@@ -121,3 +121,59 @@ async def update_file(
 async def move_file(file_id: uuid.UUID, data: FileMove, session: SessionDep, user: CurrentUser) -> FileRead:
     """Move a file into one of the caller's folders (null: the top level)."""
     return await service.move_file(session, owner_id=user.id, file_id=file_id, data=data)
+
+
+@router.head("/files/{file_id}/download", include_in_schema=False)
+@router.get(
+    "/files/{file_id}/download",
+    response_class=Response,
+    responses={
+        **AUTH_RESPONSES,
+        **NOT_FOUND,
+        200: {"description": "the original bytes", "content": {"application/octet-stream": {}}},
+        206: {"description": "the requested range"},
+        304: {"description": "not modified (If-None-Match)"},
+        416: {"description": "range_not_satisfiable", **PROBLEM_SCHEMA},
+    },
+)
+async def download_file(
+    file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+) -> Response:
+    """The original bytes, as an attachment; honours Range, If-Range and If-None-Match."""
+    return await service.download_file(
+        session, storage=storage_of(request), request=request, owner_id=user.id, file_id=file_id
+    )
+
+
+@router.delete(
+    "/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**AUTH_RESPONSES, **NOT_FOUND}
+)
+async def delete_file(
+    file_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    permanent: Annotated[bool, Query(description="remove bytes, previews and metadata now")] = False,
+) -> None:
+    """Move a file to the trash, or delete it for good with `permanent=true`."""
+    await service.trash_file(
+        session, storage=storage_of(request), owner_id=user.id, file_id=file_id, permanent=permanent
+    )
+
+
+@router.post("/files/{file_id}/restore", responses={**AUTH_RESPONSES, **NOT_FOUND})
+async def restore_file(file_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> FileRead:
+    """Bring a file back from the trash."""
+    return await service.restore_file(session, owner_id=user.id, file_id=file_id)
+
+
+@router.get("/trash", responses=AUTH_RESPONSES)
+async def list_trash(session: SessionDep, user: CurrentUser, page: PageDep) -> Page[FileRead]:
+    """The caller's trashed files, most recently deleted first."""
+    return await service.list_trash(session, owner_id=user.id, page=page)
+
+
+@router.delete("/trash", status_code=status.HTTP_204_NO_CONTENT, responses=AUTH_RESPONSES)
+async def empty_trash(request: Request, session: SessionDep, user: CurrentUser) -> None:
+    """Delete every trashed file of the caller for good."""
+    await service.empty_trash(session, storage=storage_of(request), owner_id=user.id)

@@ -7,10 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 from anyio import to_thread
-from sqlalchemy import ColumnElement, Select, delete, func, select
+from fastapi import Request
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
+from starlette.responses import Response
 
 from app import activity
 from app.db import utcnow
@@ -26,6 +28,7 @@ from app.files.schemas import (
     file_detail,
     file_read,
 )
+from app.files.serve import file_response
 from app.models import Activity, File, FileTag, Folder
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
@@ -239,3 +242,88 @@ async def move_file(
 
 def kind_filter_help() -> str:
     return f"a kind ({', '.join(kinds.KINDS)}) or a MIME prefix such as image/"
+
+
+async def download_file(
+    session: AsyncSession, *, storage: BlobStore, request: Request, owner_id: uuid.UUID, file_id: uuid.UUID
+) -> Response:
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
+    return await serve_original(session, storage=storage, request=request, file=file, actor_id=owner_id)
+
+
+async def serve_original(
+    session: AsyncSession, *, storage: BlobStore, request: Request, file: File, actor_id: uuid.UUID | None
+) -> Response:
+    """The original bytes; a full GET (not a range, HEAD or 304) counts as a download."""
+    response = await file_response(
+        request,
+        path=storage.original_path(file.storage_key),
+        media_type=file.mime_type,
+        filename=file.name,
+        etag=file.sha256,
+        last_modified=file.created_at,
+    )
+    if request.method == "GET" and response.status_code == 200:
+        await count_download(session, file=file, actor_id=actor_id)
+    return response
+
+
+async def count_download(session: AsyncSession, *, file: File, actor_id: uuid.UUID | None) -> None:
+    now = utcnow()
+    await session.execute(
+        update(File)
+        .where(File.id == file.id)
+        .values(download_count=File.download_count + 1, last_accessed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    activity.record(session, owner_id=file.owner_id, file_id=file.id, action="download", actor_id=actor_id)
+    await session.commit()
+
+
+async def trash_file(
+    session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID, permanent: bool
+) -> None:
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
+    if permanent:
+        await purge_files(session, storage=storage, files=[file], actor_id=owner_id)
+        return
+    if file.deleted_at is None:
+        file.deleted_at = utcnow()
+        activity.record(session, owner_id=owner_id, file_id=file.id, action="delete", actor_id=owner_id)
+        await session.commit()
+
+
+async def purge_files(
+    session: AsyncSession, *, storage: BlobStore, files: Sequence[File], actor_id: uuid.UUID | None
+) -> None:
+    """Rows first, then bytes: a crash leaves at worst an orphan blob, never a row without bytes."""
+    if not files:
+        return
+    await session.execute(delete(File).where(File.id.in_([file.id for file in files])))
+    for file in files:
+        activity.record(session, owner_id=file.owner_id, file_id=file.id, action="purge", actor_id=actor_id)
+    await session.commit()
+    for file in files:
+        await storage.delete(file.storage_key)
+
+
+async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID) -> FileRead:
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
+    if file.deleted_at is not None:
+        file.deleted_at = None
+        activity.record(session, owner_id=owner_id, file_id=file.id, action="restore", actor_id=owner_id)
+        await session.commit()
+    return file_read(file)
+
+
+async def list_trash(session: AsyncSession, *, owner_id: uuid.UUID, page: PageParams) -> Page[FileRead]:
+    order = (File.deleted_at.desc(), File.id.desc()) if page.order == "desc" else (File.deleted_at, File.id)
+    query = select(File).where(File.owner_id == owner_id, File.deleted_at.is_not(None)).order_by(*order)
+    return await _page_of(session, query, page)
+
+
+async def empty_trash(session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID) -> None:
+    trashed = (
+        await session.scalars(select(File).where(File.owner_id == owner_id, File.deleted_at.is_not(None)))
+    ).all()
+    await purge_files(session, storage=storage, files=trashed, actor_id=owner_id)
