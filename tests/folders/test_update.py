@@ -21,7 +21,9 @@ async def parents(rows: Rows, user: UserHandle) -> dict[str, str | None]:
     return {f.name: str(f.parent_id) if f.parent_id else None for f in await rows.folders(user.id)}
 
 
-async def test_rename(client: httpx.AsyncClient, make_user: MakeUser, make_folder: MakeFolder, rows: Rows) -> None:
+async def test_rename(
+    client: httpx.AsyncClient, make_user: MakeUser, make_folder: MakeFolder, rows: Rows
+) -> None:
     alice = await make_user("alice")
     folder = await make_folder(alice, "old", description="kept")
     response = await patch(client, alice, folder, {"name": " new "})
