@@ -7,26 +7,24 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-MAX_NAME_LENGTH = 255
+from app.files import names
+
 DESCRIPTION_MAX_LENGTH = 10_000
-# Embedding/override (U+202A..U+202E) and isolate (U+2066..U+2069) controls can make a name display
-# as something else ("exe.txt" shown for "txt.exe").
-BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
-# Control characters (NUL included) and the line/paragraph separators.
-FORBIDDEN_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
 def check_folder_name(value: str) -> str:
-    """NFC-normalised and stripped; refuses path parts, controls, bidi overrides, '.', '..' and bad length."""
-    if any(ch in BIDI_CONTROLS or unicodedata.category(ch) in FORBIDDEN_CATEGORIES for ch in value):
-        raise ValueError("a folder name may not contain control or bidirectional override characters")
-    if "/" in value or "\\" in value:
-        raise ValueError("a folder name may not contain '/' or '\\'")
-    name = unicodedata.normalize("NFC", value).strip()
-    if not 1 <= len(name) <= MAX_NAME_LENGTH:
-        raise ValueError(f"a folder name has 1 to {MAX_NAME_LENGTH} characters")
-    if name in {".", ".."}:
-        raise ValueError("'.' and '..' are not folder names")
+    """A folder name is valid when sanitising it as a file display name would not change it.
+
+    That refuses '/', '\\', control (NUL included), zero-width and bidi control characters and names
+    made only of dots; surrounding spaces are dropped, and the name is NFC-normalised.
+    """
+    name = unicodedata.normalize("NFC", value).strip(" ")
+    if not 1 <= len(name) <= names.MAX_NAME_LENGTH:
+        raise ValueError(f"a folder name has 1 to {names.MAX_NAME_LENGTH} characters")
+    if not name.strip("."):
+        raise ValueError("a folder name needs a character other than '.'")
+    if names.sanitize_name(name) != name:
+        raise ValueError("a folder name may not contain '/', '\\', control or bidirectional characters")
     return name
 
 

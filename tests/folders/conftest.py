@@ -1,6 +1,5 @@
 """Helpers for folder tests: create folders over HTTP, read rows straight from the test database."""
 
-import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -8,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import utcnow
@@ -62,30 +61,30 @@ def rows(app: FastAPI) -> Rows:
 
 
 @pytest.fixture
-def put_file(app: FastAPI) -> PutFile:
-    """A stored text file (bytes on disk, row in SQL) until the upload endpoint lands on this branch."""
+def put_file(client: httpx.AsyncClient, app: FastAPI) -> PutFile:
+    """Uploads a text file of `size` bytes into `folder` (None: the top level); returns its id."""
     factory: async_sessionmaker[AsyncSession] = app.state.session_factory
 
     async def put(
         user: UserHandle, folder: dict[str, Any] | None, size: int, *, trashed: bool = False
     ) -> str:
-        key = uuid.uuid4().hex
-        data = b"x" * size
-        (app.state.storage.originals_dir / key).write_bytes(data)
-        row = File(
-            owner_id=uuid.UUID(user.id),
-            folder_id=uuid.UUID(folder["id"]) if folder else None,
-            name=f"{key[:8]}.txt",
-            storage_key=key,
-            mime_type="text/plain",
-            kind="text",
-            size=size,
-            sha256=hashlib.sha256(data).hexdigest(),
-            deleted_at=utcnow() if trashed else None,
+        content = (f"{uuid.uuid4().hex} text line\n" * (size // 10 + 1)).encode()[:size]
+        response = await client.post(
+            "/api/upload",
+            files={"files": ("notes.txt", content, "text/plain")},
+            data={"folder_id": folder["id"]} if folder else {},
+            headers=user.headers,
         )
-        async with factory() as session:
-            session.add(row)
-            await session.commit()
-        return str(row.id)
+        assert response.status_code == 201, response.text
+        uploaded = response.json()["files"][0]
+        assert (uploaded["size"], uploaded["folder_id"]) == (size, folder["id"] if folder else None)
+        if trashed:  # the trash endpoint is not on this branch yet
+            async with factory() as session:
+                await session.execute(
+                    update(File).where(File.id == uuid.UUID(uploaded["id"])).values(deleted_at=utcnow())
+                )
+                await session.commit()
+        file_id: str = uploaded["id"]
+        return file_id
 
     return put

@@ -120,11 +120,11 @@ async def test_tree_takes_the_same_number_of_queries_for_many_folders(
         return sum(1 for s in statements if "folder" in s.lower() or "FROM file" in s)
 
     parent = await make_folder(alice, "a")
-    await put_file(alice, parent, 1)
+    await put_file(alice, parent, 2)
     few = await queries_for_tree()
     for i in range(12):
         parent = await make_folder(alice, f"n{i}", parent)
-        await put_file(alice, parent, 1)
+        await put_file(alice, parent, 2)
     many = await queries_for_tree()
 
     assert few == many == 2
