@@ -10,7 +10,7 @@ import anyio
 from anyio import to_thread
 from fastapi import Request
 
-from app.errors import AppError
+from app.errors import AppError, NotFound
 from app.images.decode import ImageError
 from app.images.thumbnails import THUMBNAIL_FORMAT, make_thumbnails
 from app.storage.base import BlobStore
@@ -68,6 +68,8 @@ async def ensure_thumbnail(storage: BlobStore, work: ImageWork, *, key: str, siz
                 await work.run(make_thumbnails, storage.original_path(key), {size: target})
             except ImageError as exc:
                 raise image_problem(exc) from exc
+            except FileNotFoundError as exc:
+                raise NotFound("the stored bytes of this file are missing", code="content_missing") from exc
     return target
 
 

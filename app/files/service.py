@@ -31,8 +31,9 @@ from app.files.schemas import (
     file_read,
 )
 from app.files.serve import SANDBOX_CSP, file_response
+from app.folders import service as folders
 from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
-from app.models import Activity, File, FileTag, Folder
+from app.models import Activity, File, FileTag
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
 
@@ -68,13 +69,6 @@ async def get_owned_file(
     return file
 
 
-async def get_owned_folder(session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID) -> Folder:
-    folder = await session.scalar(select(Folder).where(Folder.id == folder_id, Folder.owner_id == owner_id))
-    if folder is None:
-        raise NotFound("folder not found", code="folder_not_found")
-    return folder
-
-
 async def resolve_folder_field(
     session: AsyncSession, *, owner_id: uuid.UUID, raw: str | None
 ) -> uuid.UUID | None:
@@ -85,7 +79,7 @@ async def resolve_folder_field(
         folder_id = uuid.UUID(raw.strip())
     except ValueError as exc:
         raise NotFound("folder not found", code="folder_not_found") from exc
-    return (await get_owned_folder(session, owner_id=owner_id, folder_id=folder_id)).id
+    return (await folders.get_owned_folder(session, owner_id=owner_id, folder_id=folder_id)).id
 
 
 async def used_bytes(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
@@ -234,7 +228,7 @@ async def move_file(
 ) -> FileRead:
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     if data.target_folder_id is not None:
-        await get_owned_folder(session, owner_id=owner_id, folder_id=data.target_folder_id)
+        await folders.get_owned_folder(session, owner_id=owner_id, folder_id=data.target_folder_id)
     if file.folder_id != data.target_folder_id:
         file.folder_id = data.target_folder_id
         file.updated_at = utcnow()

@@ -119,3 +119,15 @@ async def test_truncated_image_is_stored_and_its_preview_is_a_clean_422(
     assert list((settings.upload_dir / "renditions").rglob("*.webp")) == []
     download = await client.get(item["urls"]["download"], headers=alice.headers)
     assert download.content == whole[: len(whole) // 2]
+
+
+async def test_preview_of_missing_bytes_is_404(
+    client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    alice = await make_user()
+    item = await uploaded(client, alice, png_bytes(), "gone.png")
+    (original,) = stored_files(settings.upload_dir)
+    original.unlink()
+    response = await client.get(item["urls"]["preview"], headers=alice.headers)
+    assert response.status_code == 404
+    assert response.json()["code"] == "content_missing"
