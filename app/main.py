@@ -16,6 +16,7 @@ from app.errors import install_error_handlers
 from app.health import router as health_router
 from app.limits import RequestSizeLimitMiddleware
 from app.requestid import RequestIdMiddleware, configure_logging
+from app.search.router import router as search_router
 from app.storage.local import LocalBlobStore
 
 EXPOSED_HEADERS = [
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(search_router)
     app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
     app.add_middleware(
         CORSMiddleware,
