@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 from app import models  # noqa: F401 - registers every table
 from app.config import get_settings
 from app.db import Base, create_engine
-from app.search.index import is_index_table
+from app.migrate import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -17,11 +17,6 @@ target_metadata = Base.metadata
 def database_url() -> str:
     url = config.attributes.get("database_url")
     return str(url) if url else get_settings().database_url
-
-
-def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """The search index (an FTS5 table, its shadow tables, its rowid map) is managed by hand."""
-    return not (type_ == "table" and is_index_table(name))
 
 
 def run_migrations_offline() -> None:

@@ -31,6 +31,6 @@ def read_text_head(path: Path, limit: int = TEXT_LIMIT) -> str:
 
 
 async def index_text(session: AsyncSession, *, file_id: uuid.UUID, path: Path) -> None:
-    """Store the searchable text of a text file; the caller commits (triggers update the index)."""
+    """Add the searchable text of a new text file; the caller commits (triggers update the index)."""
     content = await to_thread.run_sync(read_text_head, path)
-    await session.merge(FileText(file_id=file_id, content=content))
+    session.add(FileText(file_id=file_id, content=content))

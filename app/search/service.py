@@ -15,6 +15,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Unprocessable
+from app.files import service as files
+from app.files.schemas import file_read
 from app.models import Collection, CollectionItem, File, FileTag, FileText, ImageMeta, User
 from app.pagination import Page, PageParams
 from app.search.index import DOC_TABLE, FTS_TABLE
@@ -49,31 +51,14 @@ async def search(
         ranked = await _search_fts5(session, parsed=parsed, conditions=conditions, page=page)
     else:
         ranked = await _search_ilike(session, parsed=parsed, conditions=conditions, page=page)
-    items = [SearchHit(id=file.id, name=file.name, score=score) for file, score in ranked.rows]
+    items = [SearchHit(**file_read(file).model_dump(), score=score) for file, score in ranked.rows]
     return Page(items=items, total=ranked.total, page=page.page, per_page=page.per_page)
 
 
 def filter_conditions(*, user: User, filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
-    conditions = [File.owner_id == user.id, File.deleted_at.is_(None)]
-    if filters.type is not None:
-        if "/" in filters.type:
-            conditions.append(File.mime_type.startswith(filters.type, autoescape=True))
-        else:
-            conditions.append(File.kind == filters.type)
-    if filters.folder_id == "root":
-        conditions.append(File.folder_id.is_(None))
-    elif filters.folder_id is not None:
-        conditions.append(File.folder_id == filters.folder_id)
-    if filters.created_after is not None:
-        conditions.append(File.created_at >= filters.created_after)
-    if filters.created_before is not None:
-        conditions.append(File.created_at < filters.created_before)
-    if filters.min_size is not None:
-        conditions.append(File.size >= filters.min_size)
-    if filters.max_size is not None:
-        conditions.append(File.size <= filters.max_size)
-    if filters.tag is not None:
-        conditions.append(File.id.in_(sa.select(FileTag.file_id).where(FileTag.name == filters.tag)))
+    """The file list's conditions (live files of the caller, its filters), plus the album."""
+    # files' own filter builder, so both lists filter alike (it is private there; see the report)
+    conditions = [File.owner_id == user.id, File.deleted_at.is_(None), *files._filter_clauses(filters)]
     if filters.album_id is not None:
         conditions.append(File.id.in_(_album_members(user, filters.album_id)))
     return conditions
@@ -95,7 +80,7 @@ async def _search_fts5(
     joined = sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid).join(File, File.id == _doc.c.file_id)
     where = [table.op("MATCH")(to_fts5(parsed)), *conditions]
     ordering = score.desc() if page.order == "desc" else score.asc()
-    rows = sa.select(File, score).select_from(joined).where(*where)
+    rows = sa.select(File, score).select_from(joined).where(*where).options(*files.FILE_LOAD)
     rows = rows.order_by(ordering, File.created_at.desc(), File.id).offset(page.offset).limit(page.per_page)
     count = sa.select(sa.func.count()).select_from(joined).where(*where)
     try:
@@ -117,6 +102,7 @@ async def _search_ilike(
     where += [sa.not_(_term_matches(term)) for term in parsed.excluded]
     direction = File.created_at.desc() if page.order == "desc" else File.created_at.asc()
     rows = sa.select(File, sa.literal(0.0)).where(*where).order_by(direction, File.id)
+    rows = rows.options(*files.FILE_LOAD)
     rows = rows.offset(page.offset).limit(page.per_page)
     total = (await session.execute(sa.select(sa.func.count()).select_from(File).where(*where))).scalar_one()
     found = [(file, float(score)) for file, score in (await session.execute(rows)).all()]

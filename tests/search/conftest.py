@@ -5,11 +5,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.models import File, FileTag, FileText, ImageMeta
+from tests.conftest import UserHandle
 
 AddFile = Callable[..., Awaitable[uuid.UUID]]
 
@@ -58,3 +60,21 @@ def add_file(session_factory: async_sessionmaker[AsyncSession]) -> AddFile:
         return file.id
 
     return add
+
+
+Upload = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def upload(client: httpx.AsyncClient) -> Upload:
+    """Upload one file through POST /api/upload; returns its `File`."""
+
+    async def send(user: UserHandle, name: str, content: bytes, **form: str) -> dict[str, Any]:
+        response = await client.post(
+            "/api/upload", headers=user.headers, files={"files": (name, content)}, data=form
+        )
+        assert response.status_code == 201, response.text
+        file: dict[str, Any] = response.json()["files"][0]
+        return file
+
+    return send

@@ -5,7 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.models import Collection, CollectionItem, User
+from app.pagination import PageParams
+from app.search import service
+from app.search.query import parse
+from app.search.schemas import SearchFilters
 from tests.conftest import MakeUser, UserHandle
 from tests.search.conftest import AddFile
 
@@ -158,13 +164,28 @@ async def test_filters(client: httpx.AsyncClient, alice: UserHandle, add_file: A
 
 
 @pytest.mark.parametrize(
-    "bad",
-    [{"type": "spreadsheet"}, {"folder_id": "top"}, {"min_size": "-1"}, {"created_after": "yesterday"}],
+    ("bad", "code"),
+    [
+        ({"folder_id": "top"}, "folder_not_found"),
+        ({"min_size": "-1"}, "validation_error"),
+        ({"created_after": "yesterday"}, "validation_error"),
+        ({"album_id": "x"}, "validation_error"),
+        ({"per_page": "201"}, "validation_error"),
+    ],
 )
-async def test_bad_filters_are_422(client: httpx.AsyncClient, alice: UserHandle, bad: dict[str, str]) -> None:
+async def test_bad_filters_are_refused(
+    client: httpx.AsyncClient, alice: UserHandle, bad: dict[str, str], code: str
+) -> None:
     response = await client.get("/api/search", params={"q": "x", **bad}, headers=alice.headers)
-    assert response.status_code == 422
-    assert response.json()["code"] == "validation_error"
+    assert response.status_code in (404, 422)
+    assert response.json()["code"] == code
+
+
+async def test_unknown_type_matches_nothing(
+    client: httpx.AsyncClient, alice: UserHandle, add_file: AddFile
+) -> None:
+    await add_file(alice.id, "x.txt")
+    assert await names(client, alice, "x", type="spreadsheet") == []
 
 
 HOSTILE = [
@@ -235,3 +256,61 @@ async def test_operator_words_are_searched_as_words(
     await add_file(alice.id, "far.txt")
     assert await names(client, alice, "NEAR") == ["near the sea.txt"]
     assert await names(client, alice, "NEAR(sea") == ["near the sea.txt"]
+
+
+async def test_naive_timestamps_are_read_as_utc(
+    client: httpx.AsyncClient, alice: UserHandle, add_file: AddFile
+) -> None:
+    await add_file(alice.id, "x.txt")
+    assert await names(client, alice, "x", created_before="2099-01-01T00:00:00") == ["x.txt"]
+    assert await names(client, alice, "x", created_after="2099-01-01T00:00:00") == []
+
+
+async def test_album_filter_keeps_the_callers_album_members(
+    client: httpx.AsyncClient,
+    alice: UserHandle,
+    make_user: MakeUser,
+    add_file: AddFile,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    inside = await add_file(alice.id, "x in.png")
+    await add_file(alice.id, "x out.png")
+    bob = await make_user("bob")
+    async with session_factory() as session:
+        album = Collection(owner_id=uuid.UUID(alice.id), kind="album", name="trip")
+        foreign = Collection(owner_id=uuid.UUID(bob.id), kind="album", name="bob's")
+        session.add_all([album, foreign])
+        await session.flush()
+        session.add_all(
+            [
+                CollectionItem(collection_id=album.id, file_id=inside),
+                CollectionItem(collection_id=foreign.id, file_id=inside),
+            ]
+        )
+        await session.commit()
+    assert await names(client, alice, "x", album_id=str(album.id)) == ["x in.png"]
+    assert await names(client, alice, "x", album_id=str(foreign.id)) == []
+
+
+async def test_unranked_fallback_for_other_dialects_honours_the_operators(
+    alice: UserHandle, add_file: AddFile, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The ILIKE builder (used when the database is not SQLite), run here on SQLite."""
+    await add_file(alice.id, "red car.txt", text="fast 100%")
+    await add_file(alice.id, "red bus.txt", tags=("slow",))
+    await add_file(alice.id, "blue car.txt", camera=("Leica", "M6", "Summicron"))
+    page = PageParams(page=1, per_page=50, order="desc")
+
+    async def fallback(q: str) -> list[str]:
+        async with session_factory() as session:
+            user = await session.get(User, uuid.UUID(alice.id))
+            assert user is not None
+            conditions = service.filter_conditions(user=user, filters=SearchFilters())
+            ranked = await service._search_ilike(session, parsed=parse(q), conditions=conditions, page=page)
+        return sorted(file.name for file, _ in ranked.rows)
+
+    assert await fallback("red car") == ["red car.txt"]
+    assert await fallback("slow OR leica") == ["blue car.txt", "red bus.txt"]
+    assert await fallback("car -summicron") == ["red car.txt"]
+    assert await fallback('"100%"') == ["red car.txt"]
+    assert await fallback("r_d") == []  # LIKE wildcards are escaped
