@@ -14,6 +14,7 @@ from app.db import create_engine, create_session_factory
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.files.router import router as files_router
+from app.folders.router import router as folders_router
 from app.health import router as health_router
 from app.limits import RequestSizeLimitMiddleware
 from app.maintenance import service as maintenance
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(files_router)
+    app.include_router(folders_router)
     app.include_router(search_router)
     app.include_router(storage_router)
     app.include_router(admin_router)
