@@ -117,3 +117,14 @@ async def test_upload_quota_boundary(
     assert sorted(file["name"] for file in listing["items"]) == ["a.txt", "b.txt"]
     stats = (await client.get("/api/storage/stats", headers=alice.headers)).json()
     assert stats["quota"] == {"used": 999, "limit": 1000}
+
+
+async def test_openapi_documents_search_stats_and_admin_routes(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert "score" in str((await client.get("/openapi.json")).json()["components"]["schemas"]["SearchHit"])
+    assert "q" in [param["name"] for param in paths["/api/search"]["get"]["parameters"]]
+    assert "200" in paths["/api/storage/stats"]["get"]["responses"]
+    for endpoint in ("sweep", "orphans", "purge-trash", "verify"):
+        responses = paths[f"/api/admin/maintenance/{endpoint}"]["post"]["responses"]
+        assert {"200", "401", "403"} <= set(responses)
+    assert "403" in paths["/api/admin/users/{user_id}/quota"]["put"]["responses"]
