@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 from app import models  # noqa: F401 - registers every table
 from app.config import get_settings
 from app.db import Base, create_engine
+from app.migrate import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,6 +25,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -35,6 +37,7 @@ def do_run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=300, gt=0)
     default_storage_quota: int = Field(default=10 * 1024 * MIB, ge=0)
     trash_retention_days: int = Field(default=30, ge=0)
+    stale_part_minutes: int = Field(default=60, ge=0)
     upload_rate_limit: int = Field(default=120, ge=0)
     upload_rate_window_seconds: int = Field(default=60, gt=0)
     allowed_types: Annotated[list[str], NoDecode] = list(DEFAULT_ALLOWED_TYPES)

@@ -25,7 +25,11 @@ class Base(DeclarativeBase):
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Stores UTC; always hands back an aware datetime (SQLite drops the zone)."""
+    """Stores UTC; always hands back an aware datetime (SQLite drops the zone).
+
+    A naive datetime (a query parameter without an offset) is taken to be UTC, as API.md's
+    timestamps are.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -34,7 +38,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
+            return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:

@@ -18,7 +18,11 @@ from app.files.router import router as files_router
 from app.folders.router import router as folders_router
 from app.health import router as health_router
 from app.limits import RequestSizeLimitMiddleware
+from app.maintenance import service as maintenance
+from app.maintenance.router import admin as admin_router
+from app.maintenance.router import router as storage_router
 from app.requestid import RequestIdMiddleware, configure_logging
+from app.search.router import router as search_router
 from app.storage.local import LocalBlobStore
 
 EXPOSED_HEADERS = [
@@ -49,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url)
     storage = LocalBlobStore(settings.upload_dir)
     storage.prepare()
+    await maintenance.sweep_parts(settings=settings, storage=storage)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.storage = storage
@@ -78,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(files_router)
     app.include_router(folders_router)
+    app.include_router(search_router)
+    app.include_router(storage_router)
+    app.include_router(admin_router)
     app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
     app.add_middleware(
         CORSMiddleware,

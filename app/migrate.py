@@ -5,6 +5,7 @@ from pathlib import Path
 from alembic.config import Config
 
 from alembic import command
+from app.search.index import is_index_table
 
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
 
@@ -19,3 +20,8 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Blocking; alembic's env.py runs its own event loop."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Autogenerate filter: the search index (FTS5 table, shadow tables, rowid map) is hand-made."""
+    return not (type_ == "table" and is_index_table(name))

@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from app.db import Base
-from app.migrate import upgrade
+from app.migrate import include_name, upgrade
 
 
 def test_upgrade_head_matches_the_models(tmp_path: Path) -> None:
@@ -13,7 +13,8 @@ def test_upgrade_head_matches_the_models(tmp_path: Path) -> None:
     upgrade(f"sqlite+aiosqlite:///{db}")
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": include_name}
+        context = MigrationContext.configure(connection, opts=opts)
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []

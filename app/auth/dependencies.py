@@ -9,7 +9,7 @@ from app.auth import service
 from app.auth.service import Authenticated
 from app.config import Settings
 from app.db import SessionDep
-from app.errors import Unauthorized
+from app.errors import Forbidden, Unauthorized
 from app.models import User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
@@ -58,3 +58,16 @@ def client_address(request: Request) -> str:
 
 
 ClientAddress = Annotated[str, Depends(client_address)]
+
+
+async def get_admin_user(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise Forbidden("this needs an administrator", code="admin_required")
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin_user)]
+ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **AUTH_RESPONSES,
+    403: {"description": "admin_required: the caller is not an administrator", **PROBLEM_SCHEMA},
+}

@@ -49,18 +49,30 @@ def quota_of(user: User, settings: Settings) -> int:
 
 
 async def register(session: AsyncSession, *, settings: Settings, data: UserRegister) -> AuthResult:
+    user = await add_user(session, data=data)
+    return await _open_session(session, settings=settings, user=user)
+
+
+async def add_user(session: AsyncSession, *, data: UserRegister, is_admin: bool = False) -> User:
+    """A new account, flushed; the caller commits (register signs in, the CLI does not)."""
     username_key = data.username.lower()
     email = data.email.lower()
     await _refuse_taken(session, username_key=username_key, email=email)
     password_hash = await to_thread.run_sync(security.hash_password, data.password)
-    user = User(username=data.username, username_key=username_key, email=email, password_hash=password_hash)
+    user = User(
+        username=data.username,
+        username_key=username_key,
+        email=email,
+        password_hash=password_hash,
+        is_admin=is_admin,
+    )
     session.add(user)
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent registration won the race
         await session.rollback()
         raise Conflict("username or email already registered", code="username_taken") from exc
-    return await _open_session(session, settings=settings, user=user)
+    return user
 
 
 async def _refuse_taken(session: AsyncSession, *, username_key: str, email: str) -> None:

@@ -33,6 +33,7 @@ from app.files.previews import ImageWork, image_problem, image_work_of
 from app.images.decode import ImageError
 from app.images.exif import ImageMetadata, read_metadata
 from app.models import File, ImageMeta, User
+from app.search import index as search
 from app.storage.base import BlobStore
 
 SNIFF_BYTES = 8 * 1024
@@ -329,6 +330,8 @@ async def store_uploads(
         for incoming, row in zip(receiver.files, rows, strict=True):
             await storage.commit(incoming.part_path, row.storage_key)
             committed.append(row.storage_key)
+            if row.kind == "text":
+                await search.index_text(session, file_id=row.id, path=storage.original_path(row.storage_key))
         await files.insert_uploaded(session, rows=rows)
     except BaseException:
         with anyio.CancelScope(shield=True):

@@ -59,6 +59,9 @@ async def test_list_filters_sort_and_paginate(
     ]
     assert await names(client, alice, created_after="2999-01-01T00:00:00Z") == []
     assert len(await names(client, alice, created_before="2999-01-01T00:00:00Z")) == 3
+    # A timestamp without an offset is read as UTC (it once answered 500).
+    assert await names(client, alice, created_after="2999-01-01T00:00:00") == []
+    assert len(await names(client, alice, created_after="2000-01-01T00:00:00")) == 3
 
     page = (await client.get("/api/files", headers=alice.headers, params={"per_page": 2, "page": 2})).json()
     assert page["total"] == 3

@@ -1,0 +1,116 @@
+"""Maintenance of the stored bytes: stale parts, orphan and missing blobs, old trash, integrity.
+
+Used by the admin API and the `atrium` command line. Disk work runs in worker threads.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from anyio import to_thread
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db import utcnow
+from app.files import service as files
+from app.maintenance import disk
+from app.maintenance.schemas import OrphanReport, PurgeReport, SweepReport, VerifyReport
+from app.models import File
+from app.storage.local import LocalBlobStore
+
+logger = logging.getLogger("atrium.maintenance")
+
+BATCH = 500
+Progress = Callable[[], None]  # one more file done
+
+
+async def sweep_parts(*, settings: Settings, storage: LocalBlobStore) -> SweepReport:
+    """Delete upload parts nobody has written to for STALE_PART_MINUTES (crashed uploads)."""
+    removed = await to_thread.run_sync(
+        lambda: disk.remove_stale_parts(storage.tmp_dir, max_age_seconds=settings.stale_part_minutes * 60)
+    )
+    if removed:
+        logger.info("swept %d stale upload parts", len(removed))
+    return SweepReport(removed=removed)
+
+
+async def find_orphans(
+    session: AsyncSession, *, settings: Settings, storage: LocalBlobStore, fix: bool = False
+) -> OrphanReport:
+    """Blobs no row refers to (deleted when `fix`), and rows whose original is gone (reported)."""
+    on_disk = await to_thread.run_sync(
+        lambda: disk.stored_keys(
+            storage.originals_dir, storage.renditions_dir, max_age_seconds=settings.stale_part_minutes * 60
+        )
+    )
+    orphans = sorted(on_disk - await _known_keys(session, on_disk))
+    missing = await _missing_originals(session, storage=storage)
+    if fix:
+        for key in orphans:
+            await storage.delete(key)
+        if orphans:
+            logger.info("deleted %d orphan blobs", len(orphans))
+    return OrphanReport(orphan_keys=orphans, missing_file_ids=missing, removed=len(orphans) if fix else 0)
+
+
+async def _known_keys(session: AsyncSession, keys: set[str]) -> set[str]:
+    ordered = sorted(keys)
+    known: set[str] = set()
+    for start in range(0, len(ordered), BATCH):
+        batch = ordered[start : start + BATCH]
+        known.update(await session.scalars(select(File.storage_key).where(File.storage_key.in_(batch))))
+    return known
+
+
+async def _missing_originals(session: AsyncSession, *, storage: LocalBlobStore) -> list[uuid.UUID]:
+    missing: list[uuid.UUID] = []
+    stream = await session.stream(select(File.id, File.storage_key).order_by(File.id))
+    async for rows in stream.partitions(BATCH):
+        paths = [storage.original_path(key) for _, key in rows]
+        present = await to_thread.run_sync(disk.existing, paths)
+        missing += [file_id for (file_id, _), ok in zip(rows, present, strict=True) if not ok]
+    return missing
+
+
+async def purge_trash(session: AsyncSession, *, settings: Settings, storage: LocalBlobStore) -> PurgeReport:
+    """Purge files trashed more than TRASH_RETENTION_DAYS ago: rows, then originals and renditions."""
+    cutoff = utcnow() - timedelta(days=settings.trash_retention_days)
+    purged = freed = 0
+    while True:
+        batch: Sequence[File] = (
+            await session.scalars(
+                select(File).where(File.deleted_at.is_not(None), File.deleted_at < cutoff).limit(BATCH)
+            )
+        ).all()
+        if not batch:
+            break
+        await files.purge_files(session, storage=storage, files=batch, actor_id=None)
+        purged += len(batch)
+        freed += sum(file.size for file in batch)
+    return PurgeReport(purged=purged, freed=freed)
+
+
+async def count_files(session: AsyncSession) -> int:
+    """Every file row, trash included: what `verify` will check."""
+    return await session.scalar(select(func.count()).select_from(File)) or 0
+
+
+async def verify(
+    session: AsyncSession, *, storage: LocalBlobStore, progress: Progress | None = None
+) -> VerifyReport:
+    """Re-hash every original (trash included) and compare with the row's size and SHA-256."""
+    report = VerifyReport(checked=0, missing=[], corrupt=[])
+    query = select(File.id, File.storage_key, File.size, File.sha256).order_by(File.id)
+    async for rows in (await session.stream(query)).partitions(BATCH):
+        for file_id, key, size, sha256 in rows:
+            found = await to_thread.run_sync(disk.digest, storage.original_path(key))
+            if found is None:
+                report.missing.append(file_id)
+            elif found.size != size or found.sha256 != sha256:
+                report.corrupt.append(file_id)
+            report.checked += 1
+            if progress is not None:
+                progress()
+    return report

@@ -1,0 +1,16 @@
+import uuid
+from dataclasses import dataclass
+
+from app.files.schemas import FileRead
+from app.files.service import FileFilters
+
+
+@dataclass
+class SearchFilters(FileFilters):
+    """The file list's filters, plus `album_id`."""
+
+    album_id: uuid.UUID | None = None
+
+
+class SearchHit(FileRead):
+    score: float

@@ -1,0 +1,193 @@
+"""The `atrium` command line through its installed entry point, on a temporary data directory."""
+
+import os
+import sqlite3
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.storage.local import LocalBlobStore
+from tests.files.helpers import elf_bytes, png_bytes
+
+ATRIUM = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "atrium")
+HOURS_AGO = time.time() - 2 * 3600
+Result = subprocess.CompletedProcess[str]
+
+
+class Atrium:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.db = root / "atrium.db"
+        self.uploads = root / "uploads"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{self.db}",
+            "UPLOAD_DIR": str(self.uploads),
+            "ENVIRONMENT": "test",
+        }
+
+    def __call__(self, *args: str, stdin: str = "") -> Result:
+        return subprocess.run(
+            [ATRIUM, *args], cwd=self.root, env=self.env, input=stdin, capture_output=True, text=True
+        )
+
+    def create_user(self, name: str, *flags: str, password: str = "correct horse") -> Result:
+        email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.com"
+        flags += ("--email", email, "--password-stdin")
+        return self("create-user", name, *flags, stdin=password + "\n")
+
+    def rows(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        with sqlite3.connect(self.db) as db:
+            return db.execute(sql, params).fetchall()
+
+
+@pytest.fixture
+def atrium(tmp_path: Path) -> Atrium:
+    runner = Atrium(tmp_path)
+    assert runner("migrate").returncode == 0
+    return runner
+
+
+@pytest.mark.parametrize("command", [[], ["create-user"], ["import"], ["verify"], ["cleanup"], ["migrate"]])
+def test_every_command_explains_itself(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+    if not command:
+        for name in ("create-user", "import", "verify", "cleanup", "serve", "migrate"):
+            assert name in result.output
+
+
+def test_create_user(atrium: Atrium) -> None:
+    made = atrium.create_user("root", "--admin", password="s3cret-pass")
+    assert made.returncode == 0, made.stderr
+    assert "created administrator root" in made.stdout
+    plain = atrium.create_user("Bob", password="another-pass")
+    assert plain.returncode == 0, plain.stderr
+    rows = atrium.rows("SELECT username, is_admin, password_hash FROM user ORDER BY username")
+    assert [(name, admin) for name, admin, _ in rows] == [("Bob", 0), ("root", 1)]
+    assert all("pass" not in str(hashed) and str(hashed).startswith("$argon2") for _, _, hashed in rows)
+    taken = atrium.create_user("bob")
+    assert taken.returncode == 1
+    assert "username is taken" in taken.stderr
+    weak = atrium.create_user("carol", password="short")
+    assert weak.returncode == 2
+    assert "password" in weak.stderr
+    assert len(atrium.rows("SELECT id FROM user")) == 2
+
+
+def make_tree(root: Path) -> None:
+    (root / "Holiday" / "Beach").mkdir(parents=True)
+    (root / "notes.txt").write_bytes(b"meeting about the albatross\n")
+    (root / "Holiday" / "photo.png").write_bytes(png_bytes())
+    (root / "Holiday" / "Beach" / "sand.txt").write_bytes(b"sand\n")
+    (root / "Holiday" / "evil.jpg").write_bytes(elf_bytes())
+    (root / "Holiday" / "blob.bin").write_bytes(os.urandom(64))
+    (root / "link.txt").symlink_to("/etc/hostname")
+
+
+def test_import_mirrors_folders_and_refuses_like_uploads(atrium: Atrium, tmp_path: Path) -> None:
+    atrium.create_user("alice")
+    source = tmp_path / "source"
+    make_tree(source)
+    result = atrium("import", str(source), "--user", "alice")
+    assert result.returncode == 1, result.stderr
+    assert "imported 3 files" in result.stdout
+    assert "refused Holiday/evil.jpg: type_mismatch" in result.stdout
+    assert "refused Holiday/blob.bin: unsupported_type" in result.stdout
+    assert "refused link.txt: not_a_regular_file" in result.stdout
+
+    files = atrium.rows(
+        "SELECT file.name, file.kind, folder.name FROM file LEFT JOIN folder ON folder.id = file.folder_id"
+        " ORDER BY file.name"
+    )
+    assert files == [
+        ("notes.txt", "text", None),
+        ("photo.png", "image", "Holiday"),
+        ("sand.txt", "text", "Beach"),
+    ]
+    keys = [key for (key,) in atrium.rows("SELECT storage_key FROM file")]
+    stored = LocalBlobStore(atrium.uploads)
+    assert all(stored.original_path(str(key)).is_file() for key in keys)
+    assert list((atrium.uploads / "tmp").iterdir()) == []
+    hits = atrium.rows(
+        "SELECT f.name FROM file_fts JOIN search_doc d ON d.id = file_fts.rowid"
+        " JOIN file f ON f.id = d.file_id WHERE file_fts MATCH 'albatross'"
+    )
+    assert hits == [("notes.txt",)]
+    assert atrium.rows("SELECT count(*) FROM activity WHERE action = 'upload'") == [(3,)]
+
+    (source / "Holiday" / "evil.jpg").unlink()
+    (source / "Holiday" / "blob.bin").unlink()
+    (source / "link.txt").unlink()
+    again = atrium("import", str(source), "--user", "alice")
+    assert again.returncode == 0, again.stdout
+    assert atrium.rows("SELECT count(*) FROM folder") == [(2,)]  # existing folders reused
+    assert atrium.rows("SELECT count(*) FROM file WHERE duplicate_of_id IS NOT NULL") == [(3,)]
+
+
+def test_import_needs_a_known_user(atrium: Atrium, tmp_path: Path) -> None:
+    result = atrium("import", str(tmp_path), "--user", "nobody")
+    assert result.returncode == 2
+    assert "no user named 'nobody'" in result.stderr
+
+
+def test_verify_exit_status_reports_corrupt_and_missing(atrium: Atrium, tmp_path: Path) -> None:
+    atrium.create_user("alice")
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (source / name).write_bytes(f"content of {name}\n".encode())
+    assert atrium("import", str(source), "--user", "alice").returncode == 0
+    healthy = atrium("verify")
+    assert healthy.returncode == 0
+    assert "checked 3 files: 0 missing, 0 corrupt" in healthy.stdout
+
+    rows = dict(atrium.rows("SELECT name, storage_key FROM file"))
+    stored = LocalBlobStore(atrium.uploads)
+    flipped = stored.original_path(str(rows["a.txt"]))
+    data = bytearray(flipped.read_bytes())
+    data[0] ^= 0x20
+    flipped.write_bytes(bytes(data))
+    stored.original_path(str(rows["b.txt"])).unlink()
+    broken = atrium("verify")
+    assert broken.returncode == 1
+    assert "checked 3 files: 1 missing, 1 corrupt" in broken.stdout
+    [(a_id,)] = atrium.rows("SELECT id FROM file WHERE name = 'a.txt'")
+    [(b_id,)] = atrium.rows("SELECT id FROM file WHERE name = 'b.txt'")
+    assert f"corrupt {uuid.UUID(str(a_id))}" in broken.stdout
+    assert f"missing {uuid.UUID(str(b_id))}" in broken.stdout
+
+
+def test_cleanup_sweeps_parts_orphans_and_old_trash(atrium: Atrium, tmp_path: Path) -> None:
+    atrium.create_user("alice")
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "old.txt").write_bytes(b"old\n")
+    (source / "live.txt").write_bytes(b"live\n")
+    assert atrium("import", str(source), "--user", "alice").returncode == 0
+    atrium.rows("UPDATE file SET deleted_at = '2000-01-01 00:00:00.000000' WHERE name = 'old.txt'")
+    [(old_key,)] = atrium.rows("SELECT storage_key FROM file WHERE name = 'old.txt'")
+    stored = LocalBlobStore(atrium.uploads)
+    part = atrium.uploads / "tmp" / "crashed.part"
+    part.write_bytes(b"half")
+    orphan = stored.original_path(uuid.uuid4().hex)
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"nobody's")
+    for path in (part, orphan):
+        os.utime(path, (HOURS_AGO, HOURS_AGO))
+
+    result = atrium("cleanup")
+    assert result.returncode == 0, result.stderr
+    assert "removed 1 stale upload parts" in result.stdout
+    assert "removed 1 orphan blobs" in result.stdout
+    assert "purged 1 trashed files (4 bytes)" in result.stdout
+    assert not part.exists()
+    assert not orphan.exists()
+    assert not stored.original_path(str(old_key)).exists()
+    assert atrium.rows("SELECT name FROM file") == [("live.txt",)]
