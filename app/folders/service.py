@@ -47,8 +47,10 @@ class Tree:
         return order
 
     def ancestors(self, folder_id: uuid.UUID) -> Iterator[uuid.UUID]:
+        seen = {folder_id}
         parent_id = self.folders[folder_id].parent_id
-        while parent_id is not None:
+        while parent_id is not None and parent_id not in seen:  # a cycle from racing moves must not hang
+            seen.add(parent_id)
             yield parent_id
             parent_id = self.folders[parent_id].parent_id
 
@@ -221,7 +223,8 @@ def _sum_subtrees(tree: Tree) -> None:
 
 def _read(tree: Tree, folder_id: uuid.UUID) -> FolderRead:
     folder = tree.folders[folder_id]
-    direct, total = tree.direct[folder_id], tree.total[folder_id]
+    direct = tree.direct[folder_id]
+    total = tree.total.get(folder_id, direct)  # only folders cut off from the top by a cycle lack one
     return FolderRead(
         id=folder.id,
         name=folder.name,

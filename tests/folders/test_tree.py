@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from tests.conftest import MakeUser, UserHandle
+from tests.files.helpers import png_bytes
 from tests.folders.conftest import MakeFolder, PutFile
 
 
@@ -60,28 +61,37 @@ async def test_tree_counts_are_recursive_with_direct_counts_beside(
     top = await make_folder(alice, "top")
     mid = await make_folder(alice, "mid", top)
     leaf = await make_folder(alice, "leaf", mid)
-    empty = await make_folder(alice, "empty", top)
+    image = await make_folder(alice, "image", top)
+    await make_folder(alice, "empty", image)
     await put_file(alice, top, 10)
     await put_file(alice, mid, 100)
     await put_file(alice, mid, 200)
     await put_file(alice, leaf, 1000)
     await put_file(alice, leaf, 5000, trashed=True)  # trash does not count
     await put_file(alice, None, 7)  # top-level files belong to no folder
+    png = png_bytes()
+    uploaded = await client.post(
+        "/api/upload",
+        files={"files": ("dot.png", png, "image/png")},
+        data={"folder_id": image["id"]},
+        headers=alice.headers,
+    )
+    assert uploaded.status_code == 201, uploaded.text
 
     tree = await tree_of(client, alice)
 
     counts = {
         name: (n["file_count"], n["total_size"], n["direct_file_count"], n["direct_size"])
-        for name in ("top", "mid", "leaf", "empty")
+        for name in ("top", "mid", "leaf", "image", "empty")
         for n in [find(tree, name)]
     }
     assert counts == {
-        "top": (4, 1310, 1, 10),
+        "top": (5, 1310 + len(png), 1, 10),
         "mid": (3, 1300, 2, 300),
         "leaf": (1, 1000, 1, 1000),
+        "image": (1, len(png), 1, len(png)),
         "empty": (0, 0, 0, 0),
     }
-    assert empty["id"] == find(tree, "empty")["id"]
 
 
 async def test_tree_holds_only_the_callers_folders_and_files(
