@@ -158,3 +158,28 @@ def test_heic_is_read(tmp_path: Path) -> None:
     assert (meta.camera_make, meta.iso) == ("Canon", 400)
     assert meta.gps_latitude is not None
     assert meta.gps_latitude < 0
+
+
+def test_odd_types_and_sizes_are_dropped(tmp_path: Path) -> None:
+    exif = camera_exif()
+    exif[0x0112] = 9  # Orientation: out of range
+    exif[0x013E] = tuple(IFDRational(i, 7) for i in range(1, 1000))  # WhitePoint: huge array
+    exif[0x010E] = "d" * 2000  # ImageDescription: too long for the raw dict
+    photo = exif.get_ifd(0x8769)
+    photo[0x9011] = "+25:00"  # OffsetTimeOriginal: impossible
+    photo[0x829A] = IFDRational(0, 250)  # ExposureTime: zero
+    meta = read_metadata(save(marked_corner((600, 400)), tmp_path / "odd.jpg", exif=exif))
+    assert (meta.width, meta.height, meta.orientation, meta.exposure_time) == (600, 400, None, None)
+    assert meta.taken_at == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+    assert {"WhitePoint", "ImageDescription"}.isdisjoint(meta.exif)
+    assert meta.exif["Orientation"] == 9  # the raw dict keeps the raw value
+    assert meta.exif["Model"] == "EOS R5"
+    json.dumps(meta.exif, allow_nan=False)
+
+
+def test_subseconds_are_kept(tmp_path: Path) -> None:
+    exif = camera_exif()
+    exif.get_ifd(0x8769)[0x9291] = "25"  # SubsecTimeOriginal
+    meta = read_metadata(save(marked_corner(), tmp_path / "sub.jpg", exif=exif))
+    assert meta.taken_at is not None
+    assert meta.taken_at.microsecond == 250_000

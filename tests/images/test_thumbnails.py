@@ -34,7 +34,7 @@ def test_interface_constants() -> None:
 
 
 def test_three_sizes_from_a_large_jpeg(tmp_path: Path) -> None:
-    source = save(noisy((3000, 2000)), tmp_path / "photo.jpg", quality=85)
+    source = save(marked_corner((3000, 2000)), tmp_path / "photo.jpg", quality=85)
     targets = targets_in(tmp_path)
     make_thumbnails(source, targets)
     sizes = {}
@@ -42,6 +42,8 @@ def test_three_sizes_from_a_large_jpeg(tmp_path: Path) -> None:
         with Image.open(path) as thumb:
             assert thumb.format == "WEBP"
             sizes[name] = thumb.size
+            assert near(colour_at(thumb, 0.45, 0.45), RED)
+            assert near(colour_at(thumb, 0.55, 0.55), BLUE)
     assert sizes == {"large": (2048, 1365), "medium": (1024, 683), "small": (256, 171)}
 
 
