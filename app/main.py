@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 
+from app.albums.router import router as albums_router
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(albums_router)
     app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
     app.add_middleware(
         CORSMiddleware,
