@@ -116,14 +116,22 @@ async def get_owned_collection(
     return collection
 
 
-async def get_collection_detail(
+async def get_viewable_collection(
     session: AsyncSession, *, viewer: User | None, kind: Kind, collection_id: uuid.UUID
-) -> CollectionDetail:
-    """A collection with its files in display order: the owner's, or anyone's public one."""
+) -> Collection:
+    """The viewer's own collection or anyone's public one; 404 otherwise."""
     query = select(Collection).where(Collection.id == collection_id, Collection.kind == kind)
     collection = await session.scalar(query)
     if collection is None or not _may_view(collection, viewer):
         raise NotFound(f"{kind} not found", code=f"{kind}_not_found")
+    return collection
+
+
+async def get_collection_detail(
+    session: AsyncSession, *, viewer: User | None, kind: Kind, collection_id: uuid.UUID
+) -> CollectionDetail:
+    """A collection with its files in display order: the owner's, or anyone's public one."""
+    collection = await get_viewable_collection(session, viewer=viewer, kind=kind, collection_id=collection_id)
     return await _detail(session, collection)
 
 
