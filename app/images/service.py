@@ -18,6 +18,7 @@ from app.errors import NotFound, Unauthorized
 from app.files import service as files
 from app.files.previews import ImageWork
 from app.files.schemas import normalize_tags
+from app.folders import service as folders
 from app.images import renditions
 from app.images.render import Watermark
 from app.images.renditions import RenderRequest
@@ -311,7 +312,7 @@ async def _move(
     session: AsyncSession, *, owner: User, images: Sequence[File], folder_id: uuid.UUID | None
 ) -> None:
     if folder_id is not None:
-        await files.get_owned_folder(session, owner_id=owner.id, folder_id=folder_id)
+        await folders.get_owned_folder(session, owner_id=owner.id, folder_id=folder_id)
     now = utcnow()
     for image in images:
         if image.folder_id != folder_id:

@@ -106,10 +106,9 @@ async def test_batch_operations(client: httpx.AsyncClient, make_user: MakeUser, 
     assert (await rows.tags(a), await rows.tags(b)) == ({"red"}, {"red"})
 
     folder = await client.post("/api/folders", json={"name": "Pics"}, headers=alice.headers)
-    if folder.status_code == 201:  # folders live on another branch
-        folder_id = folder.json()["id"]
-        assert (await run(operation="move", image_ids=[c], folder_id=folder_id)).status_code == 200
-        assert str((await rows.file(c)).folder_id) == folder_id
+    folder_id = folder.json()["id"]
+    assert (await run(operation="move", image_ids=[c], folder_id=folder_id)).status_code == 200
+    assert str((await rows.file(c)).folder_id) == folder_id
     await run(operation="move", image_ids=[c], folder_id=None)
     assert (await rows.file(c)).folder_id is None
 
