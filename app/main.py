@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 
+from app.albums.router import router as albums_router
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
@@ -17,6 +18,7 @@ from app.files.previews import create_image_work
 from app.files.router import router as files_router
 from app.folders.router import router as folders_router
 from app.health import router as health_router
+from app.images.router import router as images_router
 from app.limits import RequestSizeLimitMiddleware
 from app.maintenance import service as maintenance
 from app.maintenance.router import admin as admin_router
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(storage_router)
     app.include_router(admin_router)
+    app.include_router(albums_router)
+    app.include_router(images_router)
     app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
     app.add_middleware(
         CORSMiddleware,

@@ -1,0 +1,106 @@
+"""Albums as the API names them (`name`, `privacy_setting`); the table says `name`, `visibility`."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.albums.service import CollectionChanges, CollectionDetail, CollectionView
+from app.images.schemas import ImageRead, image_file_read
+from app.pagination import Page, PageParams
+
+Privacy = Literal["private", "public", "shared"]
+AlbumName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Description = Annotated[str, Field(max_length=10_000)]
+ImageIds = Annotated[list[uuid.UUID], Field(max_length=1000)]
+
+
+class AlbumCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: AlbumName
+    description: Description | None = None
+    privacy_setting: Privacy | None = Field(
+        default=None, description="defaults to the caller's `default_album_privacy` preference"
+    )
+    parent_id: uuid.UUID | None = None
+
+
+class AlbumUpdate(BaseModel):
+    """Only the fields sent change; `cover_image_id: null` clears the cover, `parent_id: null` un-nests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: AlbumName | None = None
+    description: Description | None = None
+    privacy_setting: Privacy | None = None
+    cover_image_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+
+    def to_changes(self) -> CollectionChanges:
+        changes = CollectionChanges()
+        sent = self.model_fields_set
+        if self.name is not None:
+            changes["name"] = self.name
+        if self.privacy_setting is not None:
+            changes["visibility"] = self.privacy_setting
+        if "description" in sent:
+            changes["description"] = self.description
+        if "cover_image_id" in sent:
+            changes["cover_file_id"] = self.cover_image_id
+        if "parent_id" in sent:
+            changes["parent_id"] = self.parent_id
+        return changes
+
+
+class AlbumImageIds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image_ids: ImageIds
+
+
+class AlbumRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    privacy_setting: str
+    cover_image_id: uuid.UUID | None
+    image_count: int
+    parent_id: uuid.UUID | None
+    owner_id: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, view: CollectionView) -> "AlbumRead":
+        c = view.collection
+        return cls(
+            id=c.id,
+            name=c.name,
+            description=c.description,
+            privacy_setting=c.visibility,
+            cover_image_id=c.cover_file_id,
+            image_count=view.item_count,
+            parent_id=c.parent_id,
+            owner_id=c.owner_id,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+
+    @classmethod
+    def page(cls, views: list[CollectionView], total: int, params: PageParams) -> Page["AlbumRead"]:
+        return Page[AlbumRead](
+            items=[cls.of(v) for v in views], total=total, page=params.page, per_page=params.per_page
+        )
+
+
+class AlbumDetail(AlbumRead):
+    images: list[ImageRead] = Field(description="the album's images in display order")
+    image_ids: list[uuid.UUID] = Field(description="the same images' ids")
+
+    @classmethod
+    def of_detail(cls, detail: CollectionDetail) -> "AlbumDetail":
+        base = AlbumRead.of(detail).model_dump()
+        images = [image_file_read(f) for f in detail.files]
+        return cls(**base, images=images, image_ids=[f.id for f in detail.files])

@@ -1,0 +1,144 @@
+"""Thumbnails and renditions on disk: made on demand in worker threads, one maker per file and name."""
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Self
+
+import anyio
+from anyio import to_thread
+from fastapi import Depends
+
+from app.files.previews import ImageWork, ensure_thumbnail, image_problem, image_work_of
+from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
+from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE, ImageError, make_thumbnails
+from app.models import File, User
+from app.storage.base import BlobStore
+
+# Bump when the image code changes its output, so cached files and ETags are renewed.
+RENDITION_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Rendition:
+    path: Path
+    media_type: str
+    etag: str
+
+
+async def ensure_rendition(work: ImageWork, target: Path, *, key: str, make: Callable[[Path], None]) -> None:
+    """Make `target` unless it exists, one maker at a time; written under a temporary name and
+    moved into place, so a concurrent reader never sees half a file."""
+    if await anyio.Path(target).exists():
+        return
+    async with work.one_maker(f"{key}/{target.name}"):
+        if await anyio.Path(target).exists():
+            return  # another request made it while we waited
+        part = target.with_name(f".{uuid.uuid4().hex}.{target.name}")
+        try:
+            await work.run(make, part)
+            await to_thread.run_sync(os.replace, part, target)
+        except ImageError as exc:
+            raise image_problem(exc) from exc
+        finally:
+            await to_thread.run_sync(partial(part.unlink, missing_ok=True))
+
+
+ImageWorkDep = Annotated[ImageWork, Depends(image_work_of)]
+
+
+def watermark_for(owner: User, viewer: User | None) -> Watermark | None:
+    """The owner's watermark when someone else looks; none for the owner or without one."""
+    if not owner.watermark or (viewer is not None and viewer.id == owner.id):
+        return None
+    try:
+        return Watermark(**owner.watermark)
+    except (TypeError, ValueError):
+        return None
+
+
+def _mark_suffix(watermark: Watermark | None) -> str:
+    if watermark is None:
+        return ""
+    digest = hashlib.sha256(json.dumps(watermark.__dict__, sort_keys=True).encode()).hexdigest()
+    return f"-w{digest[:10]}"
+
+
+def _etag(image: File, name: str) -> str:
+    """Bare validator (the response quotes it): the source bytes, the code version, the rendition."""
+    return f"{image.sha256[:32]}-{RENDITION_VERSION}-{name}"
+
+
+async def thumbnail(
+    work: ImageWork, storage: BlobStore, *, image: File, size: str, watermark: Watermark | None = None
+) -> Rendition:
+    """The thumbnail of `size`; the shared (file preview) one unless a watermark applies (never on small)."""
+    key = image.storage_key
+    if watermark is None or size == "small":
+        path = await ensure_thumbnail(storage, work, key=key, size=size)
+        return Rendition(path=path, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, path.name))
+    name = f"{size}{_mark_suffix(watermark)}.{THUMBNAIL_FORMAT}"
+    target = storage.rendition_path(key, name)
+    source = storage.original_path(key)
+
+    def make(part: Path) -> None:
+        make_thumbnails(source, {size: part}, watermark=watermark)
+
+    await ensure_rendition(work, target, key=key, make=make)
+    return Rendition(path=target, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, name))
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    width: int | None
+    height: int | None
+    fit: Fit
+    fmt: RenderFormat
+    quality: int
+
+    @classmethod
+    def bounded(
+        cls, width: int | None, height: int | None, fit: Fit, fmt: RenderFormat, quality: int
+    ) -> Self:
+        """Without a size the rendition still stays within the render bound (and is never enlarged)."""
+        if width is None and height is None:
+            width = height = MAX_RENDER_EDGE
+        return cls(width=width, height=height, fit=fit, fmt=fmt, quality=quality)
+
+    def name(self, watermark: Watermark | None) -> str:
+        box = f"{self.width or 0}x{self.height or 0}"
+        return f"render-{box}-{self.fit}-q{self.quality}{_mark_suffix(watermark)}.{self.fmt}"
+
+
+async def rendition(
+    work: ImageWork,
+    storage: BlobStore,
+    *,
+    image: File,
+    spec: RenderRequest,
+    watermark: Watermark | None = None,
+) -> Rendition:
+    """A resized, cropped or converted copy, cached on disk by its parameters."""
+    name = spec.name(watermark)
+    target = storage.rendition_path(image.storage_key, name)
+    source = storage.original_path(image.storage_key)
+
+    def make(part: Path) -> None:
+        render(
+            source,
+            part,
+            width=spec.width,
+            height=spec.height,
+            fit=spec.fit,
+            fmt=spec.fmt,
+            quality=spec.quality,
+            watermark=watermark,
+        )
+
+    await ensure_rendition(work, target, key=image.storage_key, make=make)
+    return Rendition(path=target, media_type=RENDER_MEDIA_TYPES[spec.fmt], etag=_etag(image, name))
