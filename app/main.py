@@ -14,6 +14,7 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
 from app.docs import install_docs
 from app.errors import install_error_handlers
+from app.files.previews import create_image_work
 from app.files.router import router as files_router
 from app.health import router as health_router
 from app.limits import RequestSizeLimitMiddleware
@@ -52,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.storage = storage
+    app.state.image_work = create_image_work()
     try:
         yield
     finally:
