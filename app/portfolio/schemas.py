@@ -8,6 +8,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.albums.service import CollectionChanges, CollectionView
 from app.files.schemas import MAX_TAGS, FileRead, file_read, normalize_tags
+from app.images.watermark import MAX_TEXT_LENGTH, Watermark, WatermarkPosition
 from app.models import Collection, File, ImageMeta, User
 from app.pagination import Page, PageParams
 
@@ -17,7 +18,6 @@ Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 Description = Annotated[str, Field(max_length=10_000)]
 Year = Annotated[int, Field(ge=-10_000, le=9999)]
 ArtworkIds = Annotated[list[uuid.UUID], Field(max_length=1000)]
-WatermarkPosition = Literal["center", "top-left", "top-right", "bottom-left", "bottom-right", "tile"]
 THUMBNAIL_SIZES = ("small", "medium", "large")
 
 
@@ -224,9 +224,12 @@ class GalleryDetail(GalleryRead):
 class WatermarkSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    opacity: Annotated[float, Field(ge=0.05, le=1.0)] = 0.5
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_LENGTH)]
+    opacity: Annotated[float, Field(gt=0, le=1)] = 0.5
     position: WatermarkPosition = "bottom-right"
+
+    def to_watermark(self) -> Watermark:
+        return Watermark(text=self.text, opacity=self.opacity, position=self.position)
 
 
 class ArtistUpdate(BaseModel):

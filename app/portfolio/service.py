@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.albums import service as collections
 from app.config import Settings
-from app.errors import Forbidden, NotFound, Unprocessable
+from app.errors import Forbidden, NotFound, Unprocessable, UnsupportedMediaType
 from app.files import service as files
 from app.files.ingest import ingest_upload
 from app.files.schemas import FileUpdate
@@ -88,6 +88,8 @@ async def upload_artwork(
     async def prepare(rows: list[File], fields: dict[str, str]) -> None:
         if len(rows) != 1:
             raise Unprocessable("send exactly one image as the `file` part", code="one_file_expected")
+        if rows[0].image is None:
+            raise UnsupportedMediaType("the file could not be read as an image", code="not_an_image")
         data = _parse_fields(fields)
         if data.gallery_id is not None:
             target.append(await _owned_gallery(session, owner_id=user.id, gallery_id=data.gallery_id))

@@ -6,7 +6,7 @@ from app.config import Settings
 from app.models import CollectionItem, File
 from tests.conftest import MakeUser
 from tests.files.conftest import CountRows
-from tests.files.helpers import elf_bytes, jpeg_bytes, random_id, stored_files
+from tests.files.helpers import elf_bytes, jpeg_bytes, png_bytes, random_id, stored_files
 from tests.portfolio.helpers import (
     add_to_gallery,
     create_gallery,
@@ -63,11 +63,16 @@ async def test_non_image_upload_is_415_and_nothing_is_kept(
     client: httpx.AsyncClient, make_user: MakeUser, settings: Settings, count_rows: CountRows
 ) -> None:
     alice = await make_user("alice")
-    for content, name in ((b"just some words\n" * 20, "notes.txt"), (elf_bytes(), "tool.png")):
+    damaged_png = png_bytes((40, 30))[:33] + bytes(range(256)) * 4  # a real PNG header, then noise
+    for content, name, code in (
+        (b"just some words\n" * 20, "notes.txt", "unsupported_type"),
+        (elf_bytes(), "tool.png", "type_mismatch"),
+        (damaged_png, "broken.png", "not_an_image"),
+    ):
         response = await upload_artwork_response(client, alice.headers, content=content, filename=name)
         assert response.status_code == 415, response.text
         assert response.headers["content-type"] == "application/problem+json"
-        assert response.json()["code"] in ("unsupported_type", "type_mismatch", "not_an_image")
+        assert response.json()["code"] == code
     assert await count_rows(File) == 0
     assert stored_files(settings.upload_dir) == []
 
