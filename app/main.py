@@ -17,6 +17,7 @@ from app.errors import install_error_handlers
 from app.files.previews import create_image_work
 from app.files.router import router as files_router
 from app.health import router as health_router
+from app.images.router import router as images_router
 from app.limits import RequestSizeLimitMiddleware
 from app.portfolio.router import router as portfolio_router
 from app.requestid import RequestIdMiddleware, configure_logging
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(files_router)
     app.include_router(albums_router)
+    app.include_router(images_router)
     app.include_router(portfolio_router)
     app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
     app.add_middleware(

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.albums.service import CollectionChanges, CollectionDetail, CollectionView
+from app.images.schemas import ImageRead, image_file_read
 from app.pagination import Page, PageParams
 
 Privacy = Literal["private", "public", "shared"]
@@ -95,9 +96,11 @@ class AlbumRead(BaseModel):
 
 
 class AlbumDetail(AlbumRead):
-    image_ids: list[uuid.UUID] = Field(description="the album's images in display order")
+    images: list[ImageRead] = Field(description="the album's images in display order")
+    image_ids: list[uuid.UUID] = Field(description="the same images' ids")
 
     @classmethod
     def of_detail(cls, detail: CollectionDetail) -> "AlbumDetail":
         base = AlbumRead.of(detail).model_dump()
-        return cls(**base, image_ids=[f.id for f in detail.files])
+        images = [image_file_read(f) for f in detail.files]
+        return cls(**base, images=images, image_ids=[f.id for f in detail.files])

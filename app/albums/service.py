@@ -52,13 +52,12 @@ def _item_filter(kind: Kind) -> ColumnElement[bool]:
     return File.kind == "image"
 
 
-def public_file_clause(file_id: ColumnElement[uuid.UUID] | None = None) -> ColumnElement[bool]:
-    """True for a file that sits in any public collection (album or gallery)."""
-    target = File.id if file_id is None else file_id
+def public_file_clause() -> ColumnElement[bool]:
+    """True for a `File` row that sits in any public collection (album or gallery)."""
     return exists(
         select(CollectionItem.file_id)
         .join(Collection, Collection.id == CollectionItem.collection_id)
-        .where(CollectionItem.file_id == target, Collection.visibility == PUBLIC)
+        .where(CollectionItem.file_id == File.id, Collection.visibility == PUBLIC)
     )
 
 

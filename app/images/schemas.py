@@ -1,0 +1,90 @@
+"""The photo gallery's view of files: an image is a `File` with `image` filled and a `view_count`."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.files.schemas import MAX_TAGS, FileRead, FileUpdate, FileUrls, file_read, normalize_tags
+from app.models import File
+
+ThumbnailSize = Literal["small", "medium", "large"]
+ImageSort = Literal["created_at", "taken_at", "name", "size", "view_count"]
+BatchOperation = Literal["delete", "move", "tag", "untag", "add_to_album", "remove_from_album"]
+MAX_BATCH = 1000
+Tags = Annotated[list[str], Field(max_length=MAX_TAGS)]
+
+
+class ImageRead(FileRead):
+    view_count: int
+
+
+def image_file_read(file: File) -> ImageRead:
+    """An image as the gallery serves it: its URLs are the image routes, which visitors may use."""
+    base = file_read(file).model_dump()
+    base["urls"] = FileUrls(
+        download=f"/api/images/{file.id}/download", preview=f"/api/images/{file.id}/thumbnail"
+    )
+    return ImageRead(**base, view_count=file.view_count)
+
+
+class ImageFilters(BaseModel):
+    album_id: uuid.UUID | None = None
+    tag: str | None = None
+    taken_after: datetime | None = None
+    taken_before: datetime | None = None
+    camera: str | None = None
+    user_id: uuid.UUID | None = None
+
+
+class ImageUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, Field(max_length=255)] | None = None
+    description: Annotated[str, Field(max_length=10_000)] | None = None
+    tags: Tags | None = None
+    album_id: uuid.UUID | None = Field(default=None, description="also add the image to this album")
+
+    def file_update(self) -> FileUpdate:
+        return FileUpdate.model_validate(
+            self.model_dump(include={"title", "description", "tags"}, exclude_unset=True)
+        )
+
+
+class TagCount(BaseModel):
+    name: str
+    count: int
+
+
+class ImageBatch(BaseModel):
+    """One operation over many of the caller's images, all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    operation: BatchOperation
+    image_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_BATCH)]
+    folder_id: uuid.UUID | None = Field(
+        default=None, description="`move`: the target folder, null for the top"
+    )
+    album_id: uuid.UUID | None = Field(default=None, description="`add_to_album` and `remove_from_album`")
+    tags: Tags | None = Field(default=None, description="`tag` and `untag`")
+
+    @field_validator("tags")
+    @classmethod
+    def clean_tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalize_tags(value)
+
+    @model_validator(mode="after")
+    def require_arguments(self) -> Self:
+        if self.operation in ("add_to_album", "remove_from_album") and self.album_id is None:
+            raise ValueError(f"{self.operation} needs album_id")
+        if self.operation in ("tag", "untag") and not self.tags:
+            raise ValueError(f"{self.operation} needs at least one tag")
+        return self
+
+
+class BatchResult(BaseModel):
+    operation: BatchOperation
+    image_ids: list[uuid.UUID]
+    count: int

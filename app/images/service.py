@@ -1,0 +1,338 @@
+"""The photo gallery: who may read an image, listings, edits, tags and batch operations."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import anyio
+from fastapi import Request, Response
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import activity
+from app.albums import service as albums
+from app.db import utcnow
+from app.errors import NotFound, Unauthorized
+from app.files import service as files
+from app.files.schemas import normalize_tags
+from app.images import renditions
+from app.images.render import Watermark
+from app.images.renditions import ImageWork, RenderRequest
+from app.images.schemas import (
+    BatchResult,
+    ImageBatch,
+    ImageFilters,
+    ImageRead,
+    ImageSort,
+    ImageUpdate,
+    TagCount,
+    ThumbnailSize,
+    image_file_read,
+)
+from app.models import CollectionItem, File, FileTag, ImageMeta, User
+from app.pagination import Page, PageParams
+from app.storage.base import BlobStore
+
+MAX_TAG_SUGGESTIONS = 200
+CACHE_SECONDS = 31_536_000
+
+
+def image_not_found() -> NotFound:
+    return NotFound("image not found", code="image_not_found")
+
+
+def _live_image() -> list[ColumnElement[bool]]:
+    return [File.kind == "image", File.deleted_at.is_(None)]
+
+
+async def get_readable_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> File:
+    """The one visibility rule: the owner reads their image, anyone reads one in a public collection.
+    Everything else is 404, whoever asks. Tags and image metadata are loaded."""
+    readable = albums.public_file_clause()
+    if viewer is not None:
+        readable = or_(File.owner_id == viewer.id, readable)
+    query = select(File).where(File.id == image_id, *_live_image(), readable).options(*files.FILE_LOAD)
+    image = await session.scalar(query)
+    if image is None:
+        raise image_not_found()
+    return image
+
+
+async def is_public(session: AsyncSession, *, image_id: uuid.UUID) -> bool:
+    query = select(File.id).where(File.id == image_id, albums.public_file_clause())
+    return await session.scalar(query) is not None
+
+
+async def get_owned_images(
+    session: AsyncSession, *, owner_id: uuid.UUID, image_ids: Sequence[uuid.UUID]
+) -> list[File]:
+    """Every id must be a live image of the owner, else 404 (and the caller changes nothing)."""
+    wanted = set(image_ids)
+    found = list(
+        await session.scalars(
+            select(File)
+            .where(File.id.in_(wanted), File.owner_id == owner_id, *_live_image())
+            .options(*files.FILE_LOAD)
+        )
+    )
+    if len(found) != len(wanted):
+        raise NotFound(f"{len(wanted) - len(found)} image(s) not found", code="image_not_found")
+    return found
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> ImageRead:
+    """An image's details; each call counts one view."""
+    image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    await session.execute(update(File).where(File.id == image.id).values(view_count=File.view_count + 1))
+    activity.record(
+        session,
+        owner_id=image.owner_id,
+        file_id=image.id,
+        action="view",
+        actor_id=viewer.id if viewer else None,
+    )
+    await session.commit()
+    await session.refresh(image, ["view_count"])
+    return image_file_read(image)
+
+
+async def list_images(
+    session: AsyncSession,
+    *,
+    viewer: User | None,
+    filters: ImageFilters,
+    sort: ImageSort,
+    page: PageParams,
+) -> Page[ImageRead]:
+    """The viewer's images, another user's public ones (`user_id`), or an album's (`album_id`)."""
+    query = select(File).outerjoin(ImageMeta, ImageMeta.file_id == File.id).where(*_live_image())
+    query = query.where(*await _scope(session, viewer=viewer, filters=filters), *_image_clauses(filters))
+    column = {
+        "created_at": File.created_at,
+        "taken_at": ImageMeta.taken_at,
+        "name": File.name,
+        "size": File.size,
+        "view_count": File.view_count,
+    }[sort]
+    ordered = column.desc() if page.order == "desc" else column.asc()
+    tiebreak = File.id.desc() if page.order == "desc" else File.id.asc()
+    query = query.order_by(ordered.nulls_last(), tiebreak)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = await session.scalars(query.offset(page.offset).limit(page.per_page).options(*files.FILE_LOAD))
+    return Page(items=[image_file_read(r) for r in rows], total=total, page=page.page, per_page=page.per_page)
+
+
+async def _scope(
+    session: AsyncSession, *, viewer: User | None, filters: ImageFilters
+) -> list[ColumnElement[bool]]:
+    """Whose images the listing may show."""
+    if filters.album_id is not None:
+        album = await albums.get_viewable_collection(
+            session, viewer=viewer, kind="album", collection_id=filters.album_id
+        )
+        in_album = select(CollectionItem.file_id).where(CollectionItem.collection_id == album.id)
+        return [File.id.in_(in_album), File.owner_id == album.owner_id]
+    if filters.user_id is not None and (viewer is None or viewer.id != filters.user_id):
+        return [File.owner_id == filters.user_id, albums.public_file_clause()]
+    if viewer is None:
+        raise Unauthorized("a bearer token is required unless user_id or a public album_id is given")
+    return [File.owner_id == viewer.id]
+
+
+def _image_clauses(filters: ImageFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if filters.tag:
+        clauses.append(File.tags.any(FileTag.name == " ".join(filters.tag.split()).lower()))
+    if filters.taken_after is not None:
+        clauses.append(ImageMeta.taken_at >= filters.taken_after)
+    if filters.taken_before is not None:
+        clauses.append(ImageMeta.taken_at < filters.taken_before)
+    if filters.camera:
+        clauses.append(
+            or_(
+                ImageMeta.camera_make.icontains(filters.camera, autoescape=True),
+                ImageMeta.camera_model.icontains(filters.camera, autoescape=True),
+            )
+        )
+    return clauses
+
+
+async def list_tags(session: AsyncSession, *, owner_id: uuid.UUID, prefix: str | None) -> list[TagCount]:
+    """The owner's tags on live files with how many files carry each, most used first."""
+    query = (
+        select(FileTag.name, func.count())
+        .join(File, File.id == FileTag.file_id)
+        .where(File.owner_id == owner_id, File.deleted_at.is_(None))
+        .group_by(FileTag.name)
+        .order_by(func.count().desc(), FileTag.name)
+        .limit(MAX_TAG_SUGGESTIONS)
+    )
+    clean = " ".join((prefix or "").split()).lower()
+    if clean:
+        query = query.where(FileTag.name.startswith(clean, autoescape=True))
+    return [TagCount(name=name, count=count) for name, count in (await session.execute(query)).all()]
+
+
+# --- bytes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Served:
+    """A derived image ready to send: public ones may sit in shared caches, others only in the viewer's."""
+
+    path: Path
+    media_type: str
+    etag: str
+    filename: str
+    last_modified: datetime
+    public: bool
+
+    @property
+    def cache_control(self) -> str:
+        return f"{'public' if self.public else 'private'}, max-age={CACHE_SECONDS}, immutable"
+
+
+async def download_image(
+    session: AsyncSession, *, storage: BlobStore, request: Request, image_id: uuid.UUID, viewer: User | None
+) -> Response:
+    image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    actor_id = viewer.id if viewer else None
+    return await files.serve_original(
+        session, storage=storage, request=request, file=image, actor_id=actor_id
+    )
+
+
+async def image_thumbnail(
+    session: AsyncSession,
+    *,
+    work: ImageWork,
+    storage: BlobStore,
+    image_id: uuid.UUID,
+    viewer: User | None,
+    size: ThumbnailSize,
+) -> Served:
+    image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    mark = await _watermark(session, image=image, viewer=viewer)
+    made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark)
+    return await _served(session, image=image, made=made, label=size)
+
+
+async def image_rendition(
+    session: AsyncSession,
+    *,
+    work: ImageWork,
+    storage: BlobStore,
+    image_id: uuid.UUID,
+    viewer: User | None,
+    spec: RenderRequest,
+) -> Served:
+    image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    mark = await _watermark(session, image=image, viewer=viewer)
+    made = await renditions.rendition(work, storage, image=image, spec=spec, watermark=mark)
+    return await _served(session, image=image, made=made, label=f"{spec.width or 0}x{spec.height or 0}")
+
+
+async def _watermark(session: AsyncSession, *, image: File, viewer: User | None) -> Watermark | None:
+    if viewer is not None and viewer.id == image.owner_id:
+        return None
+    owner = await session.get(User, image.owner_id)
+    return None if owner is None else renditions.watermark_for(owner, viewer)
+
+
+async def _served(session: AsyncSession, *, image: File, made: renditions.Rendition, label: str) -> Served:
+    stat = await anyio.Path(made.path).stat()
+    stem = image.name.rsplit(".", 1)[0] or "image"
+    extension = made.path.suffix
+    return Served(
+        path=made.path,
+        media_type=made.media_type,
+        etag=made.etag,
+        filename=f"{stem}-{label}{extension}",
+        last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+        public=await is_public(session, image_id=image.id),
+    )
+
+
+# --- changes -----------------------------------------------------------------------------------
+
+
+async def update_image(
+    session: AsyncSession, *, owner: User, image_id: uuid.UUID, data: ImageUpdate
+) -> ImageRead:
+    """Edit title, description, tags; `album_id` also adds the image to that album (one commit)."""
+    image = (await get_owned_images(session, owner_id=owner.id, image_ids=[image_id]))[0]
+    if data.album_id is not None:
+        album = await albums.get_owned_collection(
+            session, owner_id=owner.id, kind="album", collection_id=data.album_id
+        )
+        await albums.append_items(session, collection=album, file_ids=[image.id])
+    await files.update_file(session, owner_id=owner.id, file_id=image.id, data=data.file_update())
+    return image_file_read(await get_readable_image(session, image_id=image.id, viewer=owner))
+
+
+async def delete_image(session: AsyncSession, *, owner: User, image_id: uuid.UUID) -> None:
+    """To the trash like any file, and out of every album (covers move on)."""
+    images = await get_owned_images(session, owner_id=owner.id, image_ids=[image_id])
+    await albums.trash_files(session, files=images, actor_id=owner.id)
+    await session.commit()
+
+
+async def run_batch(session: AsyncSession, *, owner: User, batch: ImageBatch) -> BatchResult:
+    """Checks every id and argument first, then applies the operation in one transaction."""
+    images = await get_owned_images(session, owner_id=owner.id, image_ids=batch.image_ids)
+    ids = [image.id for image in images]
+    if batch.operation == "delete":
+        await albums.trash_files(session, files=images, actor_id=owner.id)
+    elif batch.operation == "move":
+        await _move(session, owner=owner, images=images, folder_id=batch.folder_id)
+    elif batch.operation in ("tag", "untag"):
+        await _retag(session, images=images, tags=batch.tags or [], add=batch.operation == "tag")
+    else:
+        album = await albums.get_owned_collection(
+            session, owner_id=owner.id, kind="album", collection_id=batch.album_id or uuid.uuid4()
+        )
+        if batch.operation == "add_to_album":
+            await albums.append_items(session, collection=album, file_ids=batch.image_ids)
+        else:
+            await albums.remove_items(session, collection=album, file_ids=ids)
+    await session.commit()
+    return BatchResult(
+        operation=batch.operation, image_ids=list(dict.fromkeys(batch.image_ids)), count=len(ids)
+    )
+
+
+async def _move(
+    session: AsyncSession, *, owner: User, images: Sequence[File], folder_id: uuid.UUID | None
+) -> None:
+    if folder_id is not None:
+        await files.get_owned_folder(session, owner_id=owner.id, folder_id=folder_id)
+    now = utcnow()
+    for image in images:
+        if image.folder_id != folder_id:
+            image.folder_id = folder_id
+            image.updated_at = now
+            activity.record(session, owner_id=owner.id, file_id=image.id, action="move", actor_id=owner.id)
+
+
+async def _retag(session: AsyncSession, *, images: Sequence[File], tags: list[str], add: bool) -> None:
+    tags = normalize_tags(tags)
+    ids = [image.id for image in images]
+    now = utcnow()
+    if add:
+        rows = await session.execute(select(FileTag.file_id, FileTag.name).where(FileTag.file_id.in_(ids)))
+        present = {(file_id, name) for file_id, name in rows}
+        session.add_all(
+            FileTag(file_id=file_id, name=tag)
+            for file_id in ids
+            for tag in tags
+            if (file_id, tag) not in present
+        )
+    else:
+        await session.execute(delete(FileTag).where(FileTag.file_id.in_(ids), FileTag.name.in_(tags)))
+    for image in images:
+        image.updated_at = now

@@ -1,0 +1,121 @@
+"""Thumbnails and renders: sizes, caching headers, 304, on-disk cache reuse."""
+
+import asyncio
+import io
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from PIL import Image
+
+from app.config import Settings
+from tests.conftest import MakeUser
+from tests.gallery import Rows, add_to_album, create_album, upload
+
+
+def dimensions(response: httpx.Response) -> tuple[int, int]:
+    assert response.status_code == 200, response.text
+    with Image.open(io.BytesIO(response.content)) as image:
+        return image.size
+
+
+def renditions_of(settings: Settings) -> list[Path]:
+    return sorted(p for p in (settings.upload_dir / "renditions").rglob("*") if p.is_file())
+
+
+async def test_thumbnail_sizes(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice, size=(1200, 600))
+    url = f"/api/images/{image['id']}/thumbnail"
+    response = await client.get(url, headers=alice.headers)
+    assert response.headers["content-type"] == "image/webp"
+    assert dimensions(response) == (256, 128)
+    assert dimensions(await client.get(url, params={"size": "medium"}, headers=alice.headers)) == (1024, 512)
+    # never enlarged beyond the original
+    assert dimensions(await client.get(url, params={"size": "large"}, headers=alice.headers)) == (1200, 600)
+    response = await client.get(url, params={"size": "huge"}, headers=alice.headers)
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_thumbnail_etag_304_and_cache_control(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice)
+    url = f"/api/images/{image['id']}/thumbnail"
+    first = await client.get(url, headers=alice.headers)
+    etag = first.headers["etag"]
+    assert etag.startswith('"')  # strong, not W/
+    assert first.headers["cache-control"] == "private, max-age=31536000, immutable"
+    again = await client.get(url, headers={**alice.headers, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    other = await client.get(url, params={"size": "medium"}, headers={**alice.headers, "If-None-Match": etag})
+    assert other.status_code == 200
+    assert other.headers["etag"] != etag
+
+    album = await create_album(client, alice, privacy_setting="public")
+    await add_to_album(client, alice, album["id"], [image["id"]])
+    public = await client.get(url)
+    assert public.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert public.headers["etag"] == etag
+    assert public.content == first.content
+
+
+async def test_concurrent_thumbnail_requests_make_it_once(
+    client: httpx.AsyncClient, make_user: MakeUser, settings: Settings, app: FastAPI
+) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice, size=(800, 800))
+    key = (await Rows(app).file(image["id"])).storage_key
+    for path in renditions_of(settings):
+        path.unlink()  # as if the upload never made thumbnails
+    url = f"/api/images/{image['id']}/thumbnail?size=medium"
+    responses = await asyncio.gather(*(client.get(url, headers=alice.headers) for _ in range(4)))
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.content for r in responses}) == 1
+    made = [p for p in renditions_of(settings) if key in str(p)]
+    assert [p.name for p in made] == ["thumb-medium.webp"]  # no stray temporary files
+
+
+async def test_render_cover_exact_size_and_cache_reuse(
+    client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice, size=(400, 300))
+    url = f"/api/images/{image['id']}/render"
+    params = {"w": "120", "h": "120", "fit": "cover", "format": "jpeg", "quality": "80"}
+    response = await client.get(url, params=params, headers=alice.headers)
+    assert response.headers["content-type"] == "image/jpeg"
+    assert dimensions(response) == (120, 120)
+    cached = [p for p in renditions_of(settings) if p.name.startswith("render-")]
+    assert len(cached) == 1
+    mtime = cached[0].stat().st_mtime_ns
+
+    again = await client.get(url, params=params, headers=alice.headers)
+    assert again.content == response.content
+    assert cached[0].stat().st_mtime_ns == mtime
+    assert [p for p in renditions_of(settings) if p.name.startswith("render-")] == cached
+
+    contain = await client.get(url, params={"w": "120", "h": "120", "format": "png"}, headers=alice.headers)
+    assert contain.headers["content-type"] == "image/png"
+    assert dimensions(contain) == (120, 90)
+
+
+async def test_render_bounds(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice)
+    url = f"/api/images/{image['id']}/render"
+    for params in ({"w": "4097"}, {"h": "0"}, {"fit": "stretch"}, {"format": "gif"}, {"quality": "101"}):
+        response = await client.get(url, params=params, headers=alice.headers)
+        assert response.status_code == 422, params
+
+
+async def test_deleted_image_has_no_thumbnail(
+    client: httpx.AsyncClient, make_user: MakeUser, app: FastAPI
+) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice)
+    await client.delete(f"/api/images/{image['id']}", headers=alice.headers)
+    assert (
+        await client.get(f"/api/images/{image['id']}/thumbnail", headers=alice.headers)
+    ).status_code == 404
