@@ -65,10 +65,11 @@ class ImageWork:
 
 
 def get_image_work(request: Request) -> ImageWork:
-    work: ImageWork | None = getattr(request.app.state, "image_work", None)
+    # `app.state.image_work` is the files branch's preview ImageWork; the two are to be unified.
+    work: ImageWork | None = getattr(request.app.state, "rendition_work", None)
     if work is None:
         work = ImageWork(request.app.state.settings.image_workers)
-        request.app.state.image_work = work
+        request.app.state.rendition_work = work
     return work
 
 

@@ -1,14 +1,12 @@
 """PUT/DELETE /api/images/{id} and POST /api/images/batch (all or nothing)."""
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from tests.conftest import MakeUser
 from tests.gallery import Rows, add_to_album, create_album, upload, upload_many
 
 
-@pytest.mark.xfail(strict=True, reason="ImageMeta is written at upload from the next files merge")
 async def test_update_fields_and_add_to_album(
     client: httpx.AsyncClient, make_user: MakeUser, app: FastAPI
 ) -> None:

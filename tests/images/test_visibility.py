@@ -1,7 +1,6 @@
 """One rule: the owner reads their image; anyone reads an image in a public album; else 404."""
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -56,7 +55,6 @@ async def test_image_in_public_album_is_readable_without_token(
     assert (await client.delete(url, headers=bob.headers)).status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason="ImageMeta is written at upload from the next files merge")
 async def test_detail_counts_views_and_records_activity(
     client: httpx.AsyncClient, make_user: MakeUser, app: FastAPI
 ) -> None:
