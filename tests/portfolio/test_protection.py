@@ -63,7 +63,9 @@ async def test_visitors_get_watermarked_renditions_the_owner_and_the_original_do
     render = f"/api/images/{artwork['id']}/render?w=200&h=200&fit=cover&format=png"
     assert differs(decode(await client.get(render)), decode(await client.get(render, headers=alice.headers)))
     small = f"/api/images/{artwork['id']}/thumbnail?size=small"
-    assert not differs(decode(await client.get(small)), decode(await client.get(small, headers=alice.headers)))
+    assert not differs(
+        decode(await client.get(small)), decode(await client.get(small, headers=alice.headers))
+    )
 
     sha = hashlib.sha256(original).hexdigest()
     assert artwork["sha256"] == sha
@@ -74,12 +76,18 @@ async def test_visitors_get_watermarked_renditions_the_owner_and_the_original_do
     assert got.content == original
 
 
-async def test_no_watermark_without_one_in_the_profile(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+async def test_no_watermark_without_one_in_the_profile(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
     alice = await make_user("alice")
     gallery = await create_gallery(client, alice.headers, visibility="public")
-    artwork = await upload_artwork(client, alice.headers, content=png_bytes((300, 200)), gallery_id=gallery["id"])
+    artwork = await upload_artwork(
+        client, alice.headers, content=png_bytes((300, 200)), gallery_id=gallery["id"]
+    )
     medium = f"/api/images/{artwork['id']}/thumbnail?size=medium"
-    assert not differs(decode(await client.get(medium)), decode(await client.get(medium, headers=alice.headers)))
+    assert not differs(
+        decode(await client.get(medium)), decode(await client.get(medium, headers=alice.headers))
+    )
 
 
 async def test_originals_are_protected_unless_the_gallery_allows_downloads(
