@@ -35,8 +35,6 @@ class Settings(BaseSettings):
         "http://localhost:5173",
     ]
     access_token_minutes: int = Field(default=60 * 24, gt=0)
-    # Threads that may decode images at once (thumbnails, renditions made on demand).
-    image_workers: int = Field(default_factory=lambda: os.cpu_count() or 2, gt=0)
     login_attempts: int = Field(default=10, gt=0)
     login_window_seconds: int = Field(default=300, gt=0)
     default_storage_quota: int = Field(default=10 * 1024 * MIB, ge=0)

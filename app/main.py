@@ -16,6 +16,7 @@ from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.files.previews import create_image_work
 from app.files.router import router as files_router
+from app.folders.router import router as folders_router
 from app.health import router as health_router
 from app.images.router import router as images_router
 from app.limits import RequestSizeLimitMiddleware
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(files_router)
+    app.include_router(folders_router)
     app.include_router(albums_router)
     app.include_router(images_router)
     app.include_router(portfolio_router)

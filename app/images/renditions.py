@@ -1,21 +1,20 @@
 """Thumbnails and renditions on disk: made on demand in worker threads, one maker per file and name."""
 
-import asyncio
 import hashlib
 import json
 import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Annotated
-from weakref import WeakValueDictionary
 
 import anyio
 from anyio import to_thread
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from app.errors import Unprocessable
+from app.files.previews import ImageWork, ensure_thumbnail, image_problem, image_work_of
 from app.images.render import RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
 from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE, ImageError, make_thumbnails
 from app.models import File, User
@@ -32,48 +31,25 @@ class Rendition:
     etag: str
 
 
-class ImageWork:
-    """Per-app: bounds CPU-heavy image work and keeps one maker per (file, rendition) at a time."""
-
-    def __init__(self, workers: int) -> None:
-        self.limiter = anyio.CapacityLimiter(workers)
-        # A lock lives only while a maker holds or waits on it.
-        self._locks: WeakValueDictionary[tuple[uuid.UUID, str], asyncio.Lock] = WeakValueDictionary()
-
-    def lock_for(self, key: tuple[uuid.UUID, str]) -> asyncio.Lock:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[key] = lock
-        return lock
-
-    async def ensure(self, file_id: uuid.UUID, target: Path, make: Callable[[Path], None]) -> None:
-        """Make `target` unless it exists; writers go to a temporary name and replace atomically."""
+async def ensure_rendition(work: ImageWork, target: Path, *, key: str, make: Callable[[Path], None]) -> None:
+    """Make `target` unless it exists, one maker at a time; written under a temporary name and
+    moved into place, so a concurrent reader never sees half a file."""
+    if await anyio.Path(target).exists():
+        return
+    async with work.one_maker(f"{key}/{target.name}"):
         if await anyio.Path(target).exists():
-            return
-        async with self.lock_for((file_id, target.name)):
-            if await anyio.Path(target).exists():
-                return  # another request made it while we waited
-            part = target.with_name(f".{uuid.uuid4().hex}.{target.name}")
-            try:
-                await to_thread.run_sync(make, part, limiter=self.limiter)
-                await to_thread.run_sync(os.replace, part, target)
-            except ImageError as exc:
-                raise Unprocessable(exc.detail, code=exc.code) from exc
-            finally:
-                await to_thread.run_sync(lambda: part.unlink(missing_ok=True))
+            return  # another request made it while we waited
+        part = target.with_name(f".{uuid.uuid4().hex}.{target.name}")
+        try:
+            await work.run(make, part)
+            await to_thread.run_sync(os.replace, part, target)
+        except ImageError as exc:
+            raise image_problem(exc) from exc
+        finally:
+            await to_thread.run_sync(partial(part.unlink, missing_ok=True))
 
 
-def get_image_work(request: Request) -> ImageWork:
-    # `app.state.image_work` is the files branch's preview ImageWork; the two are to be unified.
-    work: ImageWork | None = getattr(request.app.state, "rendition_work", None)
-    if work is None:
-        work = ImageWork(request.app.state.settings.image_workers)
-        request.app.state.rendition_work = work
-    return work
-
-
-ImageWorkDep = Annotated[ImageWork, Depends(get_image_work)]
+ImageWorkDep = Annotated[ImageWork, Depends(image_work_of)]
 
 
 def watermark_for(owner: User, viewer: User | None) -> Watermark | None:
@@ -101,12 +77,19 @@ def _etag(image: File, name: str) -> str:
 async def thumbnail(
     work: ImageWork, storage: BlobStore, *, image: File, size: str, watermark: Watermark | None = None
 ) -> Rendition:
-    """The thumbnail of `size` (small thumbnails are never watermarked)."""
-    mark = None if size == "small" else watermark
-    name = f"thumb-{size}{_mark_suffix(mark)}.{THUMBNAIL_FORMAT}"
-    target = storage.rendition_path(image.storage_key, name)
-    source = storage.original_path(image.storage_key)
-    await work.ensure(image.id, target, lambda part: make_thumbnails(source, {size: part}, watermark=mark))
+    """The thumbnail of `size`; the shared (file preview) one unless a watermark applies (never on small)."""
+    key = image.storage_key
+    if watermark is None or size == "small":
+        path = await ensure_thumbnail(storage, work, key=key, size=size)
+        return Rendition(path=path, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, path.name))
+    name = f"{size}{_mark_suffix(watermark)}.{THUMBNAIL_FORMAT}"
+    target = storage.rendition_path(key, name)
+    source = storage.original_path(key)
+
+    def make(part: Path) -> None:
+        make_thumbnails(source, {size: part}, watermark=watermark)
+
+    await ensure_rendition(work, target, key=key, make=make)
     return Rendition(path=target, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, name))
 
 
@@ -148,5 +131,5 @@ async def rendition(
             watermark=watermark,
         )
 
-    await work.ensure(image.id, target, make)
+    await ensure_rendition(work, target, key=image.storage_key, make=make)
     return Rendition(path=target, media_type=RENDER_MEDIA_TYPES[spec.fmt], etag=_etag(image, name))

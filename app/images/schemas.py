@@ -46,6 +46,11 @@ class ImageUpdate(BaseModel):
     tags: Tags | None = None
     album_id: uuid.UUID | None = Field(default=None, description="also add the image to this album")
 
+    @field_validator("tags")
+    @classmethod
+    def clean_tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalize_tags(value)
+
     def file_update(self) -> FileUpdate:
         return FileUpdate.model_validate(
             self.model_dump(include={"title", "description", "tags"}, exclude_unset=True)

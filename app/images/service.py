@@ -16,10 +16,11 @@ from app.albums import service as albums
 from app.db import utcnow
 from app.errors import NotFound, Unauthorized
 from app.files import service as files
+from app.files.previews import ImageWork
 from app.files.schemas import normalize_tags
 from app.images import renditions
 from app.images.render import Watermark
-from app.images.renditions import ImageWork, RenderRequest
+from app.images.renditions import RenderRequest
 from app.images.schemas import (
     BatchResult,
     ImageBatch,

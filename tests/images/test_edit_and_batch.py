@@ -138,3 +138,13 @@ async def test_batch_refuses_bad_requests(client: httpx.AsyncClient, make_user: 
         headers=alice.headers,
     )
     assert response.status_code == 404
+
+
+async def test_bad_edits_are_422(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice)
+    url = f"/api/images/{image['id']}"
+    for body in ({"tags": ["x" * 65]}, {"title": "t" * 256}, {"owner_id": alice.id}):
+        response = await client.put(url, json=body, headers=alice.headers)
+        assert response.status_code == 422, body
+        assert response.json()["code"] == "validation_error"

@@ -74,7 +74,7 @@ async def test_concurrent_thumbnail_requests_make_it_once(
     assert {r.status_code for r in responses} == {200}
     assert len({r.content for r in responses}) == 1
     made = [p for p in renditions_of(settings) if key in str(p)]
-    assert [p.name for p in made] == ["thumb-medium.webp"]  # no stray temporary files
+    assert [p.name for p in made] == ["medium.webp"]  # no stray temporary files
 
 
 async def test_render_cover_exact_size_and_cache_reuse(
