@@ -71,7 +71,7 @@ def default_visibility(user: User, kind: Kind) -> str:
     return "private"
 
 
-# --- reads and creation -------------------------------------------------------------------------------------
+# --- reads and creation ------------------------------------------------------------------------
 
 
 async def create_collection(
@@ -424,7 +424,7 @@ async def reorder_items(
     collection = await get_owned_collection(
         session, owner_id=owner_id, kind=kind, collection_id=collection_id
     )
-    live = _live_items(collection.id).subquery()
+    live = _live_items(collection.id).order_by(None).subquery()
     items = {
         item.file_id: item
         for item in await session.scalars(

@@ -8,14 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
 import anyio
 from anyio import to_thread
 from fastapi import Depends
 
 from app.files.previews import ImageWork, ensure_thumbnail, image_problem, image_work_of
-from app.images.render import RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
+from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
 from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE, ImageError, make_thumbnails
 from app.models import File, User
 from app.storage.base import BlobStore
@@ -100,6 +100,15 @@ class RenderRequest:
     fit: Fit
     fmt: RenderFormat
     quality: int
+
+    @classmethod
+    def bounded(
+        cls, width: int | None, height: int | None, fit: Fit, fmt: RenderFormat, quality: int
+    ) -> Self:
+        """Without a size the rendition still stays within the render bound (and is never enlarged)."""
+        if width is None and height is None:
+            width = height = MAX_RENDER_EDGE
+        return cls(width=width, height=height, fit=fit, fmt=fmt, quality=quality)
 
     def name(self, watermark: Watermark | None) -> str:
         box = f"{self.width or 0}x{self.height or 0}"

@@ -155,7 +155,7 @@ async def get_render(
     quality: Annotated[int, Query(ge=1, le=100)] = 85,
 ) -> Response:
     """A resized, cropped or converted rendition (never enlarged), cached and reused."""
-    spec = RenderRequest(width=w, height=h, fit=fit, fmt=format, quality=quality)
+    spec = RenderRequest.bounded(w, h, fit, format, quality)
     served = await service.image_rendition(
         session, work=work, storage=storage, image_id=image_id, viewer=viewer, spec=spec
     )

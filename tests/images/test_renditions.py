@@ -3,12 +3,15 @@
 import asyncio
 import io
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from PIL import Image
 
 from app.config import Settings
+from app.images import renditions
 from tests.conftest import MakeUser
 from tests.gallery import Rows, add_to_album, create_album, upload
 
@@ -61,7 +64,7 @@ async def test_thumbnail_etag_304_and_cache_control(client: httpx.AsyncClient, m
     assert public.content == first.content
 
 
-async def test_concurrent_thumbnail_requests_make_it_once(
+async def test_concurrent_thumbnail_requests_all_get_the_whole_thumbnail(
     client: httpx.AsyncClient, make_user: MakeUser, settings: Settings, app: FastAPI
 ) -> None:
     alice = await make_user("alice")
@@ -101,6 +104,29 @@ async def test_render_cover_exact_size_and_cache_reuse(
     assert dimensions(contain) == (120, 90)
 
 
+async def test_concurrent_renders_make_it_once(
+    client: httpx.AsyncClient, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice, size=(900, 700))
+    calls: list[Path] = []
+    real_render = renditions.render
+
+    def counting_render(source: Path, target: Path, **options: Any) -> None:
+        calls.append(target)
+        real_render(source, target, **options)
+
+    monkeypatch.setattr(renditions, "render", counting_render)
+    url = f"/api/images/{image['id']}/render?w=300&h=200&fit=cover"
+    responses = await asyncio.gather(*(client.get(url, headers=alice.headers) for _ in range(4)))
+    assert [r.status_code for r in responses] == [200] * 4
+    assert len({r.content for r in responses}) == 1
+    assert len(calls) == 1
+    other = await client.get(url.replace("w=300", "w=301"), headers=alice.headers)
+    assert other.status_code == 200
+    assert len(calls) == 2
+
+
 async def test_render_bounds(client: httpx.AsyncClient, make_user: MakeUser) -> None:
     alice = await make_user("alice")
     image = await upload(client, alice)
@@ -108,6 +134,10 @@ async def test_render_bounds(client: httpx.AsyncClient, make_user: MakeUser) -> 
     for params in ({"w": "4097"}, {"h": "0"}, {"fit": "stretch"}, {"format": "gif"}, {"quality": "101"}):
         response = await client.get(url, params=params, headers=alice.headers)
         assert response.status_code == 422, params
+    # no size: the original's size (never enlarged), re-encoded as asked
+    response = await client.get(url, params={"format": "webp"}, headers=alice.headers)
+    assert response.headers["content-type"] == "image/webp"
+    assert dimensions(response) == (64, 48)
 
 
 async def test_deleted_image_has_no_thumbnail(
