@@ -23,6 +23,7 @@ from app.limits import RequestSizeLimitMiddleware
 from app.maintenance import service as maintenance
 from app.maintenance.router import admin as admin_router
 from app.maintenance.router import router as storage_router
+from app.portfolio.router import router as portfolio_router
 from app.requestid import RequestIdMiddleware, configure_logging
 from app.search.router import router as search_router
 from app.storage.local import LocalBlobStore
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(albums_router)
     app.include_router(images_router)
+    app.include_router(portfolio_router)
     app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
     app.add_middleware(
         CORSMiddleware,

@@ -46,6 +46,13 @@ RENDER_OK: dict[int | str, dict[str, Any]] = {
 }
 Edge = Annotated[int | None, Query(ge=1, le=MAX_RENDER_EDGE)]
 
+PROTECTED: dict[int | str, dict[str, Any]] = {
+    403: {
+        "description": "original_protected: an artwork whose artist does not allow downloads",
+        **PROBLEM_SCHEMA,
+    }
+}
+
 
 @router.get("/images", responses=AUTH_RESPONSES)
 async def list_images(
@@ -102,7 +109,9 @@ async def delete_image(image_id: uuid.UUID, user: CurrentUser, session: SessionD
 
 
 @router.head("/images/{image_id}/download", include_in_schema=False)
-@router.get("/images/{image_id}/download", response_class=Response, responses={**BYTES, **DOWNLOAD_OK})
+@router.get(
+    "/images/{image_id}/download", response_class=Response, responses={**BYTES, **DOWNLOAD_OK, **PROTECTED}
+)
 async def download_image(
     request: Request, image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep, storage: StorageDep
 ) -> Response:

@@ -35,6 +35,7 @@ from app.images.schemas import (
 )
 from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
+from app.portfolio import service as portfolio
 from app.storage.base import BlobStore
 
 MAX_TAG_SUGGESTIONS = 200
@@ -203,6 +204,7 @@ async def download_image(
     session: AsyncSession, *, storage: BlobStore, request: Request, image_id: uuid.UUID, viewer: User | None
 ) -> Response:
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    await portfolio.require_original_download(session, file=image, viewer=viewer)
     actor_id = viewer.id if viewer else None
     return await files.serve_original(
         session, storage=storage, request=request, file=image, actor_id=actor_id

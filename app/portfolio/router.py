@@ -1,0 +1,236 @@
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser, SettingsDep
+from app.db import SessionDep
+from app.pagination import Page, PageDep
+from app.portfolio import artists, service
+from app.portfolio.schemas import (
+    ArtistPage,
+    ArtistRead,
+    ArtistUpdate,
+    ArtworkRead,
+    ArtworkUpdate,
+    GalleryArtworkIds,
+    GalleryCreate,
+    GalleryDetail,
+    GalleryRead,
+    GalleryUpdate,
+    PublicArtwork,
+)
+from app.storage.base import BlobStore
+
+artworks_router = APIRouter(prefix="/api/artworks", tags=["portfolio"])
+galleries_router = APIRouter(prefix="/api/galleries", tags=["portfolio"])
+artists_router = APIRouter(prefix="/api/artists", tags=["portfolio"])
+
+Responses = dict[int | str, dict[str, Any]]
+SEEN_NOT_YOURS: Responses = {
+    403: {"description": "not_owner: visible to the caller but not theirs", **PROBLEM_SCHEMA},
+    404: {"description": "artwork_not_found or gallery_not_found", **PROBLEM_SCHEMA},
+}
+NOT_FOUND: Responses = {404: {"description": "not found or not visible to the caller", **PROBLEM_SCHEMA}}
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "the artwork image"},
+                        "title": {"type": "string", "maxLength": 255},
+                        "description": {"type": "string"},
+                        "medium": {"type": "string", "maxLength": 255},
+                        "year": {"type": "integer"},
+                        "dimensions": {"type": "string", "maxLength": 255},
+                        "gallery_id": {"type": "string", "format": "uuid"},
+                    },
+                    "required": ["file", "title"],
+                }
+            }
+        },
+    }
+}
+
+
+def storage_of(request: Request) -> BlobStore:
+    storage: BlobStore = request.app.state.storage
+    return storage
+
+
+# --- artworks ---------------------------------------------------------------------------------------
+
+
+@artworks_router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        **AUTH_RESPONSES,
+        400: {"description": "malformed_multipart", **PROBLEM_SCHEMA},
+        404: {"description": "gallery_id is not the caller's gallery", **PROBLEM_SCHEMA},
+        413: {"description": "file_too_large or quota_exceeded", **PROBLEM_SCHEMA},
+        415: {"description": "unsupported_type or type_mismatch: not an image", **PROBLEM_SCHEMA},
+        422: {"description": "missing title, bad year, or not exactly one file", **PROBLEM_SCHEMA},
+    },
+)
+async def upload_artwork(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> ArtworkRead:
+    """Upload one image as an artwork with its portfolio fields."""
+    return await service.upload_artwork(
+        request, session, settings=settings, storage=storage_of(request), user=user
+    )
+
+
+@artworks_router.get("", responses=AUTH_RESPONSES)
+async def list_artworks(session: SessionDep, user: CurrentUser, page: PageDep) -> Page[ArtworkRead]:
+    """The caller's artworks, newest first."""
+    return await service.list_artworks(session, owner_id=user.id, page=page)
+
+
+@artworks_router.get("/{artwork_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+async def get_artwork(
+    artwork_id: uuid.UUID, session: SessionDep, viewer: OptionalUser
+) -> ArtworkRead | PublicArtwork:
+    """One artwork: the full record for its artist, the public face for anyone else."""
+    return await service.get_artwork(session, viewer=viewer, artwork_id=artwork_id)
+
+
+@artworks_router.put("/{artwork_id}", responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS})
+async def update_artwork(
+    artwork_id: uuid.UUID, data: ArtworkUpdate, session: SessionDep, user: CurrentUser
+) -> ArtworkRead:
+    """Change an artwork's title, description, medium, year, dimensions or tags."""
+    return await service.update_artwork(session, user=user, artwork_id=artwork_id, data=data)
+
+
+@artworks_router.delete(
+    "/{artwork_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS}
+)
+async def delete_artwork(
+    artwork_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    permanent: Annotated[bool, Query(description="remove bytes and metadata now")] = False,
+) -> Response:
+    """Take an artwork out of its galleries and move it to the trash."""
+    await service.delete_artwork(
+        session, storage=storage_of(request), user=user, artwork_id=artwork_id, permanent=permanent
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- galleries --------------------------------------------------------------------------------------
+
+
+@galleries_router.get("", responses=AUTH_RESPONSES)
+async def list_galleries(
+    session: SessionDep,
+    viewer: OptionalUser,
+    page: PageDep,
+    artist_id: Annotated[uuid.UUID | None, Query(description="an artist's public galleries")] = None,
+) -> Page[GalleryRead]:
+    """The caller's galleries, or an artist's public galleries."""
+    return await service.list_galleries(session, viewer=viewer, artist_id=artist_id, page=page)
+
+
+@galleries_router.post("", status_code=status.HTTP_201_CREATED, responses=AUTH_RESPONSES)
+async def create_gallery(data: GalleryCreate, session: SessionDep, user: CurrentUser) -> GalleryRead:
+    """Create a gallery (private, originals protected, unless said otherwise)."""
+    return await service.create_gallery(session, owner=user, data=data)
+
+
+@galleries_router.get("/{gallery_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+async def get_gallery(gallery_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> GalleryDetail:
+    """A gallery with its artworks in display order (public galleries need no token)."""
+    return await service.get_gallery(session, viewer=viewer, gallery_id=gallery_id)
+
+
+@galleries_router.put("/{gallery_id}", responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS})
+async def update_gallery(
+    gallery_id: uuid.UUID, data: GalleryUpdate, session: SessionDep, user: CurrentUser
+) -> GalleryRead:
+    """Change a gallery's title, description, visibility, downloads or cover."""
+    return await service.update_gallery(session, user=user, gallery_id=gallery_id, data=data)
+
+
+@galleries_router.delete(
+    "/{gallery_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS}
+)
+async def delete_gallery(gallery_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
+    """Delete a gallery; its artworks stay."""
+    await service.delete_gallery(session, user=user, gallery_id=gallery_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@galleries_router.post("/{gallery_id}/artworks", responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS})
+async def add_gallery_artworks(
+    gallery_id: uuid.UUID, data: GalleryArtworkIds, session: SessionDep, user: CurrentUser
+) -> GalleryDetail:
+    """Append the caller's artworks; any unknown or foreign id changes nothing (404)."""
+    return await service.add_artworks(session, user=user, gallery_id=gallery_id, artwork_ids=data.artwork_ids)
+
+
+@galleries_router.delete(
+    "/{gallery_id}/artworks/{artwork_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS},
+)
+async def remove_gallery_artwork(
+    gallery_id: uuid.UUID, artwork_id: uuid.UUID, session: SessionDep, user: CurrentUser
+) -> Response:
+    """Take an artwork out of a gallery (the artwork stays)."""
+    await service.remove_artwork(session, user=user, gallery_id=gallery_id, artwork_id=artwork_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@galleries_router.put(
+    "/{gallery_id}/order",
+    responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS, 422: {"description": "order_mismatch", **PROBLEM_SCHEMA}},
+)
+async def reorder_gallery(
+    gallery_id: uuid.UUID, data: GalleryArtworkIds, session: SessionDep, user: CurrentUser
+) -> GalleryDetail:
+    """Set the display order; the ids must be exactly the gallery's artworks."""
+    return await service.reorder_artworks(
+        session, user=user, gallery_id=gallery_id, artwork_ids=data.artwork_ids
+    )
+
+
+# --- artists ----------------------------------------------------------------------------------------
+
+
+@artists_router.get("/me", responses=AUTH_RESPONSES)
+async def get_my_profile(session: SessionDep, user: CurrentUser) -> ArtistRead:
+    """The caller's artist profile, watermark included."""
+    return await artists.get_profile(session, user=user)
+
+
+@artists_router.put(
+    "/me",
+    responses={
+        **AUTH_RESPONSES,
+        404: {"description": "the avatar is not one of the caller's files", **PROBLEM_SCHEMA},
+        422: {"description": "avatar_not_an_image, a non-http(s) website, a bad watermark", **PROBLEM_SCHEMA},
+    },
+)
+async def update_my_profile(data: ArtistUpdate, session: SessionDep, user: CurrentUser) -> ArtistRead:
+    """Update the caller's display name, bio, website, avatar or watermark."""
+    return await artists.update_profile(session, user=user, data=data)
+
+
+@artists_router.get("/{artist_id}", responses=NOT_FOUND)
+async def get_artist(artist_id: uuid.UUID, session: SessionDep) -> ArtistPage:
+    """An artist's public page with their public galleries and artworks; no token needed."""
+    return await artists.get_artist_page(session, artist_id=artist_id)
+
+
+router = APIRouter()
+router.include_router(artworks_router)
+router.include_router(galleries_router)
+router.include_router(artists_router)

@@ -1,0 +1,309 @@
+"""Artworks (file rows with `is_artwork`) and galleries (collections of kind "gallery").
+
+Galleries go through the shared collection service; this module adds what the portfolio alone has:
+the artwork upload, seen-but-not-yours 403s, and who may download an artwork's original.
+"""
+
+import uuid
+from collections.abc import Sequence
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.albums import service as collections
+from app.config import Settings
+from app.errors import Forbidden, NotFound, Unprocessable, UnsupportedMediaType
+from app.files import service as files
+from app.files.ingest import ingest_upload
+from app.files.schemas import FileUpdate
+from app.models import Collection, CollectionItem, File, User
+from app.pagination import Page, PageParams
+from app.portfolio.schemas import (
+    ArtworkFields,
+    ArtworkRead,
+    ArtworkUpdate,
+    GalleryCreate,
+    GalleryDetail,
+    GalleryRead,
+    GalleryUpdate,
+    PublicArtwork,
+    artwork_read,
+    public_artwork,
+)
+from app.storage.base import BlobStore
+
+GALLERY: collections.Kind = "gallery"
+PUBLIC = "public"
+IMAGES = frozenset({"image"})
+
+
+def artwork_not_found() -> NotFound:
+    return NotFound("artwork not found", code="artwork_not_found")
+
+
+def not_owner(noun: str) -> Forbidden:
+    return Forbidden(f"only the artist may change this {noun}", code="not_owner")
+
+
+def _downloadable_items() -> Select[uuid.UUID]:
+    """Items of public galleries that let visitors download originals."""
+    return (
+        select(CollectionItem.file_id)
+        .join(Collection, Collection.id == CollectionItem.collection_id)
+        .where(
+            Collection.kind == GALLERY,
+            Collection.visibility == PUBLIC,
+            Collection.allow_original_download.is_(True),
+        )
+    )
+
+
+async def may_download_original(session: AsyncSession, *, file: File, viewer: User | None) -> bool:
+    """Anyone who may see an ordinary image may download it; an artwork's original stays the
+    artist's unless a public gallery holding it allows downloads."""
+    if not file.is_artwork or (viewer is not None and viewer.id == file.owner_id):
+        return True
+    query = _downloadable_items().where(CollectionItem.file_id == file.id).limit(1)
+    return await session.scalar(query) is not None
+
+
+async def require_original_download(session: AsyncSession, *, file: File, viewer: User | None) -> None:
+    """403 `original_protected` when a visitor may see an artwork but not download its original."""
+    if not await may_download_original(session, file=file, viewer=viewer):
+        raise Forbidden("the artist does not allow downloading this original", code="original_protected")
+
+
+# --- artworks ---------------------------------------------------------------------------------------
+
+
+async def upload_artwork(
+    request: Request, session: AsyncSession, *, settings: Settings, storage: BlobStore, user: User
+) -> ArtworkRead:
+    """One image through the shared upload pipeline, marked as an artwork, optionally into a gallery."""
+    target: list[Collection] = []
+
+    async def prepare(rows: list[File], fields: dict[str, str]) -> None:
+        if len(rows) != 1:
+            raise Unprocessable("send exactly one image as the `file` part", code="one_file_expected")
+        if rows[0].image is None:
+            raise UnsupportedMediaType("the file could not be read as an image", code="not_an_image")
+        data = _parse_fields(fields)
+        if data.gallery_id is not None:
+            target.append(await _owned_gallery(session, owner_id=user.id, gallery_id=data.gallery_id))
+        _apply_fields(rows[0], data)
+
+    rows = await ingest_upload(
+        request, session, settings=settings, storage=storage, user=user, kinds_allowed=IMAGES, prepare=prepare
+    )
+    if target:
+        await collections.append_items(session, collection=target[0], file_ids=[rows[0].id])
+        await session.commit()
+    return artwork_read(rows[0])
+
+
+def _parse_fields(fields: dict[str, str]) -> ArtworkFields:
+    try:
+        return ArtworkFields.model_validate(fields)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors(include_url=False)]
+        ) from exc
+
+
+def _apply_fields(row: File, data: ArtworkFields) -> None:
+    row.is_artwork = True
+    row.title = data.title
+    row.description = data.description
+    row.medium = data.medium
+    row.year = data.year
+    row.dimensions = data.dimensions
+
+
+def _artworks_of(owner_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    return [File.owner_id == owner_id, File.is_artwork.is_(True), File.deleted_at.is_(None)]
+
+
+async def list_artworks(session: AsyncSession, *, owner_id: uuid.UUID, page: PageParams) -> Page[ArtworkRead]:
+    conditions = _artworks_of(owner_id)
+    total = await session.scalar(select(func.count()).select_from(File).where(*conditions)) or 0
+    newest_first = page.order == "desc"
+    direction = (File.created_at.desc(), File.id.desc()) if newest_first else (File.created_at, File.id)
+    query = (
+        select(File)
+        .where(*conditions)
+        .order_by(*direction)
+        .offset(page.offset)
+        .limit(page.per_page)
+        .options(*files.FILE_LOAD)
+    )
+    items = [artwork_read(row) for row in await session.scalars(query)]
+    return Page(items=items, total=total, page=page.page, per_page=page.per_page)
+
+
+async def _viewable_artwork(session: AsyncSession, *, viewer: User | None, artwork_id: uuid.UUID) -> File:
+    """The viewer's own artwork or anyone's artwork in a public collection; 404 otherwise."""
+    visible = collections.public_file_clause()
+    if viewer is not None:
+        visible = visible | (File.owner_id == viewer.id)
+    file = await session.scalar(
+        select(File)
+        .where(File.id == artwork_id, File.is_artwork.is_(True), File.deleted_at.is_(None), visible)
+        .options(*files.FILE_LOAD)
+    )
+    if file is None:
+        raise artwork_not_found()
+    return file
+
+
+async def _changeable_artwork(session: AsyncSession, *, user: User, artwork_id: uuid.UUID) -> File:
+    """The caller's artwork; 403 for one the caller may only see, 404 for one they cannot."""
+    file = await _viewable_artwork(session, viewer=user, artwork_id=artwork_id)
+    if file.owner_id != user.id:
+        raise not_owner("artwork")
+    return file
+
+
+async def get_artwork(
+    session: AsyncSession, *, viewer: User | None, artwork_id: uuid.UUID
+) -> ArtworkRead | PublicArtwork:
+    """The owner gets the full `Artwork`; a visitor of a public artwork its public face."""
+    file = await _viewable_artwork(session, viewer=viewer, artwork_id=artwork_id)
+    if viewer is not None and viewer.id == file.owner_id:
+        return artwork_read(file)
+    downloadable = await may_download_original(session, file=file, viewer=viewer)
+    return public_artwork(file, file.image, downloadable=downloadable)
+
+
+async def update_artwork(
+    session: AsyncSession, *, user: User, artwork_id: uuid.UUID, data: ArtworkUpdate
+) -> ArtworkRead:
+    file = await _changeable_artwork(session, user=user, artwork_id=artwork_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("title") is None:
+        changes.pop("title", None)
+    for key in ("medium", "year", "dimensions"):
+        if key in changes:
+            setattr(file, key, changes[key])
+    # The file service applies title, description and tags and commits the portfolio fields with them.
+    shared = FileUpdate(**{k: changes[k] for k in ("title", "description", "tags") if k in changes})
+    await files.update_file(session, owner_id=user.id, file_id=file.id, data=shared)
+    return artwork_read(await files.get_owned_file(session, owner_id=user.id, file_id=file.id))
+
+
+async def delete_artwork(
+    session: AsyncSession, *, storage: BlobStore, user: User, artwork_id: uuid.UUID, permanent: bool
+) -> None:
+    """Out of every gallery, then to the trash (or gone for good with `permanent`)."""
+    file = await _changeable_artwork(session, user=user, artwork_id=artwork_id)
+    if permanent:
+        await collections.detach_files(session, file_ids=[file.id])
+        await files.purge_files(session, storage=storage, files=[file], actor_id=user.id)
+        return
+    await collections.trash_files(session, files=[file], actor_id=user.id)
+    await session.commit()
+
+
+# --- galleries --------------------------------------------------------------------------------------
+
+
+async def _owned_gallery(session: AsyncSession, *, owner_id: uuid.UUID, gallery_id: uuid.UUID) -> Collection:
+    return await collections.get_owned_collection(
+        session, owner_id=owner_id, kind=GALLERY, collection_id=gallery_id
+    )
+
+
+async def _changeable_gallery(session: AsyncSession, *, user: User, gallery_id: uuid.UUID) -> Collection:
+    """The caller's gallery; 403 for someone else's public one, 404 for a private or missing one."""
+    gallery = await collections.get_viewable_collection(
+        session, viewer=user, kind=GALLERY, collection_id=gallery_id
+    )
+    if gallery.owner_id != user.id:
+        raise not_owner("gallery")
+    return gallery
+
+
+async def list_galleries(
+    session: AsyncSession, *, viewer: User | None, artist_id: uuid.UUID | None, page: PageParams
+) -> Page[GalleryRead]:
+    views, total = await collections.list_visible_collections(
+        session, viewer=viewer, kind=GALLERY, owner_id=artist_id, page=page
+    )
+    return GalleryRead.page(views, total, page)
+
+
+async def create_gallery(session: AsyncSession, *, owner: User, data: GalleryCreate) -> GalleryRead:
+    view = await collections.create_collection(
+        session,
+        owner=owner,
+        kind=GALLERY,
+        name=data.title,
+        description=data.description,
+        visibility=data.visibility,
+        allow_original_download=data.allow_original_download,
+    )
+    return GalleryRead.of_view(view)
+
+
+async def get_gallery(session: AsyncSession, *, viewer: User | None, gallery_id: uuid.UUID) -> GalleryDetail:
+    detail = await collections.get_collection_detail(
+        session, viewer=viewer, kind=GALLERY, collection_id=gallery_id
+    )
+    return gallery_detail(detail.collection, detail.files, viewer=viewer)
+
+
+def gallery_detail(gallery: Collection, artworks: Sequence[File], *, viewer: User | None) -> GalleryDetail:
+    owner_view = viewer is not None and viewer.id == gallery.owner_id
+    downloadable = owner_view or gallery.allow_original_download
+    return GalleryDetail(
+        **GalleryRead.of(gallery, len(artworks)).model_dump(),
+        artwork_ids=[f.id for f in artworks],
+        artworks=[public_artwork(f, f.image, downloadable=downloadable) for f in artworks],
+    )
+
+
+async def update_gallery(
+    session: AsyncSession, *, user: User, gallery_id: uuid.UUID, data: GalleryUpdate
+) -> GalleryRead:
+    await _changeable_gallery(session, user=user, gallery_id=gallery_id)
+    view = await collections.update_collection(
+        session, owner_id=user.id, kind=GALLERY, collection_id=gallery_id, changes=data.to_changes()
+    )
+    return GalleryRead.of_view(view)
+
+
+async def delete_gallery(session: AsyncSession, *, user: User, gallery_id: uuid.UUID) -> None:
+    """The gallery goes; its artworks stay."""
+    await _changeable_gallery(session, user=user, gallery_id=gallery_id)
+    await collections.delete_collection(session, owner_id=user.id, kind=GALLERY, collection_id=gallery_id)
+
+
+async def add_artworks(
+    session: AsyncSession, *, user: User, gallery_id: uuid.UUID, artwork_ids: Sequence[uuid.UUID]
+) -> GalleryDetail:
+    await _changeable_gallery(session, user=user, gallery_id=gallery_id)
+    detail = await collections.add_items(
+        session, owner_id=user.id, kind=GALLERY, collection_id=gallery_id, file_ids=artwork_ids
+    )
+    return gallery_detail(detail.collection, detail.files, viewer=user)
+
+
+async def remove_artwork(
+    session: AsyncSession, *, user: User, gallery_id: uuid.UUID, artwork_id: uuid.UUID
+) -> None:
+    await _changeable_gallery(session, user=user, gallery_id=gallery_id)
+    await collections.remove_item(
+        session, owner_id=user.id, kind=GALLERY, collection_id=gallery_id, file_id=artwork_id
+    )
+
+
+async def reorder_artworks(
+    session: AsyncSession, *, user: User, gallery_id: uuid.UUID, artwork_ids: Sequence[uuid.UUID]
+) -> GalleryDetail:
+    await _changeable_gallery(session, user=user, gallery_id=gallery_id)
+    detail = await collections.reorder_items(
+        session, owner_id=user.id, kind=GALLERY, collection_id=gallery_id, file_ids=artwork_ids
+    )
+    return gallery_detail(detail.collection, detail.files, viewer=user)
