@@ -1,6 +1,5 @@
 """One app per test: its own SQLite file (copied from a migrated template) and upload dir."""
 
-import inspect
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -16,12 +15,6 @@ from app.main import create_app
 from app.migrate import upgrade
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.function):
-            item.add_marker(pytest.mark.anyio)
 
 
 @pytest.fixture
