@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.requestid import REQUEST_ID_HEADER, current_request_id
+from app.requestid import REQUEST_ID_HEADER, bind_request_id, current_request_id, unbind_request_id
 
 logger = logging.getLogger("atrium.errors")
 
@@ -154,8 +154,12 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(500, "internal_error", "an unexpected error occurred")
+    token = bind_request_id(getattr(request.state, "request_id", current_request_id()))
+    try:
+        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(500, "internal_error", "an unexpected error occurred")
+    finally:
+        unbind_request_id(token)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,7 +3,7 @@
 import logging
 import re
 import uuid
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,6 +15,14 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 def current_request_id() -> str:
     return _request_id.get()
+
+
+def bind_request_id(request_id: str) -> Token[str]:
+    return _request_id.set(request_id)
+
+
+def unbind_request_id(token: Token[str]) -> None:
+    _request_id.reset(token)
 
 
 class RequestIdMiddleware:
@@ -29,6 +37,8 @@ class RequestIdMiddleware:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        # Kept in the scope too: the 500 handler runs outside this middleware.
+        scope.setdefault("state", {})["request_id"] = request_id
         token = _request_id.set(request_id)
 
         async def send_with_id(message: Message) -> None:

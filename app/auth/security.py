@@ -1,5 +1,6 @@
 """Password hashing (pwdlib, Argon2id) and access tokens (PyJWT, HS256). Pure and sync."""
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,13 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
 
 ALGORITHM = "HS256"
-_hasher = PasswordHash((Argon2Hasher(), BcryptHasher()))
+# PASSWORD_HASH_COST=test trades strength for speed; only the test suite sets it.
+_ARGON2 = (
+    Argon2Hasher(time_cost=1, memory_cost=8192)
+    if os.environ.get("PASSWORD_HASH_COST") == "test"
+    else Argon2Hasher()
+)
+_hasher = PasswordHash((_ARGON2, BcryptHasher()))
 # Verified against when the user is unknown, so both failures cost the same time.
 _DUMMY_HASH = _hasher.hash("atrium-timing-equaliser")
 
