@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.files.kinds import DEFAULT_ALLOWED_TYPES
+
 SECRET_FILE_NAME = ".secret_key"
 MIB = 1024 * 1024
 
@@ -39,12 +41,20 @@ class Settings(BaseSettings):
     trash_retention_days: int = Field(default=30, ge=0)
     upload_rate_limit: int = Field(default=120, ge=0)
     upload_rate_window_seconds: int = Field(default=60, gt=0)
+    allowed_types: Annotated[list[str], NoDecode] = list(DEFAULT_ALLOWED_TYPES)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("allowed_types", mode="before")
+    @classmethod
+    def split_types(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip().lower() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("cors_origins")
@@ -72,6 +82,10 @@ class Settings(BaseSettings):
         if self.environment == "production":
             raise ConfigError("SECRET_KEY must be set when ENVIRONMENT=production")
         return load_or_create_secret(self.upload_dir / SECRET_FILE_NAME)
+
+    @cached_property
+    def allowed_type_set(self) -> frozenset[str]:
+        return frozenset(self.allowed_types)
 
     @property
     def tmp_dir(self) -> Path:

@@ -13,6 +13,7 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
 from app.docs import install_docs
 from app.errors import install_error_handlers
+from app.files.router import router as files_router
 from app.health import router as health_router
 from app.limits import RequestSizeLimitMiddleware
 from app.requestid import RequestIdMiddleware, configure_logging
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(files_router)
     app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
     app.add_middleware(
         CORSMiddleware,

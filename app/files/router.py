@@ -1,0 +1,179 @@
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, SettingsDep
+from app.db import SessionDep
+from app.files import service
+from app.files.ingest import ingest_upload
+from app.files.schemas import FileDetail, FileMove, FileRead, FileUpdate, SortField, UploadResult, file_read
+from app.files.service import FileFilters
+from app.pagination import Page, PageDep
+from app.storage.base import BlobStore
+
+router = APIRouter(prefix="/api", tags=["files"])
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "one or more files (a single part named `file` is also accepted)",
+                        },
+                        "folder_id": {
+                            "type": "string",
+                            "format": "uuid",
+                            "description": "the caller's folder to upload into; top level when absent",
+                        },
+                    },
+                    "required": ["files"],
+                }
+            }
+        },
+    }
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "not the caller's file (or no such file)", **PROBLEM_SCHEMA}
+}
+
+
+def storage_of(request: Request) -> BlobStore:
+    storage: BlobStore = request.app.state.storage
+    return storage
+
+
+@router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        **AUTH_RESPONSES,
+        400: {"description": "malformed_multipart", **PROBLEM_SCHEMA},
+        404: {"description": "folder_id is not the caller's folder", **PROBLEM_SCHEMA},
+        413: {"description": "file_too_large, quota_exceeded or request_too_large", **PROBLEM_SCHEMA},
+        415: {"description": "unsupported_type or type_mismatch", **PROBLEM_SCHEMA},
+        422: {"description": "no_files", **PROBLEM_SCHEMA},
+        429: {"description": "too many uploads", **PROBLEM_SCHEMA},
+    },
+)
+async def upload(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> UploadResult:
+    """Upload one or more files (all or nothing)."""
+    rows = await ingest_upload(request, session, settings=settings, storage=storage_of(request), user=user)
+    return UploadResult(files=[file_read(row) for row in rows])
+
+
+@router.get("/files", responses=AUTH_RESPONSES)
+async def list_files(
+    session: SessionDep,
+    user: CurrentUser,
+    page: PageDep,
+    type: Annotated[str | None, Query(description="a kind (image, video, ...) or a MIME prefix")] = None,
+    folder_id: Annotated[str | None, Query(description="a folder id, or `root` for the top level")] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    min_size: Annotated[int | None, Query(ge=0)] = None,
+    max_size: Annotated[int | None, Query(ge=0)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    sort: SortField = "created_at",
+) -> Page[FileRead]:
+    """The caller's files (not the trashed ones), filtered and sorted."""
+    filters = FileFilters(
+        type=type,
+        folder_id=folder_id,
+        created_after=created_after,
+        created_before=created_before,
+        min_size=min_size,
+        max_size=max_size,
+        tag=tag,
+    )
+    return await service.list_files(session, owner_id=user.id, filters=filters, sort=sort, page=page)
+
+
+@router.get("/files/{file_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+async def get_file(
+    file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+) -> FileDetail:
+    """One file with its checksum, integrity and recent access history."""
+    return await service.get_file_detail(
+        session, storage=storage_of(request), owner_id=user.id, file_id=file_id
+    )
+
+
+@router.patch("/files/{file_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+async def update_file(
+    file_id: uuid.UUID, data: FileUpdate, session: SessionDep, user: CurrentUser
+) -> FileRead:
+    """Rename a file or change its title, description or tags."""
+    return await service.update_file(session, owner_id=user.id, file_id=file_id, data=data)
+
+
+@router.put("/files/{file_id}/move", responses={**AUTH_RESPONSES, **NOT_FOUND})
+async def move_file(file_id: uuid.UUID, data: FileMove, session: SessionDep, user: CurrentUser) -> FileRead:
+    """Move a file into one of the caller's folders (null: the top level)."""
+    return await service.move_file(session, owner_id=user.id, file_id=file_id, data=data)
+
+
+@router.head("/files/{file_id}/download", include_in_schema=False)
+@router.get(
+    "/files/{file_id}/download",
+    response_class=Response,
+    responses={
+        **AUTH_RESPONSES,
+        **NOT_FOUND,
+        200: {"description": "the original bytes", "content": {"application/octet-stream": {}}},
+        206: {"description": "the requested range"},
+        304: {"description": "not modified (If-None-Match)"},
+        416: {"description": "range_not_satisfiable", **PROBLEM_SCHEMA},
+    },
+)
+async def download_file(
+    file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+) -> Response:
+    """The original bytes, as an attachment; honours Range, If-Range and If-None-Match."""
+    return await service.download_file(
+        session, storage=storage_of(request), request=request, owner_id=user.id, file_id=file_id
+    )
+
+
+@router.delete(
+    "/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**AUTH_RESPONSES, **NOT_FOUND}
+)
+async def delete_file(
+    file_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    permanent: Annotated[bool, Query(description="remove bytes, previews and metadata now")] = False,
+) -> None:
+    """Move a file to the trash, or delete it for good with `permanent=true`."""
+    await service.trash_file(
+        session, storage=storage_of(request), owner_id=user.id, file_id=file_id, permanent=permanent
+    )
+
+
+@router.post("/files/{file_id}/restore", responses={**AUTH_RESPONSES, **NOT_FOUND})
+async def restore_file(file_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> FileRead:
+    """Bring a file back from the trash."""
+    return await service.restore_file(session, owner_id=user.id, file_id=file_id)
+
+
+@router.get("/trash", responses=AUTH_RESPONSES)
+async def list_trash(session: SessionDep, user: CurrentUser, page: PageDep) -> Page[FileRead]:
+    """The caller's trashed files, most recently deleted first."""
+    return await service.list_trash(session, owner_id=user.id, page=page)
+
+
+@router.delete("/trash", status_code=status.HTTP_204_NO_CONTENT, responses=AUTH_RESPONSES)
+async def empty_trash(request: Request, session: SessionDep, user: CurrentUser) -> None:
+    """Delete every trashed file of the caller for good."""
+    await service.empty_trash(session, storage=storage_of(request), owner_id=user.id)

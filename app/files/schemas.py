@@ -1,0 +1,157 @@
+"""The API.md `File` shape and the bodies of the file routes."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from app.files.names import sanitize_name
+from app.models import File, ImageMeta
+
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 64
+EXIF_FIELDS = (
+    "camera_make",
+    "camera_model",
+    "lens",
+    "taken_at",
+    "exposure_time",
+    "f_number",
+    "iso",
+    "focal_length",
+    "gps_latitude",
+    "gps_longitude",
+    "orientation",
+)
+
+Kind = Literal["image", "video", "audio", "text", "document", "archive", "other"]
+SortField = Literal["name", "size", "created_at", "updated_at", "download_count"]
+
+
+class FileUrls(BaseModel):
+    download: str
+    preview: str
+
+
+class ImageRead(BaseModel):
+    width: int
+    height: int
+    exif: dict[str, Any]
+
+
+class FileRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    mime_type: str
+    kind: str
+    size: int
+    sha256: str
+    folder_id: uuid.UUID | None
+    title: str | None
+    description: str | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    download_count: int
+    duplicate_of: uuid.UUID | None
+    urls: FileUrls
+    image: ImageRead | None
+
+
+class AccessEntry(BaseModel):
+    action: str
+    at: datetime
+    actor_id: uuid.UUID | None
+
+
+class FileDetail(FileRead):
+    last_accessed_at: datetime | None
+    integrity: Literal["ok", "missing", "size_mismatch"]
+    access_history: list[AccessEntry]
+
+
+class UploadResult(BaseModel):
+    files: list[FileRead]
+
+
+def normalize_tags(tags: list[str]) -> list[str]:
+    """Lowercase, trimmed, without duplicates, in first-seen order."""
+    seen: dict[str, None] = {}
+    for tag in tags:
+        clean = " ".join(tag.split()).lower()
+        if not clean:
+            continue
+        if len(clean) > MAX_TAG_LENGTH:
+            raise ValueError(f"a tag is at most {MAX_TAG_LENGTH} characters")
+        seen.setdefault(clean, None)
+    return list(seen)
+
+
+class FileUpdate(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
+    title: Annotated[str, Field(max_length=255)] | None = None
+    description: Annotated[str, Field(max_length=10_000)] | None = None
+    tags: Annotated[list[str], Field(max_length=MAX_TAGS)] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def clean_name(cls, value: str | None) -> str | None:
+        return None if value is None else sanitize_name(value)
+
+    @field_validator("tags")
+    @classmethod
+    def clean_tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalize_tags(value)
+
+
+class FileMove(BaseModel):
+    target_folder_id: uuid.UUID | None
+
+
+def image_read(meta: ImageMeta | None) -> ImageRead | None:
+    if meta is None:
+        return None
+    exif: dict[str, Any] = dict(meta.exif or {})
+    for field in EXIF_FIELDS:
+        value = getattr(meta, field)
+        if value is not None:
+            exif[field] = value.isoformat() if isinstance(value, datetime) else value
+    return ImageRead(width=meta.width, height=meta.height, exif=exif)
+
+
+def file_read(file: File) -> FileRead:
+    """Needs `tags` and `image` loaded (see `service.FILE_LOAD`)."""
+    return FileRead(**_common_fields(file))
+
+
+def _common_fields(file: File) -> dict[str, Any]:
+    return {
+        "id": file.id,
+        "name": file.name,
+        "mime_type": file.mime_type,
+        "kind": file.kind,
+        "size": file.size,
+        "sha256": file.sha256,
+        "folder_id": file.folder_id,
+        "title": file.title,
+        "description": file.description,
+        "tags": sorted(tag.name for tag in file.tags),
+        "created_at": file.created_at,
+        "updated_at": file.updated_at,
+        "deleted_at": file.deleted_at,
+        "download_count": file.download_count,
+        "duplicate_of": file.duplicate_of_id,
+        "urls": FileUrls(download=f"/api/files/{file.id}/download", preview=f"/api/files/{file.id}/preview"),
+        "image": image_read(file.image),
+    }
+
+
+def file_detail(file: File, *, integrity: str, history: list[AccessEntry]) -> FileDetail:
+    return FileDetail(
+        **_common_fields(file),
+        last_accessed_at=file.last_accessed_at,
+        integrity=integrity,
+        access_history=history,
+    )

@@ -1,0 +1,329 @@
+"""Owned files: lookups, listing, edits, moves, trash. Every query starts from the owner."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from anyio import to_thread
+from fastapi import Request
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+from starlette.responses import Response
+
+from app import activity
+from app.db import utcnow
+from app.errors import NotFound
+from app.files import kinds
+from app.files.schemas import (
+    AccessEntry,
+    FileDetail,
+    FileMove,
+    FileRead,
+    FileUpdate,
+    SortField,
+    file_detail,
+    file_read,
+)
+from app.files.serve import file_response
+from app.models import Activity, File, FileTag, Folder
+from app.pagination import Page, PageParams
+from app.storage.base import BlobStore
+
+FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), selectinload(File.image))
+HISTORY_LENGTH = 20
+
+
+@dataclass
+class FileFilters:
+    type: str | None = None
+    folder_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    tag: str | None = None
+
+
+def file_not_found() -> NotFound:
+    return NotFound("file not found", code="file_not_found")
+
+
+async def get_owned_file(
+    session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID, trashed: bool | None = False
+) -> File:
+    """The caller's file with tags and image loaded; `trashed=None` finds it either way."""
+    query = select(File).where(File.id == file_id, File.owner_id == owner_id).options(*FILE_LOAD)
+    if trashed is not None:
+        query = query.where(File.deleted_at.is_not(None) if trashed else File.deleted_at.is_(None))
+    file = await session.scalar(query)
+    if file is None:
+        raise file_not_found()
+    return file
+
+
+async def get_owned_folder(session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID) -> Folder:
+    folder = await session.scalar(select(Folder).where(Folder.id == folder_id, Folder.owner_id == owner_id))
+    if folder is None:
+        raise NotFound("folder not found", code="folder_not_found")
+    return folder
+
+
+async def resolve_folder_field(
+    session: AsyncSession, *, owner_id: uuid.UUID, raw: str | None
+) -> uuid.UUID | None:
+    """The upload's `folder_id` form field: empty or `root` is the top level."""
+    if raw is None or raw.strip() in ("", "root", "null"):
+        return None
+    try:
+        folder_id = uuid.UUID(raw.strip())
+    except ValueError as exc:
+        raise NotFound("folder not found", code="folder_not_found") from exc
+    return (await get_owned_folder(session, owner_id=owner_id, folder_id=folder_id)).id
+
+
+async def used_bytes(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
+    """Bytes the owner stores, trash included."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(File.size), 0)).where(File.owner_id == owner_id)
+    )
+    return int(total or 0)
+
+
+async def link_duplicates(session: AsyncSession, *, owner_id: uuid.UUID, rows: Sequence[File]) -> None:
+    """Point each new row at the earliest live file of the owner with the same bytes."""
+    digests = {row.sha256 for row in rows}
+    query = (
+        select(File.sha256, File.id)
+        .where(File.owner_id == owner_id, File.deleted_at.is_(None), File.sha256.in_(digests))
+        .order_by(File.created_at.desc(), File.id.desc())
+    )
+    earliest = {sha: file_id for sha, file_id in (await session.execute(query)).all()}
+    for row in rows:
+        row.duplicate_of_id = earliest.get(row.sha256)
+        earliest.setdefault(row.sha256, row.id)
+
+
+async def insert_uploaded(session: AsyncSession, *, rows: Sequence[File]) -> None:
+    for row in rows:
+        session.add(row)
+        if row.image is not None:
+            session.add(row.image)
+        activity.record(
+            session, owner_id=row.owner_id, file_id=row.id, action="upload", actor_id=row.owner_id
+        )
+    await session.commit()
+
+
+def _filter_clauses(filters: FileFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if filters.type:
+        if "/" in filters.type:
+            clauses.append(File.mime_type.startswith(filters.type.lower(), autoescape=True))
+        else:
+            clauses.append(File.kind == filters.type.lower())
+    if filters.folder_id == "root":
+        clauses.append(File.folder_id.is_(None))
+    elif filters.folder_id:
+        clauses.append(File.folder_id == _parse_uuid(filters.folder_id))
+    if filters.created_after is not None:
+        clauses.append(File.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        clauses.append(File.created_at < filters.created_before)
+    if filters.min_size is not None:
+        clauses.append(File.size >= filters.min_size)
+    if filters.max_size is not None:
+        clauses.append(File.size <= filters.max_size)
+    if filters.tag:
+        tag = " ".join(filters.tag.split()).lower()
+        clauses.append(File.tags.any(FileTag.name == tag))
+    return clauses
+
+
+def _parse_uuid(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError as exc:
+        raise NotFound("folder not found", code="folder_not_found") from exc
+
+
+async def _page_of(session: AsyncSession, query: Select[File], page: PageParams) -> Page[FileRead]:
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.scalars(query.offset(page.offset).limit(page.per_page).options(*FILE_LOAD))).all()
+    return Page(
+        items=[file_read(row) for row in rows], total=total or 0, page=page.page, per_page=page.per_page
+    )
+
+
+async def list_files(
+    session: AsyncSession, *, owner_id: uuid.UUID, filters: FileFilters, sort: SortField, page: PageParams
+) -> Page[FileRead]:
+    column = {
+        "name": File.name,
+        "size": File.size,
+        "created_at": File.created_at,
+        "updated_at": File.updated_at,
+        "download_count": File.download_count,
+    }[sort]
+    direction = (column.desc(), File.id.desc()) if page.order == "desc" else (column.asc(), File.id.asc())
+    query = (
+        select(File)
+        .where(File.owner_id == owner_id, File.deleted_at.is_(None), *_filter_clauses(filters))
+        .order_by(*direction)
+    )
+    return await _page_of(session, query, page)
+
+
+def check_integrity(path: Path, size: int) -> str:
+    try:
+        actual = path.stat().st_size
+    except FileNotFoundError:
+        return "missing"
+    return "ok" if actual == size else "size_mismatch"
+
+
+async def get_file_detail(
+    session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID
+) -> FileDetail:
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
+    integrity = await to_thread.run_sync(check_integrity, storage.original_path(file.storage_key), file.size)
+    rows = await session.scalars(
+        select(Activity)
+        .where(Activity.owner_id == owner_id, Activity.file_id == file.id)
+        .order_by(Activity.at.desc(), Activity.id.desc())
+        .limit(HISTORY_LENGTH)
+    )
+    history = [AccessEntry(action=row.action, at=row.at, actor_id=row.actor_id) for row in rows]
+    return file_detail(file, integrity=integrity, history=history)
+
+
+async def update_file(
+    session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID, data: FileUpdate
+) -> FileRead:
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name") is not None and changes["name"] != file.name:
+        file.name = changes["name"]
+        activity.record(session, owner_id=owner_id, file_id=file.id, action="rename", actor_id=owner_id)
+    if "title" in changes:
+        file.title = changes["title"]
+    if "description" in changes:
+        file.description = changes["description"]
+    if changes.get("tags") is not None:
+        await _replace_tags(session, file=file, tags=changes["tags"])
+    file.updated_at = utcnow()
+    await session.commit()
+    return file_read(await get_owned_file(session, owner_id=owner_id, file_id=file_id))
+
+
+async def _replace_tags(session: AsyncSession, *, file: File, tags: list[str]) -> None:
+    await session.execute(delete(FileTag).where(FileTag.file_id == file.id))
+    session.add_all(FileTag(file_id=file.id, name=tag) for tag in tags)
+    await session.flush()
+    session.expire(file, ["tags"])
+
+
+async def move_file(
+    session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID, data: FileMove
+) -> FileRead:
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
+    if data.target_folder_id is not None:
+        await get_owned_folder(session, owner_id=owner_id, folder_id=data.target_folder_id)
+    if file.folder_id != data.target_folder_id:
+        file.folder_id = data.target_folder_id
+        file.updated_at = utcnow()
+        activity.record(session, owner_id=owner_id, file_id=file.id, action="move", actor_id=owner_id)
+        await session.commit()
+    return file_read(file)
+
+
+def kind_filter_help() -> str:
+    return f"a kind ({', '.join(kinds.KINDS)}) or a MIME prefix such as image/"
+
+
+async def download_file(
+    session: AsyncSession, *, storage: BlobStore, request: Request, owner_id: uuid.UUID, file_id: uuid.UUID
+) -> Response:
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
+    return await serve_original(session, storage=storage, request=request, file=file, actor_id=owner_id)
+
+
+async def serve_original(
+    session: AsyncSession, *, storage: BlobStore, request: Request, file: File, actor_id: uuid.UUID | None
+) -> Response:
+    """The original bytes; a full GET (not a range, HEAD or 304) counts as a download."""
+    response = await file_response(
+        request,
+        path=storage.original_path(file.storage_key),
+        media_type=file.mime_type,
+        filename=file.name,
+        etag=file.sha256,
+        last_modified=file.created_at,
+    )
+    if request.method == "GET" and response.status_code == 200:
+        await count_download(session, file=file, actor_id=actor_id)
+    return response
+
+
+async def count_download(session: AsyncSession, *, file: File, actor_id: uuid.UUID | None) -> None:
+    now = utcnow()
+    await session.execute(
+        update(File)
+        .where(File.id == file.id)
+        .values(download_count=File.download_count + 1, last_accessed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    activity.record(session, owner_id=file.owner_id, file_id=file.id, action="download", actor_id=actor_id)
+    await session.commit()
+
+
+async def trash_file(
+    session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID, permanent: bool
+) -> None:
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
+    if permanent:
+        await purge_files(session, storage=storage, files=[file], actor_id=owner_id)
+        return
+    if file.deleted_at is None:
+        file.deleted_at = utcnow()
+        activity.record(session, owner_id=owner_id, file_id=file.id, action="delete", actor_id=owner_id)
+        await session.commit()
+
+
+async def purge_files(
+    session: AsyncSession, *, storage: BlobStore, files: Sequence[File], actor_id: uuid.UUID | None
+) -> None:
+    """Rows first, then bytes: a crash leaves at worst an orphan blob, never a row without bytes."""
+    if not files:
+        return
+    await session.execute(delete(File).where(File.id.in_([file.id for file in files])))
+    for file in files:
+        activity.record(session, owner_id=file.owner_id, file_id=file.id, action="purge", actor_id=actor_id)
+    await session.commit()
+    for file in files:
+        await storage.delete(file.storage_key)
+
+
+async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID) -> FileRead:
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
+    if file.deleted_at is not None:
+        file.deleted_at = None
+        activity.record(session, owner_id=owner_id, file_id=file.id, action="restore", actor_id=owner_id)
+        await session.commit()
+    return file_read(file)
+
+
+async def list_trash(session: AsyncSession, *, owner_id: uuid.UUID, page: PageParams) -> Page[FileRead]:
+    order = (File.deleted_at.desc(), File.id.desc()) if page.order == "desc" else (File.deleted_at, File.id)
+    query = select(File).where(File.owner_id == owner_id, File.deleted_at.is_not(None)).order_by(*order)
+    return await _page_of(session, query, page)
+
+
+async def empty_trash(session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID) -> None:
+    trashed = (
+        await session.scalars(select(File).where(File.owner_id == owner_id, File.deleted_at.is_not(None)))
+    ).all()
+    await purge_files(session, storage=storage, files=trashed, actor_id=owner_id)

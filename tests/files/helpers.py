@@ -1,0 +1,65 @@
+"""Real bytes for upload tests: images made with Pillow, an ELF header, hand-built multipart bodies."""
+
+import io
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from PIL import Image
+
+BOUNDARY = "atrium-test-boundary-7d93"
+
+
+def png_bytes(size: tuple[int, int] = (16, 12), color: str = "red") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def jpeg_bytes(size: tuple[int, int] = (16, 12), color: str = "blue") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def elf_bytes() -> bytes:
+    """The first bytes of a real executable."""
+    with open("/bin/true", "rb") as handle:
+        return handle.read(4096)
+
+
+def part(
+    name: str, content: bytes, *, filename: bytes | str | None = None, content_type: str | None = None
+) -> bytes:
+    disposition = f'form-data; name="{name}"'.encode()
+    if filename is not None:
+        raw = filename.encode() if isinstance(filename, str) else filename
+        disposition += b'; filename="' + raw + b'"'
+    headers = b"Content-Disposition: " + disposition + b"\r\n"
+    if content_type:
+        headers += f"Content-Type: {content_type}\r\n".encode()
+    return b"--" + BOUNDARY.encode() + b"\r\n" + headers + b"\r\n" + content + b"\r\n"
+
+
+def multipart(parts: Iterable[bytes]) -> bytes:
+    return b"".join(parts) + b"--" + BOUNDARY.encode() + b"--\r\n"
+
+
+def multipart_headers(user_headers: dict[str, str]) -> dict[str, str]:
+    return {**user_headers, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+
+def stored_files(upload_dir: Path) -> list[Path]:
+    """Every regular file under UPLOAD_DIR except the secret key."""
+    return sorted(
+        Path(root) / name for root, _, names in os.walk(upload_dir) for name in names if name != ".secret_key"
+    )
+
+
+def tmp_parts(upload_dir: Path) -> list[Path]:
+    return sorted((upload_dir / "tmp").iterdir())
+
+
+def random_id() -> str:
+    return str(uuid.uuid4())
