@@ -44,7 +44,7 @@ class Transfers:
                     "-H",
                     self.auth,
                     "-F",
-                    f"files=@{self.blob};type=application/octet-stream",
+                    f"files=@{self.blob};type=video/mp4",
                     "-o",
                     str(body),
                     self.app.url("/api/upload"),
