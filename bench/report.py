@@ -36,7 +36,11 @@ def build_results(outcome: Outcome, run: dict[str, Any]) -> dict[str, Any]:
         key: {"op": goal.op, "target": goal.target, "unit": goal.unit, "met": goal.met(data[key])}
         for key, goal in GOALS.items()
     }
-    data["reasons"] = {key: outcome.reasons[key] for key in GOALS if key in outcome.reasons}
+    data["reasons"] = {
+        key: outcome.reasons.get(key, "not run in this invocation (--only)")
+        for key in GOALS
+        if key in outcome.reasons or key not in outcome.metrics
+    }
     data["details"] = outcome.details
     data["profiles"] = outcome.profiles
     data["run"] = run

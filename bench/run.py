@@ -28,6 +28,7 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
+SUITES = ("thumbs", "transfer", "list")
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -40,6 +41,7 @@ class Options:
     wrk_seconds: int
     profile: bool
     output: Path
+    only: frozenset[str]
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -50,8 +52,12 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--wrk-seconds", type=int, default=10, help="seconds per wrk round")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip py-spy on misses")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.md/json go")
+    parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {SUITES}")
     ns = parser.parse_args(argv)
-    return Options(ns.rounds, ns.blob_mib, ns.files, ns.wrk_seconds, ns.profile, ns.output)
+    only = frozenset(ns.only.split(","))
+    if not only <= set(SUITES):
+        parser.error(f"--only takes {SUITES}")
+    return Options(ns.rounds, ns.blob_mib, ns.files, ns.wrk_seconds, ns.profile, ns.output, only)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,16 +95,18 @@ class Bench:
     def run(self) -> None:
         step("making a 24 MP photo")
         photo = make_photo(self.tmp / "photo.jpg")
-        step("thumbnails: atrium vs libvips vs naive Pillow")
-        self.guard(
-            ["thumbs_vs_vips"], lambda: thumbs.measure_thumbs(photo, self.tmp / "thumbs", self.options.rounds)
-        )
-        step(f"making a {self.options.blob_mib} MiB file")
-        blob = make_blob(self.tmp / "blob.mp4", self.options.blob_mib * MIB, header=MP4_HEADER)
         migrate(self.env)
-        with self.transfer_servers() as (app, nginx):
-            self.transfers(app, nginx, blob, photo)
-        self.lists()
+        if "thumbs" in self.options.only:
+            step("thumbnails: atrium vs libvips vs naive Pillow")
+            work = self.tmp / "thumbs"
+            self.guard(["thumbs_vs_vips"], lambda: thumbs.measure_thumbs(photo, work, self.options.rounds))
+        if "transfer" in self.options.only:
+            step(f"making a {self.options.blob_mib} MiB file")
+            blob = make_blob(self.tmp / "blob.mp4", self.options.blob_mib * MIB, header=MP4_HEADER)
+            with self.transfer_servers() as (app, nginx):
+                self.transfers(app, nginx, blob, photo)
+        if "list" in self.options.only:
+            self.lists()
 
     def guard(self, keys: list[str], measure: Callable[[], Outcome]) -> None:
         """A suite that fails reports its figures as null with the error, and the run goes on."""

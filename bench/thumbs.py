@@ -25,10 +25,11 @@ def load_thumbnails() -> ModuleType | None:
         return None
 
 
-def output_format(module: ModuleType | None) -> tuple[str, int]:
-    """The project's thumbnail format and quality, read from its module (WebP 80 until it exists)."""
+def output_format(module: ModuleType | None) -> tuple[str, int, int | None]:
+    """The project's thumbnail format, quality and WebP method (WebP 80 until the module exists)."""
     fmt = str(getattr(module, "THUMBNAIL_FORMAT", "WEBP")).upper()
-    return fmt, int(getattr(module, "THUMBNAIL_QUALITY", DEFAULT_QUALITY))
+    method = getattr(module, "THUMBNAIL_WEBP_METHOD", None) if fmt == "WEBP" else None
+    return fmt, int(getattr(module, "THUMBNAIL_QUALITY", DEFAULT_QUALITY)), method
 
 
 def vips_three(source: Path, out: Path, ext: str, options: str) -> None:
@@ -44,6 +45,17 @@ def vips_cascade(source: Path, out: Path, ext: str, options: str) -> None:
         target = out / f"cascade_{name}.{ext}"
         run(["vipsthumbnail", str(previous), "--size", str(size), "-o", f"{target}[{options}]"])
         previous = target
+
+
+def pyvips_cascade(source: Path, out: Path, ext: str, options: Mapping[str, Any]) -> None:
+    """libvips in-process: 2048 with shrink-on-load, then each smaller size from the one before."""
+    import pyvips
+
+    image = pyvips.Image.thumbnail(str(source), SIZES["large"]).copy_memory()
+    for name, size in SIZES.items():
+        if size != SIZES["large"]:
+            image = image.thumbnail_image(size).copy_memory()
+        image.write_to_file(str(out / f"pyvips_{name}.{ext}"), **options)
 
 
 def pillow_naive(source: Path, out: Path, fmt: str, save_args: Mapping[str, Any]) -> None:
@@ -67,14 +79,19 @@ def timed(action: Callable[[], object]) -> float:
 def measure_thumbs(photo: Path, work: Path, rounds: int) -> Outcome:
     module = load_thumbnails()
     make = getattr(module, "make_thumbnails", None)
-    fmt, quality = output_format(module)
+    fmt, quality, method = output_format(module)
     ext = EXTENSIONS.get(fmt, fmt.lower())
+    # The same encoder settings on every side: quality, and libwebp's method (vips calls it effort).
+    vips_options = f"Q={quality},strip" + (f",effort={method}" if method is not None else "")
+    save_args: dict[str, Any] = {"quality": quality} | ({"method": method} if method is not None else {})
+    pyvips_options = {"Q": quality, "strip": True} | ({"effort": method} if method is not None else {})
     work.mkdir(parents=True, exist_ok=True)
     targets = {name: work / f"atrium_{name}.{ext}" for name in SIZES}
     candidates: dict[str, Callable[[], object]] = {
-        "vips_three": lambda: vips_three(photo, work, ext, f"Q={quality},strip"),
-        "vips_cascade": lambda: vips_cascade(photo, work, ext, f"Q={quality},strip"),
-        "pillow_naive": lambda: pillow_naive(photo, work, fmt, {"quality": quality}),
+        "vips_three": lambda: vips_three(photo, work, ext, vips_options),
+        "vips_cascade": lambda: vips_cascade(photo, work, ext, vips_options),
+        "pillow_naive": lambda: pillow_naive(photo, work, fmt, save_args),
+        "pyvips_cascade": lambda: pyvips_cascade(photo, work, ext, pyvips_options),
     }
     if make is not None:
         candidates["atrium"] = lambda: make(photo, targets)
@@ -84,7 +101,7 @@ def measure_thumbs(photo: Path, work: Path, rounds: int) -> Outcome:
         for name in order:
             times[name].append(timed(candidates[name]))
     medians = {name: median(values) for name, values in times.items()}
-    reference = min(medians["vips_three"], medians["vips_cascade"])
+    reference = min(medians[name] for name in ("vips_three", "vips_cascade", "pyvips_cascade"))
     if make is not None:
         outcome = Outcome()
         outcome.metrics["thumbs_vs_vips"] = ratio(medians["atrium"], reference)
@@ -94,6 +111,7 @@ def measure_thumbs(photo: Path, work: Path, rounds: int) -> Outcome:
     outcome.details["thumbnails"] = {
         "format": fmt,
         "quality": quality,
+        "webp_method": method,
         "photo_bytes": photo.stat().st_size,
         "median_ms": {name: value * 1000 for name, value in medians.items()},
         "naive_pillow_vs_vips": ratio(medians["pillow_naive"], reference),
