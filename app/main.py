@@ -13,7 +13,9 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
 from app.docs import install_docs
 from app.errors import install_error_handlers
+from app.files.previews import create_image_work
 from app.files.router import router as files_router
+from app.folders.router import router as folders_router
 from app.health import router as health_router
 from app.limits import RequestSizeLimitMiddleware
 from app.requestid import RequestIdMiddleware, configure_logging
@@ -50,6 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.storage = storage
+    app.state.image_work = create_image_work()
     try:
         yield
     finally:
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(files_router)
+    app.include_router(folders_router)
     app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
     app.add_middleware(
         CORSMiddleware,

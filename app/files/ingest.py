@@ -29,7 +29,10 @@ from app.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMe
 from app.files import kinds
 from app.files import service as files
 from app.files.names import sanitize_name
-from app.models import File, User
+from app.files.previews import ImageWork, image_problem, image_work_of
+from app.images.decode import ImageError
+from app.images.exif import ImageMetadata, read_metadata
+from app.models import File, ImageMeta, User
 from app.storage.base import BlobStore
 
 SNIFF_BYTES = 8 * 1024
@@ -60,6 +63,7 @@ class IncomingFile:
     closed: bool = False
     handle: BinaryIO | None = None
     hasher: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    metadata: ImageMetadata | None = None
 
     @property
     def sha256(self) -> str:
@@ -292,6 +296,7 @@ async def ingest_upload(
     receiver = MultipartReceiver(boundary, new_part_path=storage.new_part_path, limits=limits)
     await receive_files(request, receiver)
     try:
+        await read_image_metadata(receiver.files, image_work_of(request))
         return await store_uploads(
             session, settings=settings, storage=storage, user=user, receiver=receiver, prepare=prepare
         )
@@ -333,10 +338,45 @@ async def store_uploads(
     return rows
 
 
+async def read_image_metadata(incoming: list[IncomingFile], work: ImageWork) -> None:
+    """Size and EXIF of each image; a decompression bomb refuses the upload, a damaged image is kept."""
+    for item in incoming:
+        if item.kind != "image":
+            continue
+        try:
+            item.metadata = await work.run(read_metadata, item.part_path)
+        except ImageError as exc:
+            if exc.code == "image_too_large":
+                raise image_problem(exc) from exc
+
+
+def image_meta_row(file_id: uuid.UUID, metadata: ImageMetadata | None) -> ImageMeta | None:
+    if metadata is None:
+        return None
+    return ImageMeta(
+        file_id=file_id,
+        width=metadata.width,
+        height=metadata.height,
+        taken_at=metadata.taken_at,
+        camera_make=metadata.camera_make,
+        camera_model=metadata.camera_model,
+        lens=metadata.lens,
+        exposure_time=metadata.exposure_time,
+        f_number=metadata.f_number,
+        iso=metadata.iso,
+        focal_length=metadata.focal_length,
+        gps_latitude=metadata.gps_latitude,
+        gps_longitude=metadata.gps_longitude,
+        orientation=metadata.orientation,
+        exif=metadata.exif,
+    )
+
+
 def new_file_row(incoming: IncomingFile, *, owner_id: uuid.UUID, folder_id: uuid.UUID | None) -> File:
     now = utcnow()
+    file_id = uuid.uuid4()
     return File(
-        id=uuid.uuid4(),
+        id=file_id,
         owner_id=owner_id,
         folder_id=folder_id,
         name=incoming.name,
@@ -350,7 +390,7 @@ def new_file_row(incoming: IncomingFile, *, owner_id: uuid.UUID, folder_id: uuid
         download_count=0,
         view_count=0,
         tags=[],
-        image=None,
+        image=image_meta_row(file_id, incoming.metadata),
     )
 
 

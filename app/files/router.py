@@ -8,6 +8,7 @@ from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, S
 from app.db import SessionDep
 from app.files import service
 from app.files.ingest import ingest_upload
+from app.files.previews import image_work_of
 from app.files.schemas import FileDetail, FileMove, FileRead, FileUpdate, SortField, UploadResult, file_read
 from app.files.service import FileFilters
 from app.pagination import Page, PageDep
@@ -177,3 +178,30 @@ async def list_trash(session: SessionDep, user: CurrentUser, page: PageDep) -> P
 async def empty_trash(request: Request, session: SessionDep, user: CurrentUser) -> None:
     """Delete every trashed file of the caller for good."""
     await service.empty_trash(session, storage=storage_of(request), owner_id=user.id)
+
+
+@router.get(
+    "/files/{file_id}/preview",
+    response_class=Response,
+    responses={
+        **AUTH_RESPONSES,
+        200: {
+            "description": "a WebP thumbnail (images) or the first 64 KiB as text/plain (text files)",
+            "content": {"image/webp": {}, "text/plain": {}},
+        },
+        404: {"description": "file_not_found or preview_unavailable", **PROBLEM_SCHEMA},
+        422: {"description": "image_unreadable or image_too_large", **PROBLEM_SCHEMA},
+    },
+)
+async def preview_file(
+    file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+) -> Response:
+    """A small preview: a thumbnail for images, the beginning of text files."""
+    return await service.preview_file(
+        session,
+        storage=storage_of(request),
+        work=image_work_of(request),
+        request=request,
+        owner_id=user.id,
+        file_id=file_id,
+    )

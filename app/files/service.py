@@ -18,6 +18,8 @@ from app import activity
 from app.db import utcnow
 from app.errors import NotFound
 from app.files import kinds
+from app.files.names import content_disposition
+from app.files.previews import ImageWork, ensure_thumbnail, read_text_head
 from app.files.schemas import (
     AccessEntry,
     FileDetail,
@@ -28,7 +30,8 @@ from app.files.schemas import (
     file_detail,
     file_read,
 )
-from app.files.serve import file_response
+from app.files.serve import SANDBOX_CSP, file_response
+from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
 from app.models import Activity, File, FileTag, Folder
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
@@ -327,3 +330,45 @@ async def empty_trash(session: AsyncSession, *, storage: BlobStore, owner_id: uu
         await session.scalars(select(File).where(File.owner_id == owner_id, File.deleted_at.is_not(None)))
     ).all()
     await purge_files(session, storage=storage, files=trashed, actor_id=owner_id)
+
+
+async def preview_file(
+    session: AsyncSession,
+    *,
+    storage: BlobStore,
+    work: ImageWork,
+    request: Request,
+    owner_id: uuid.UUID,
+    file_id: uuid.UUID,
+) -> Response:
+    """Images: the small thumbnail; text: its first 64 KiB as plain text; else 404."""
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
+    if file.kind == "image":
+        path = await ensure_thumbnail(storage, work, key=file.storage_key, size="small")
+        return await file_response(
+            request,
+            path=path,
+            media_type=THUMBNAIL_MEDIA_TYPE,
+            filename=f"{Path(file.name).stem or 'preview'}.{THUMBNAIL_FORMAT}",
+            etag=f"{file.sha256}-small",
+            last_modified=file.created_at,
+            disposition="inline",
+        )
+    if file.kind == "text" and not kinds.is_active(file.mime_type):
+        return await text_preview(storage.original_path(file.storage_key), file=file)
+    raise NotFound(f"no preview for {file.kind} files", code="preview_unavailable")
+
+
+async def text_preview(path: Path, *, file: File) -> Response:
+    try:
+        body = await to_thread.run_sync(read_text_head, path)
+    except FileNotFoundError as exc:
+        raise NotFound("the stored bytes of this file are missing", code="content_missing") from exc
+    headers = {
+        "ETag": f'"{file.sha256}-text"',
+        "Cache-Control": "private, no-cache",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": SANDBOX_CSP,
+        "Content-Disposition": content_disposition(file.name, "inline"),
+    }
+    return Response(body, media_type="text/plain; charset=utf-8", headers=headers)

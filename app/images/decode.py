@@ -60,8 +60,6 @@ ORIENTATION_TRANSPOSE = {
 SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
 ORIENTATION_TAG = 0x0112
 
-_SRGB = ImageCms.createProfile("sRGB")
-
 
 class ImageError(Exception):
     """An image that cannot be used: `code` is `image_unreadable` or `image_too_large`."""
@@ -90,6 +88,8 @@ def open_image(source: Path) -> Iterator[Image.Image]:
             yield im
     except Image.DecompressionBombError as exc:
         raise ImageError("image_too_large", str(exc)) from exc
+    except FileNotFoundError:
+        raise  # a missing original is the server's problem, not a bad image
     except DECODE_ERRORS as exc:
         raise ImageError("image_unreadable", f"cannot decode image: {exc}") from exc
 
@@ -187,7 +187,9 @@ def convert_profile(im: Image.Image, icc_profile: bytes) -> Image.Image | None:
             return None
         alpha = im.getchannel("A") if im.mode == "RGBA" else None
         base = im.convert("RGB") if alpha is not None else im
-        converted = ImageCms.profileToProfile(base, source, _SRGB, outputMode="RGB")
+        # A fresh sRGB profile per call: LittleCMS profile handles are not shared across threads.
+        srgb = ImageCms.createProfile("sRGB")
+        converted = ImageCms.profileToProfile(base, source, srgb, outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return None
     assert converted is not None

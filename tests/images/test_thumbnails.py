@@ -150,3 +150,8 @@ def test_decompression_bomb_is_too_large(tmp_path: Path, width: int, height: int
         make_thumbnails(source, targets_in(tmp_path))
     assert caught.value.code == "image_too_large"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.png"]
+
+
+def test_missing_source_is_not_an_image_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        make_thumbnails(tmp_path / "gone.jpg", targets_in(tmp_path))

@@ -1,0 +1,237 @@
+"""Folders: a per-owner tree. Sibling names are unique case-insensitively (Unicode casefold)."""
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app import activity
+from app.db import utcnow
+from app.errors import Conflict, NotFound, Unprocessable
+from app.folders.schemas import (
+    FolderCreate,
+    FolderDetail,
+    FolderNode,
+    FolderRead,
+    FolderRef,
+    FolderUpdate,
+)
+from app.models import File, Folder
+
+# Bounds the tree's nesting (the JSON tree is serialised recursively; pydantic stops near 250 levels).
+MAX_FOLDER_DEPTH = 64
+
+
+@dataclass
+class Counts:
+    files: int = 0
+    size: int = 0
+
+
+@dataclass
+class Tree:
+    """The owner's folders with live-file counts, loaded in two queries."""
+
+    folders: dict[uuid.UUID, Folder]
+    children: dict[uuid.UUID | None, list[uuid.UUID]]
+    direct: dict[uuid.UUID, Counts]
+    total: dict[uuid.UUID, Counts] = field(default_factory=dict)
+
+    def top_down(self) -> list[uuid.UUID]:
+        """Every folder reachable from the top level, parents before children."""
+        order = list(self.children.get(None, []))
+        for folder_id in order:  # grows while iterating: a breadth-first walk without recursion
+            order.extend(self.children.get(folder_id, []))
+        return order
+
+    def ancestors(self, folder_id: uuid.UUID) -> Iterator[uuid.UUID]:
+        parent_id = self.folders[folder_id].parent_id
+        while parent_id is not None:
+            yield parent_id
+            parent_id = self.folders[parent_id].parent_id
+
+    def subtree(self, folder_id: uuid.UUID) -> list[uuid.UUID]:
+        order = [folder_id]
+        for current in order:
+            order.extend(self.children.get(current, []))
+        return order
+
+    def depth(self, folder_id: uuid.UUID | None) -> int:
+        """1 for a top-level folder, 0 for the top level itself."""
+        return 0 if folder_id is None else 1 + sum(1 for _ in self.ancestors(folder_id))
+
+    def height(self, folder_id: uuid.UUID) -> int:
+        """Levels in the subtree rooted here: 1 for a folder without subfolders."""
+        return max(self.depth(node) for node in self.subtree(folder_id)) - self.depth(folder_id) + 1
+
+    def require(self, folder_id: uuid.UUID) -> Folder:
+        folder = self.folders.get(folder_id)
+        if folder is None:
+            raise NotFound("folder not found", code="folder_not_found")
+        return folder
+
+
+def name_key(name: str) -> str:
+    return name.casefold()
+
+
+async def get_owned_folder(session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID) -> Folder:
+    """The owner's folder; 404 `folder_not_found` when missing or someone else's."""
+    folder = await session.scalar(select(Folder).where(Folder.id == folder_id, Folder.owner_id == owner_id))
+    if folder is None:
+        raise NotFound("folder not found", code="folder_not_found")
+    return folder
+
+
+async def create_folder(session: AsyncSession, *, owner_id: uuid.UUID, data: FolderCreate) -> FolderDetail:
+    tree = await _load_tree(session, owner_id=owner_id, with_counts=False)
+    if data.parent_id is not None:
+        tree.require(data.parent_id)
+    _refuse_too_deep(tree.depth(data.parent_id) + 1)
+    _refuse_sibling_name(tree, parent_id=data.parent_id, name=data.name)
+    folder = Folder(owner_id=owner_id, parent_id=data.parent_id, name=data.name, description=data.description)
+    session.add(folder)
+    await session.commit()
+    return await read_folder(session, owner_id=owner_id, folder_id=folder.id)
+
+
+async def list_tree(session: AsyncSession, *, owner_id: uuid.UUID) -> list[FolderNode]:
+    tree = await _load_tree(session, owner_id=owner_id)
+    nodes: dict[uuid.UUID, FolderNode] = {}
+    for folder_id in reversed(tree.top_down()):  # children are built before their parent
+        kids = [nodes[child] for child in tree.children.get(folder_id, [])]
+        nodes[folder_id] = FolderNode(**_read(tree, folder_id).model_dump(), children=kids)
+    return [nodes[folder_id] for folder_id in tree.children.get(None, [])]
+
+
+async def read_folder(session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID) -> FolderDetail:
+    tree = await _load_tree(session, owner_id=owner_id)
+    tree.require(folder_id)
+    path = [FolderRef(id=a, name=tree.folders[a].name) for a in reversed(list(tree.ancestors(folder_id)))]
+    return FolderDetail(
+        **_read(tree, folder_id).model_dump(),
+        children=[_read(tree, child) for child in tree.children.get(folder_id, [])],
+        path=path,
+    )
+
+
+async def update_folder(
+    session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID, data: FolderUpdate
+) -> FolderDetail:
+    tree = await _load_tree(session, owner_id=owner_id, with_counts=False)
+    folder = tree.require(folder_id)
+    parent_id = data.parent_id if data.moves else folder.parent_id
+    if parent_id != folder.parent_id:
+        _refuse_cycle(tree, folder_id=folder_id, parent_id=parent_id)
+        _refuse_too_deep(tree.depth(parent_id) + tree.height(folder_id))
+    name = data.name if data.name is not None else folder.name
+    _refuse_sibling_name(tree, parent_id=parent_id, name=name, exclude_id=folder_id)
+    folder.name, folder.parent_id = name, parent_id
+    if "description" in data.model_fields_set:
+        folder.description = data.description
+    await session.commit()
+    return await read_folder(session, owner_id=owner_id, folder_id=folder_id)
+
+
+async def delete_folder(
+    session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID, recursive: bool
+) -> None:
+    """Non-empty folders need `recursive`: their live files go to the trash, detached to the top level."""
+    tree = await _load_tree(session, owner_id=owner_id)
+    tree.require(folder_id)
+    if not recursive and (tree.children.get(folder_id) or tree.direct[folder_id].files):
+        raise Conflict("the folder is not empty; delete with recursive=true", code="folder_not_empty")
+    subtree = tree.subtree(folder_id)
+    await _trash_files_in(session, owner_id=owner_id, folder_ids=subtree)
+    await session.execute(delete(Folder).where(Folder.owner_id == owner_id, Folder.id.in_(subtree)))
+    await session.commit()
+
+
+async def _trash_files_in(session: AsyncSession, *, owner_id: uuid.UUID, folder_ids: list[uuid.UUID]) -> None:
+    """Live files go to the trash; every file (trashed ones too) is detached so restore lands at the top."""
+    in_folders = (File.owner_id == owner_id, File.folder_id.in_(folder_ids))
+    live_ids = (await session.scalars(select(File.id).where(*in_folders, File.deleted_at.is_(None)))).all()
+    for file_id in live_ids:
+        activity.record(session, owner_id=owner_id, file_id=file_id, action="delete", actor_id=owner_id)
+    await session.execute(
+        update(File).where(*in_folders, File.deleted_at.is_(None)).values(deleted_at=utcnow(), folder_id=None)
+    )
+    await session.execute(update(File).where(*in_folders).values(folder_id=None))
+
+
+def _refuse_cycle(tree: Tree, *, folder_id: uuid.UUID, parent_id: uuid.UUID | None) -> None:
+    if parent_id is None:
+        return
+    tree.require(parent_id)
+    if parent_id == folder_id or folder_id in tree.ancestors(parent_id):
+        raise Conflict("a folder cannot move into itself or its own subfolders", code="folder_cycle")
+
+
+def _refuse_too_deep(depth: int) -> None:
+    if depth > MAX_FOLDER_DEPTH:
+        raise Unprocessable(f"folders nest at most {MAX_FOLDER_DEPTH} levels deep", code="folder_too_deep")
+
+
+def _refuse_sibling_name(
+    tree: Tree, *, parent_id: uuid.UUID | None, name: str, exclude_id: uuid.UUID | None = None
+) -> None:
+    key = name_key(name)
+    siblings = (tree.folders[s] for s in tree.children.get(parent_id, []) if s != exclude_id)
+    if any(name_key(sibling.name) == key for sibling in siblings):
+        raise Conflict(f"a folder named '{name}' already exists here", code="folder_exists")
+
+
+async def _load_tree(session: AsyncSession, *, owner_id: uuid.UUID, with_counts: bool = True) -> Tree:
+    folders = {f.id: f for f in (await session.scalars(select(Folder).where(Folder.owner_id == owner_id)))}
+    children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+    for folder in sorted(folders.values(), key=lambda f: (name_key(f.name), f.name)):
+        children.setdefault(folder.parent_id, []).append(folder.id)
+    direct = {folder_id: Counts() for folder_id in folders}
+    if with_counts:
+        await _count_live_files(session, owner_id=owner_id, into=direct)
+    tree = Tree(folders=folders, children=children, direct=direct)
+    _sum_subtrees(tree)
+    return tree
+
+
+async def _count_live_files(
+    session: AsyncSession, *, owner_id: uuid.UUID, into: dict[uuid.UUID, Counts]
+) -> None:
+    rows = await session.execute(
+        select(File.folder_id, func.count(File.id), func.coalesce(func.sum(File.size), 0))
+        .where(File.owner_id == owner_id, File.deleted_at.is_(None), File.folder_id.is_not(None))
+        .group_by(File.folder_id)
+    )
+    for folder_id, count, size in rows:
+        if folder_id in into:
+            into[folder_id] = Counts(files=int(count), size=int(size))
+
+
+def _sum_subtrees(tree: Tree) -> None:
+    for folder_id in reversed(tree.top_down()):  # children are summed before their parent
+        own = tree.direct[folder_id]
+        total = Counts(own.files, own.size)
+        for child in tree.children.get(folder_id, []):
+            total.files += tree.total[child].files
+            total.size += tree.total[child].size
+        tree.total[folder_id] = total
+
+
+def _read(tree: Tree, folder_id: uuid.UUID) -> FolderRead:
+    folder = tree.folders[folder_id]
+    direct, total = tree.direct[folder_id], tree.total[folder_id]
+    return FolderRead(
+        id=folder.id,
+        name=folder.name,
+        description=folder.description,
+        parent_id=folder.parent_id,
+        file_count=total.files,
+        total_size=total.size,
+        direct_file_count=direct.files,
+        direct_size=direct.size,
+        folder_count=len(tree.children.get(folder_id, [])),
+        created_at=folder.created_at,
+        updated_at=folder.updated_at,
+    )
