@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 from app import models  # noqa: F401 - registers every table
 from app.config import get_settings
 from app.db import Base, create_engine
+from app.search.index import is_index_table
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,12 +19,18 @@ def database_url() -> str:
     return str(url) if url else get_settings().database_url
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """The search index (an FTS5 table, its shadow tables, its rowid map) is managed by hand."""
+    return not (type_ == "table" and is_index_table(name))
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -35,6 +42,7 @@ def do_run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

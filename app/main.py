@@ -19,6 +19,7 @@ from app.folders.router import router as folders_router
 from app.health import router as health_router
 from app.limits import RequestSizeLimitMiddleware
 from app.requestid import RequestIdMiddleware, configure_logging
+from app.search.router import router as search_router
 from app.storage.local import LocalBlobStore
 
 EXPOSED_HEADERS = [
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(files_router)
     app.include_router(folders_router)
+    app.include_router(search_router)
     app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
     app.add_middleware(
         CORSMiddleware,

@@ -3,6 +3,7 @@
 from app.models.activity import Activity, RateLimitHit
 from app.models.collection import Collection, CollectionItem
 from app.models.file import File, FileTag, Folder, ImageMeta
+from app.models.search import FileText
 from app.models.user import AuthSession, User
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "CollectionItem",
     "File",
     "FileTag",
+    "FileText",
     "Folder",
     "ImageMeta",
     "RateLimitHit",

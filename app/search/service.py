@@ -1,0 +1,148 @@
+"""Search: one entry point, one query builder per SQL dialect.
+
+SQLite ranks with bm25 over the FTS5 index the `search01` migration keeps in step. Any other
+dialect (PostgreSQL until a tsvector builder is written) falls back to an unranked ILIKE
+search over the same fields, so callers never change.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Unprocessable
+from app.models import Collection, CollectionItem, File, FileTag, FileText, ImageMeta, User
+from app.pagination import Page, PageParams
+from app.search.index import DOC_TABLE, FTS_TABLE
+from app.search.query import Query, QueryError, Term, parse, to_fts5
+from app.search.schemas import SearchFilters, SearchHit
+
+logger = logging.getLogger("atrium.search")
+
+# bm25 weights, in the FTS5 column order: name, title, description, tags, camera, body.
+WEIGHTS = (10.0, 6.0, 2.0, 5.0, 3.0, 1.0)
+
+_fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
+_doc = sa.table(DOC_TABLE, sa.column("id", sa.Integer), sa.column("file_id", sa.Uuid))
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    rows: Sequence[tuple[File, float]]
+    total: int
+
+
+async def search(
+    session: AsyncSession, *, user: User, query: str, filters: SearchFilters, page: PageParams
+) -> Page[SearchHit]:
+    """The caller's live files matching `query` and `filters`, best first (`order=desc`)."""
+    try:
+        parsed = parse(query)
+    except QueryError as exc:
+        raise Unprocessable(str(exc), code=exc.code) from exc
+    conditions = filter_conditions(user=user, filters=filters)
+    if session.get_bind().dialect.name == "sqlite":
+        ranked = await _search_fts5(session, parsed=parsed, conditions=conditions, page=page)
+    else:
+        ranked = await _search_ilike(session, parsed=parsed, conditions=conditions, page=page)
+    items = [SearchHit(id=file.id, name=file.name, score=score) for file, score in ranked.rows]
+    return Page(items=items, total=ranked.total, page=page.page, per_page=page.per_page)
+
+
+def filter_conditions(*, user: User, filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
+    conditions = [File.owner_id == user.id, File.deleted_at.is_(None)]
+    if filters.type is not None:
+        if "/" in filters.type:
+            conditions.append(File.mime_type.startswith(filters.type, autoescape=True))
+        else:
+            conditions.append(File.kind == filters.type)
+    if filters.folder_id == "root":
+        conditions.append(File.folder_id.is_(None))
+    elif filters.folder_id is not None:
+        conditions.append(File.folder_id == filters.folder_id)
+    if filters.created_after is not None:
+        conditions.append(File.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        conditions.append(File.created_at < filters.created_before)
+    if filters.min_size is not None:
+        conditions.append(File.size >= filters.min_size)
+    if filters.max_size is not None:
+        conditions.append(File.size <= filters.max_size)
+    if filters.tag is not None:
+        conditions.append(File.id.in_(sa.select(FileTag.file_id).where(FileTag.name == filters.tag)))
+    if filters.album_id is not None:
+        conditions.append(File.id.in_(_album_members(user, filters.album_id)))
+    return conditions
+
+
+def _album_members(user: User, album_id: Any) -> sa.Select[Any]:
+    return (
+        sa.select(CollectionItem.file_id)
+        .join(Collection, Collection.id == CollectionItem.collection_id)
+        .where(Collection.id == album_id, Collection.owner_id == user.id, Collection.kind == "album")
+    )
+
+
+async def _search_fts5(
+    session: AsyncSession, *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
+) -> _Ranked:
+    table: sa.ColumnElement[Any] = sa.literal_column(FTS_TABLE)
+    score = (-sa.func.bm25(table, *WEIGHTS)).label("score")
+    joined = sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid).join(File, File.id == _doc.c.file_id)
+    where = [table.op("MATCH")(to_fts5(parsed)), *conditions]
+    ordering = score.desc() if page.order == "desc" else score.asc()
+    rows = sa.select(File, score).select_from(joined).where(*where)
+    rows = rows.order_by(ordering, File.created_at.desc(), File.id).offset(page.offset).limit(page.per_page)
+    count = sa.select(sa.func.count()).select_from(joined).where(*where)
+    try:
+        total = (await session.execute(count)).scalar_one()
+        found = [(file, float(score)) for file, score in (await session.execute(rows)).all()]
+    except OperationalError as exc:  # only a parser bug could get here; answer 422, say so in the log
+        if "fts5" not in str(exc.orig):
+            raise
+        logger.error("FTS5 refused a rendered query %r: %s", to_fts5(parsed), exc.orig)
+        raise Unprocessable("this query cannot be searched", code="invalid_query") from exc
+    return _Ranked(rows=found, total=total)
+
+
+async def _search_ilike(
+    session: AsyncSession, *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
+) -> _Ranked:
+    """Unranked (score 0): every clause must appear somewhere, no excluded term anywhere."""
+    where = [*conditions, *(_clause_matches(clause) for clause in parsed.required)]
+    where += [sa.not_(_term_matches(term)) for term in parsed.excluded]
+    direction = File.created_at.desc() if page.order == "desc" else File.created_at.asc()
+    rows = sa.select(File, sa.literal(0.0)).where(*where).order_by(direction, File.id)
+    rows = rows.offset(page.offset).limit(page.per_page)
+    total = (await session.execute(sa.select(sa.func.count()).select_from(File).where(*where))).scalar_one()
+    found = [(file, float(score)) for file, score in (await session.execute(rows)).all()]
+    return _Ranked(rows=found, total=total)
+
+
+def _clause_matches(clause: Term | Any) -> sa.ColumnElement[bool]:
+    if isinstance(clause, Term):
+        return _term_matches(clause)
+    return sa.or_(*(_term_matches(term) for term in clause.terms))
+
+
+def _term_matches(term: Term) -> sa.ColumnElement[bool]:
+    pattern = "%" + term.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    def like(column: Any) -> sa.ColumnElement[bool]:
+        return sa.func.coalesce(column, "").ilike(pattern, escape="\\")
+
+    return sa.or_(
+        like(File.name),
+        like(File.title),
+        like(File.description),
+        sa.exists().where(FileTag.file_id == File.id, like(FileTag.name)),
+        sa.exists().where(
+            ImageMeta.file_id == File.id,
+            sa.or_(like(ImageMeta.camera_make), like(ImageMeta.camera_model), like(ImageMeta.lens)),
+        ),
+        sa.exists().where(FileText.file_id == File.id, like(FileText.content)),
+    )
