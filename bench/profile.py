@@ -35,20 +35,43 @@ def recording(pid: int, output: Path, *, rate: int = 250) -> Iterator[None]:
         service.stop()
 
 
-def top_frames(collapsed: str, *, limit: int = 15) -> list[str]:
-    """Own-time share of the hottest frames, from py-spy's `raw` (collapsed stack) output."""
+# Leaf frames of threads that wait (py-spy cannot always tell a C-level wait from work).
+IDLE_LEAVES = (
+    "Condition.wait (threading.py",
+    "_connection_worker_thread (aiosqlite/core.py:59)",  # aiosqlite's queue.get
+    "Runner.run (asyncio/runners.py",  # the event loop inside epoll
+    "Connection._recv (multiprocessing/",  # uvicorn's supervisor
+    "_worker (concurrent/futures/thread.py",
+)
+
+
+def top_frames(collapsed: str, *, limit: int = 12) -> list[str]:
+    """From py-spy's `raw` output: the busy share, the hottest own-time frames, the app's inclusive."""
     own: Counter[str] = Counter()
-    total = 0
+    inclusive: Counter[str] = Counter()
+    busy = idle = 0
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        frames = stack.split(";")
-        own[_short_frame(frames[-1])] += int(count)
-        total += int(count)
-    if total == 0:
-        return ["no samples"]
-    return [f"{100 * count / total:5.1f}%  {frame}" for frame, count in own.most_common(limit)]
+        frames = [_short_frame(frame) for frame in stack.split(";")]
+        if frames[-1].startswith(IDLE_LEAVES):
+            idle += int(count)
+            continue
+        busy += int(count)
+        own[frames[-1]] += int(count)
+        for frame in {frame for frame in frames if frame.split(" (", 1)[-1].startswith("app/")}:
+            inclusive[frame] += int(count)
+    if busy == 0:
+        return ["no busy samples"]
+    lines = [
+        f"busy: {100 * busy / (busy + idle):.0f}% of samples; shares below are of busy samples",
+        "own time:",
+    ]
+    lines += [f"{100 * n / busy:5.1f}%  {frame}" for frame, n in own.most_common(limit)]
+    lines += ["inclusive, app code:"]
+    lines += [f"{100 * n / busy:5.1f}%  {frame}" for frame, n in inclusive.most_common(limit // 2)]
+    return lines
 
 
 def _short_frame(frame: str) -> str:
@@ -59,4 +82,8 @@ def _short_frame(frame: str) -> str:
             where = where.split(marker, 1)[1]
             if marker.startswith("lib/"):
                 where = where.split("/", 1)[-1]
+            break
+    else:
+        if "/app/" in where:
+            where = "app/" + where.split("/app/", 1)[1]
     return f"{name} ({where}" if where else name

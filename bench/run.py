@@ -200,7 +200,16 @@ class Bench:
                 ),
             )
             step("search: atrium vs raw FTS")
-            self.guard(["search_vs_raw"], lambda: listing.measure_search(available=search_ok))
+            self.guard(
+                ["search_vs_raw"],
+                lambda: listing.measure_search(
+                    app_url=app.url(""),
+                    token=token,
+                    database=self.tmp / "data" / "atrium.db",
+                    rounds=min(3, self.options.rounds),
+                    available=search_ok,
+                ),
+            )
         finally:
             app.stop()
 

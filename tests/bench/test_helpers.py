@@ -81,10 +81,21 @@ def test_nginx_config_allows_unlimited_put_and_sendfile(tmp_path: Path) -> None:
     assert "user root" not in config
 
 
-def test_top_frames_counts_own_time_of_the_leaf() -> None:
-    collapsed = "main (a.py:1);read (x/site-packages/starlette/responses.py:9) 30\nmain (a.py:1) 10\n"
-    assert top_frames(collapsed) == [" 75.0%  read (starlette/responses.py:9)", " 25.0%  main (a.py:1)"]
-    assert top_frames("") == ["no samples"]
+def test_top_frames_counts_own_time_of_busy_leaves_and_app_inclusive_time() -> None:
+    collapsed = (
+        "serve (/w/app/files/serve.py:5);read (x/site-packages/starlette/responses.py:9) 30\n"
+        "serve (/w/app/files/serve.py:5) 10\n"
+        "run (/usr/lib/python3.11/threading.py:1);Condition.wait (/usr/lib/python3.11/threading.py:327) 60\n"
+    )
+    assert top_frames(collapsed) == [
+        "busy: 40% of samples; shares below are of busy samples",
+        "own time:",
+        " 75.0%  read (starlette/responses.py:9)",
+        " 25.0%  serve (app/files/serve.py:5)",
+        "inclusive, app code:",
+        "100.0%  serve (app/files/serve.py:5)",
+    ]
+    assert top_frames("") == ["no busy samples"]
 
 
 def test_results_keep_every_figure_with_goal_and_reason(tmp_path: Path) -> None:
