@@ -38,8 +38,8 @@ migrate: install
 test: lint types pytest
 
 lint: install
-	$(BIN)/ruff check app tests alembic
-	$(BIN)/ruff format --check app tests alembic
+	$(BIN)/ruff check app tests alembic bench
+	$(BIN)/ruff format --check app tests alembic bench
 
 types: install
 	$(BIN)/mypy
@@ -48,8 +48,8 @@ pytest: install
 	$(BIN)/pytest -n 2
 
 fmt: install
-	$(BIN)/ruff check --fix app tests alembic
-	$(BIN)/ruff format app tests alembic
+	$(BIN)/ruff check --fix app tests alembic bench
+	$(BIN)/ruff format app tests alembic bench
 
 bench: install
 	$(BIN)/python -m bench

@@ -1,0 +1,1 @@
+"""`make bench`: Atrium measured side by side with nginx, libvips and a bare FastAPI ceiling."""

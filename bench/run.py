@@ -1,0 +1,255 @@
+"""`python -m bench`: install, start, measure side by side, stop, write bench/results/latest.*"""
+
+import argparse
+import contextlib
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from bench import healthz, listing, thumbs, transfer
+from bench.appserver import REPO, Uvicorn, app_env, migrate, register
+from bench.data import make_blob, make_photo
+from bench.nginx import Nginx
+from bench.profile import recording, top_frames
+from bench.report import Outcome, build_results, render_markdown, unmeasured, write_results
+from bench.stats import GOALS, MIB
+from bench.system import ensure_tools
+from bench.wrk import wrk
+
+RESULTS = REPO / "bench" / "results"
+SUITES = ("thumbs", "transfer", "list")
+# An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
+MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+
+
+@dataclass(frozen=True)
+class Options:
+    rounds: int
+    blob_mib: int
+    files: int
+    wrk_seconds: int
+    profile: bool
+    output: Path
+    only: frozenset[str]
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating A/B rounds per comparison")
+    parser.add_argument("--blob-mib", type=int, default=1024, help="size of the upload/download file")
+    parser.add_argument("--files", type=int, default=listing.FILE_COUNT, help="files seeded for the list")
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="seconds per wrk round")
+    parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip py-spy on misses")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.md/json go")
+    parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {SUITES}")
+    ns = parser.parse_args(argv)
+    only = frozenset(ns.only.split(","))
+    if not only <= set(SUITES):
+        parser.error(f"--only takes {SUITES}")
+    return Options(ns.rounds, ns.blob_mib, ns.files, ns.wrk_seconds, ns.profile, ns.output, only)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    ensure_tools()
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    outcome = Outcome()
+    with tempfile.TemporaryDirectory(prefix="atrium-bench-") as tmp:
+        Bench(Path(tmp), options, outcome).run()
+    run_info = describe_run(options, time.monotonic() - started)
+    run_info["load_average"] = f"{load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end (1 min)"
+    data = build_results(outcome, run_info)
+    write_results(options.output, data)
+    print(render_markdown(data).split("## Details")[0])
+    print(f"bench: wrote {options.output}/latest.md and latest.json")
+    return 0
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # so every `finally` stops what it started
+
+
+class Bench:
+    def __init__(self, tmp: Path, options: Options, outcome: Outcome) -> None:
+        self.tmp = tmp
+        self.options = options
+        self.outcome = outcome
+        self.logs = tmp / "logs"
+        self.logs.mkdir()
+        (tmp / "data").mkdir()
+        self.env = app_env(tmp / "data")
+
+    def run(self) -> None:
+        step("making a 24 MP photo")
+        photo = make_photo(self.tmp / "photo.jpg")
+        migrate(self.env)
+        if "thumbs" in self.options.only:
+            step("thumbnails: atrium vs libvips vs naive Pillow")
+            work = self.tmp / "thumbs"
+            self.guard(["thumbs_vs_vips"], lambda: thumbs.measure_thumbs(photo, work, self.options.rounds))
+        if "transfer" in self.options.only:
+            step(f"making a {self.options.blob_mib} MiB file")
+            blob = make_blob(self.tmp / "blob.mp4", self.options.blob_mib * MIB, header=MP4_HEADER)
+            with self.transfer_servers() as (app, nginx):
+                self.transfers(app, nginx, blob, photo)
+        if "list" in self.options.only:
+            self.lists()
+
+    def guard(self, keys: list[str], measure: Callable[[], Outcome]) -> None:
+        """A suite that fails reports its figures as null with the error, and the run goes on."""
+        try:
+            self.outcome.merge(measure())
+        except Exception as exc:
+            traceback.print_exc()
+            self.outcome.merge(unmeasured(keys, f"failed: {type(exc).__name__}: {exc}".splitlines()[0]))
+
+    @contextlib.contextmanager
+    def transfer_servers(self) -> Iterator[tuple[Uvicorn, Nginx]]:
+        app = Uvicorn("atrium-1w", "app.main:create_app", env=self.env, logs=self.logs)
+        try:
+            nginx = Nginx(self.tmp / "nginx")
+            try:
+                yield app, nginx
+            finally:
+                nginx.stop()
+        finally:
+            app.stop()
+
+    def transfers(self, app: Uvicorn, nginx: Nginx, blob: Path, photo: Path) -> None:
+        _, token = register(app.url(""), "uploader")
+        work = self.tmp / "transfer"
+        work.mkdir()
+        t = transfer.Transfers(app, nginx, token, blob, work, self.options.rounds)
+        upload_ok = app.has_route("post", "/api/upload")
+        step("upload: atrium multipart vs nginx PUT")
+        self.guard(["upload_vs_nginx", "upload_rss_growth_mib"], lambda: transfer.measure_upload(t))
+        self.profile_if_missed("upload_vs_nginx", app, t.app_upload)
+        step("download and Range: atrium vs nginx sendfile")
+        self.guard(["download_vs_nginx", "range_latency_vs_nginx"], lambda: transfer.measure_download(t))
+        self.profile_if_missed("download_vs_nginx", app, t.app_download)
+        self.profile_if_missed("range_latency_vs_nginx", app, t.app_ranges)
+        step("healthz while four photos upload")
+        hz = self.tmp / "healthz"
+        hz.mkdir()
+        self.guard(
+            ["healthz_p99_ms"],
+            lambda: healthz.measure_healthz(
+                port=app.port, token=token, photo=photo, work=hz, rounds=3, available=upload_ok
+            ),
+        )
+        self.profile_if_missed(
+            "healthz_p99_ms",
+            app,
+            lambda: healthz.measure_healthz(
+                port=app.port, token=token, photo=photo, work=hz, rounds=1, available=upload_ok
+            ),
+        )
+
+    def lists(self) -> None:
+        step(f"seeding {self.options.files} files")
+        seeder = Uvicorn("atrium-seed", "app.main:create_app", env=self.env, logs=self.logs)
+        try:
+            owner_id, token = register(seeder.url(""), "lister")
+            list_ok = seeder.has_route("get", "/api/files")
+            search_ok = seeder.has_route("get", "/api/search")
+        finally:
+            seeder.stop()
+        seconds = listing.seed_files(self.env["DATABASE_URL"], owner_id, self.options.files)
+        self.outcome.details["seed"] = {"files": self.options.files, "seconds": seconds}
+        workers = os.cpu_count() or 1
+        app = Uvicorn("atrium-list", "app.main:create_app", env=self.env, logs=self.logs, workers=workers)
+        try:
+            ceiling = Uvicorn(
+                "ceiling", "bench.ceiling:app", env=self.env, logs=self.logs, workers=workers, factory=False
+            )
+            try:
+                step(f"list: wrk, 50 connections, {workers} workers, atrium vs ceiling")
+                self.guard(
+                    ["list_p99_ms"],
+                    lambda: listing.measure_list(
+                        app_url=app.url(""),
+                        ceiling_url=ceiling.url(""),
+                        token=token,
+                        work=self.tmp,
+                        rounds=3,
+                        seconds=self.options.wrk_seconds,
+                        available=list_ok,
+                    ),
+                )
+            finally:
+                ceiling.stop()
+            self.outcome.details.setdefault("list", {})["workers"] = workers
+            self.profile_if_missed(
+                "list_p99_ms",
+                app,
+                lambda: wrk(
+                    app.url("/api/files?per_page=50"), script=self.tmp / "auth.lua", connections=50, seconds=5
+                ),
+            )
+            step("search: atrium vs raw FTS")
+            self.guard(
+                ["search_vs_raw"],
+                lambda: listing.measure_search(
+                    app_url=app.url(""),
+                    token=token,
+                    database=self.tmp / "data" / "atrium.db",
+                    rounds=min(3, self.options.rounds),
+                    available=search_ok,
+                ),
+            )
+        finally:
+            app.stop()
+
+    def profile_if_missed(self, key: str, app: Uvicorn, workload: Callable[[], object]) -> None:
+        value = self.outcome.metrics.get(key)
+        if not self.options.profile or value is None or GOALS[key].met(value):
+            return
+        step(f"profiling {key} (missed its goal)")
+        output = self.tmp / f"profile-{key}.txt"
+        try:
+            with recording(app.service.pid, output):
+                time.sleep(0.5)  # let py-spy attach
+                workload()
+            self.outcome.profiles[key] = top_frames(output.read_text())
+        except Exception as exc:
+            self.outcome.profiles[key] = [f"profiling failed: {exc}"]
+
+
+def step(text: str) -> None:
+    print(f"bench: {text}", flush=True)
+
+
+def describe_run(options: Options, seconds: float) -> dict[str, Any]:
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _quiet(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}",
+        "python": sys.version.split()[0],
+        "nginx": _quiet(["nginx", "-v"]).removeprefix("nginx version: "),
+        "libvips": _quiet(["vips", "--version"]),
+        "wrk": _quiet(["wrk", "-v"]).split(" [")[0],
+        "rounds": options.rounds,
+        "file_mib": options.blob_mib,
+        "duration_s": round(seconds, 1),
+    }
+
+
+def _quiet(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return "unknown"
+    return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr) else "unknown"

@@ -1,0 +1,89 @@
+"""Pure helpers: medians, percentiles, ratios and goals. No I/O."""
+
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+MIB = 1024 * 1024
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Goal:
+    op: Literal[">=", "<="]
+    target: float
+    unit: str
+    what: str
+
+    def met(self, value: float | None) -> bool | None:
+        if value is None:
+            return None
+        return value >= self.target if self.op == ">=" else value <= self.target
+
+    @property
+    def text(self) -> str:
+        return f"{self.op} {self.target:g}{' ' + self.unit if self.unit else ''}"
+
+
+GOALS: dict[str, Goal] = {
+    "upload_vs_nginx": Goal(">=", 0.60, "", "1 GiB multipart upload throughput / nginx PUT"),
+    "upload_rss_growth_mib": Goal("<=", 50, "MiB", "server peak RSS growth during the 1 GiB upload"),
+    "download_vs_nginx": Goal(">=", 0.70, "", "1 GiB download throughput / nginx sendfile"),
+    "range_latency_vs_nginx": Goal("<=", 2.0, "", "median 1 MiB mid-file Range read time / nginx"),
+    "thumbs_vs_vips": Goal("<=", 1.0, "", "three thumbnails of a 24 MP JPEG / libvips"),
+    "list_p99_ms": Goal("<=", 50, "ms", "GET /api/files?per_page=50 p99, 100k files, 50 connections"),
+    "search_vs_raw": Goal("<=", 3.0, "", "median GET /api/search time / raw FTS query in sqlite3"),
+    "healthz_p99_ms": Goal("<=", 50, "ms", "/healthz p99 while four 24 MP JPEGs upload"),
+}
+
+
+def median(values: Sequence[float]) -> float:
+    if not values:
+        raise ValueError("median of no values")
+    return float(statistics.median(values))
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (the value at or above pct% of the samples)."""
+    if not values:
+        raise ValueError("percentile of no values")
+    if not 0 < pct <= 100:
+        raise ValueError("pct must be in (0, 100]")
+    ordered = sorted(values)
+    rank = math.ceil(pct / 100 * len(ordered))
+    return float(ordered[rank - 1])
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return numerator / denominator
+
+
+def throughput_mib_s(size_bytes: int, seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("a transfer takes some time")
+    return size_bytes / MIB / seconds
+
+
+def rounded(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def alternate(rounds: int, a: Callable[[], T] | None, b: Callable[[], T]) -> tuple[list[T], list[T]]:
+    """Run A and B once per round, swapping which goes first every round; B alone when A is None."""
+    results_a: list[T] = []
+    results_b: list[T] = []
+    for index in range(rounds):
+        if a is not None and index % 2 == 0:
+            results_a.append(a())
+        results_b.append(b())
+        if a is not None and index % 2 == 1:
+            results_a.append(a())
+    return results_a, results_b
+
+
+def median_or_none(values: Sequence[float]) -> float | None:
+    return median(values) if values else None
