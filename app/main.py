@@ -28,6 +28,9 @@ from app.requestid import RequestIdMiddleware, configure_logging
 from app.search.router import router as search_router
 from app.storage.local import LocalBlobStore
 
+# The streaming uploads may carry MAX_REQUEST_SIZE; every other body is small.
+UPLOAD_PATHS = ("/api/upload", "/api/artworks/upload")
+
 EXPOSED_HEADERS = [
     "Content-Disposition",
     "Content-Range",
@@ -92,7 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(albums_router)
     app.include_router(images_router)
     app.include_router(portfolio_router)
-    app.add_middleware(RequestSizeLimitMiddleware, limit=settings.request_size_limit)
+    app.add_middleware(
+        RequestSizeLimitMiddleware, limit=settings.request_size_limit, upload_paths=UPLOAD_PATHS
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -4,11 +4,12 @@ import re
 import stat
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from app.config import ConfigError, Settings
 from app.main import create_app
@@ -166,23 +167,85 @@ async def test_cors_allows_only_listed_origins(client: httpx.AsyncClient) -> Non
     assert evil_preflight.headers.get("access-control-allow-origin") != "https://evil.example"
 
 
-async def test_declared_oversize_body_is_refused_before_reading(settings: Settings) -> None:
-    app = create_app(settings.model_copy(update={"max_request_size": 1000}))
-    received = False
+async def _chunks(total: int, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    sent = 0
+    while sent < total:
+        yield b"x" * min(size, total - sent)
+        sent += size
+
+
+async def test_oversize_bodies_are_refused_declared_or_chunked(settings: Settings) -> None:
+    app = create_app(settings)
+    reads: list[int] = []
 
     @app.post("/sink")
-    async def sink() -> None:
-        nonlocal received
-        received = True
+    async def sink(request: Request) -> None:
+        reads.append(len(await request.body()))
 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            response = await client.post("/sink", content=b"x" * 1001)
+            declared = await client.post("/sink", content=b"x" * (1024 * 1024 + 1))
+            chunked = await client.post("/sink", content=_chunks(3 * 1024 * 1024))
             small = await client.post("/sink", content=b"x" * 10)
+    for response in (declared, chunked):
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "request_too_large"
+    assert small.status_code == 200
+    assert reads == [10]
+
+
+async def test_chunked_login_body_cannot_exhaust_memory(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/auth/login", content=_chunks(20 * 1024 * 1024), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
-    assert small.status_code == 200
+
+
+async def test_chunked_upload_over_the_request_limit_keeps_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    app = create_app(settings.model_copy(update={"max_file_size": 10_000, "max_request_size": 20_000}))
+    boundary = "b0undary"
+    part = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + b"hello world\n" * 800
+        + b"\r\n"
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(3):  # three 9.6 kB files: each under the file limit, together over 20 kB
+            yield part
+        yield f"--{boundary}--\r\n".encode()
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            token = (
+                await client.post(
+                    "/api/auth/register",
+                    json={"username": "ada", "email": "ada@example.com", "password": "long enough"},
+                )
+            ).json()["access_token"]
+            response = await client.post(
+                "/api/upload",
+                content=body(),
+                headers={
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                    "Authorization": f"Bearer {token}",
+                },
+            )
+            listing = await client.get("/api/files", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 413, response.text
+    assert response.json()["code"] == "request_too_large"
+    assert listing.json()["total"] == 0
+    stored = [p for p in settings.upload_dir.rglob("*") if p.is_file() and p.name != ".secret_key"]
+    assert stored == []
 
 
 async def test_docs_pages_load_nothing_external(client: httpx.AsyncClient) -> None:
