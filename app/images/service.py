@@ -12,10 +12,12 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity
+from app.albums import items as collection_items
 from app.albums import service as albums
 from app.db import utcnow
 from app.errors import NotFound, Unauthorized
 from app.files import service as files
+from app.files import trash
 from app.files.previews import ImageWork
 from app.files.schemas import normalize_tags
 from app.folders import service as folders
@@ -281,8 +283,8 @@ async def update_image(
 
 async def delete_image(session: AsyncSession, *, owner: User, image_id: uuid.UUID) -> None:
     """To the trash like any file, and out of every album (covers move on)."""
-    images = await get_owned_images(session, owner_id=owner.id, image_ids=[image_id])
-    await albums.trash_files(session, files=images, actor_id=owner.id)
+    await get_owned_images(session, owner_id=owner.id, image_ids=[image_id])
+    await trash.trash_files(session, owner_id=owner.id, file_ids=[image_id])
     await session.commit()
 
 
@@ -291,7 +293,7 @@ async def run_batch(session: AsyncSession, *, owner: User, batch: ImageBatch) ->
     images = await get_owned_images(session, owner_id=owner.id, image_ids=batch.image_ids)
     ids = [image.id for image in images]
     if batch.operation == "delete":
-        await albums.trash_files(session, files=images, actor_id=owner.id)
+        await trash.trash_files(session, owner_id=owner.id, file_ids=ids)
     elif batch.operation == "move":
         await _move(session, owner=owner, images=images, folder_id=batch.folder_id)
     elif batch.operation in ("tag", "untag"):
@@ -303,7 +305,7 @@ async def run_batch(session: AsyncSession, *, owner: User, batch: ImageBatch) ->
         if batch.operation == "add_to_album":
             await albums.append_items(session, collection=album, file_ids=batch.image_ids)
         else:
-            await albums.remove_items(session, collection=album, file_ids=ids)
+            await collection_items.remove_items(session, collection=album, file_ids=ids)
     await session.commit()
     return BatchResult(
         operation=batch.operation, image_ids=list(dict.fromkeys(batch.image_ids)), count=len(ids)
