@@ -2,11 +2,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser
 from app.db import SessionDep
-from app.files.router import storage_of
+from app.files.dependencies import StorageDep
 from app.files.serve import file_response
 from app.images import service
 from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat
@@ -22,7 +22,6 @@ from app.images.schemas import (
     ThumbnailSize,
 )
 from app.pagination import Page, PageDep
-from app.storage.base import BlobStore
 
 router = APIRouter(prefix="/api", tags=["images"])
 
@@ -33,7 +32,6 @@ BYTES: dict[int | str, dict[str, Any]] = {
     304: {"description": "not modified (If-None-Match)"},
     422: {"description": "bad parameters, or image_unreadable / image_too_large", **PROBLEM_SCHEMA},
 }
-StorageDep = Annotated[BlobStore, Depends(storage_of)]
 DOWNLOAD_OK: dict[int | str, dict[str, Any]] = {
     200: {"description": "the original bytes", "content": {"application/octet-stream": {}}},
     206: {"description": "the requested range"},

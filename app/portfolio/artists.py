@@ -15,7 +15,6 @@ from app.portfolio.schemas import (
     ArtistUpdate,
     PublicArtwork,
     PublicGallery,
-    avatar_url,
     public_artwork,
 )
 
@@ -83,12 +82,7 @@ async def get_artist_page(session: AsyncSession, *, artist_id: uuid.UUID) -> Art
     )
     artworks = await _artworks_by_gallery(session, galleries)
     return ArtistPage(
-        id=artist.id,
-        username=artist.username,
-        display_name=artist.display_name,
-        bio=artist.bio,
-        website=artist.website,
-        avatar_url=avatar_url(artist.id) if avatar_id is not None else None,
+        **ArtistPage.fields_of(artist, has_avatar=avatar_id is not None),
         galleries=[_public_gallery(g, artworks[g.id]) for g in galleries],
     )
 

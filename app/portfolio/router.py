@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser, SettingsDep
 from app.db import SessionDep
+from app.files.dependencies import UPLOAD_PROBLEMS, multipart_body, storage_of
 from app.pagination import Page, PageDep
 from app.portfolio import artists, service
 from app.portfolio.schemas import (
@@ -20,7 +21,6 @@ from app.portfolio.schemas import (
     GalleryUpdate,
     PublicArtwork,
 )
-from app.storage.base import BlobStore
 
 artworks_router = APIRouter(prefix="/api/artworks", tags=["portfolio"])
 galleries_router = APIRouter(prefix="/api/galleries", tags=["portfolio"])
@@ -32,33 +32,18 @@ SEEN_NOT_YOURS: Responses = {
     404: {"description": "artwork_not_found or gallery_not_found", **PROBLEM_SCHEMA},
 }
 NOT_FOUND: Responses = {404: {"description": "not found or not visible to the caller", **PROBLEM_SCHEMA}}
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "the artwork image"},
-                        "title": {"type": "string", "maxLength": 255},
-                        "description": {"type": "string"},
-                        "medium": {"type": "string", "maxLength": 255},
-                        "year": {"type": "integer"},
-                        "dimensions": {"type": "string", "maxLength": 255},
-                        "gallery_id": {"type": "string", "format": "uuid"},
-                    },
-                    "required": ["file", "title"],
-                }
-            }
-        },
-    }
-}
-
-
-def storage_of(request: Request) -> BlobStore:
-    storage: BlobStore = request.app.state.storage
-    return storage
+UPLOAD_BODY = multipart_body(
+    {
+        "file": {"type": "string", "format": "binary", "description": "the artwork image"},
+        "title": {"type": "string", "maxLength": 255},
+        "description": {"type": "string"},
+        "medium": {"type": "string", "maxLength": 255},
+        "year": {"type": "integer"},
+        "dimensions": {"type": "string", "maxLength": 255},
+        "gallery_id": {"type": "string", "format": "uuid"},
+    },
+    required=["file", "title"],
+)
 
 
 # --- artworks ---------------------------------------------------------------------------------------
@@ -70,10 +55,9 @@ def storage_of(request: Request) -> BlobStore:
     openapi_extra=UPLOAD_BODY,
     responses={
         **AUTH_RESPONSES,
-        400: {"description": "malformed_multipart", **PROBLEM_SCHEMA},
+        **UPLOAD_PROBLEMS,
         404: {"description": "gallery_id is not the caller's gallery", **PROBLEM_SCHEMA},
-        413: {"description": "file_too_large or quota_exceeded", **PROBLEM_SCHEMA},
-        415: {"description": "unsupported_type or type_mismatch: not an image", **PROBLEM_SCHEMA},
+        415: {"description": "unsupported_type, type_mismatch or not_an_image", **PROBLEM_SCHEMA},
         422: {"description": "missing title, bad year, or not exactly one file", **PROBLEM_SCHEMA},
     },
 )
