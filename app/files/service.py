@@ -115,7 +115,8 @@ async def insert_uploaded(session: AsyncSession, *, rows: Sequence[File]) -> Non
     await session.commit()
 
 
-def _filter_clauses(filters: FileFilters) -> list[ColumnElement[bool]]:
+def filter_clauses(filters: FileFilters) -> list[ColumnElement[bool]]:
+    """The `File` conditions for the file list's filters (search applies them too)."""
     clauses: list[ColumnElement[bool]] = []
     if filters.type:
         if "/" in filters.type:
@@ -168,7 +169,7 @@ async def list_files(
     direction = (column.desc(), File.id.desc()) if page.order == "desc" else (column.asc(), File.id.asc())
     query = (
         select(File)
-        .where(File.owner_id == owner_id, File.deleted_at.is_(None), *_filter_clauses(filters))
+        .where(File.owner_id == owner_id, File.deleted_at.is_(None), *filter_clauses(filters))
         .order_by(*direction)
     )
     return await _page_of(session, query, page)
