@@ -20,6 +20,7 @@ from app.files import service as files
 from app.files import trash
 from app.files.previews import ImageWork
 from app.files.schemas import normalize_tags
+from app.files.serve import file_response
 from app.folders import service as folders
 from app.images import renditions
 from app.images.render import Watermark
@@ -188,7 +189,8 @@ async def list_tags(session: AsyncSession, *, owner_id: uuid.UUID, prefix: str |
 
 @dataclass(frozen=True)
 class Served:
-    """A derived image ready to send: public ones may sit in shared caches, others only in the viewer's."""
+    """A derived image ready to send: public ones may sit in shared caches, others only in the viewer's.
+    One URL always names the same bytes, unless `revalidate` (a URL whose image can change)."""
 
     path: Path
     media_type: str
@@ -196,10 +198,26 @@ class Served:
     filename: str
     last_modified: datetime
     public: bool
+    revalidate: bool = False
 
     @property
     def cache_control(self) -> str:
-        return f"{'public' if self.public else 'private'}, max-age={CACHE_SECONDS}, immutable"
+        scope = "public" if self.public else "private"
+        return f"{scope}, no-cache" if self.revalidate else f"{scope}, max-age={CACHE_SECONDS}, immutable"
+
+    async def response(self, request: Request) -> Response:
+        """Inline, with ETag, Last-Modified, If-None-Match and HEAD handled."""
+        response = await file_response(
+            request,
+            path=self.path,
+            media_type=self.media_type,
+            filename=self.filename,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            disposition="inline",
+        )
+        response.headers["Cache-Control"] = self.cache_control
+        return response
 
 
 async def download_image(
@@ -225,7 +243,7 @@ async def image_thumbnail(
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
     mark = await _watermark(session, image=image, viewer=viewer)
     made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark)
-    return await _served(session, image=image, made=made, label=size)
+    return await served(image, made, label=size, public=await is_public(session, image_id=image.id))
 
 
 async def image_rendition(
@@ -240,7 +258,8 @@ async def image_rendition(
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
     mark = await _watermark(session, image=image, viewer=viewer)
     made = await renditions.rendition(work, storage, image=image, spec=spec, watermark=mark)
-    return await _served(session, image=image, made=made, label=f"{spec.width or 0}x{spec.height or 0}")
+    label = f"{spec.width or 0}x{spec.height or 0}"
+    return await served(image, made, label=label, public=await is_public(session, image_id=image.id))
 
 
 async def _watermark(session: AsyncSession, *, image: File, viewer: User | None) -> Watermark | None:
@@ -250,7 +269,9 @@ async def _watermark(session: AsyncSession, *, image: File, viewer: User | None)
     return None if owner is None else renditions.watermark_for(owner, viewer)
 
 
-async def _served(session: AsyncSession, *, image: File, made: renditions.Rendition, label: str) -> Served:
+async def served(
+    image: File, made: renditions.Rendition, *, label: str, public: bool, revalidate: bool = False
+) -> Served:
     stat = await anyio.Path(made.path).stat()
     stem = image.name.rsplit(".", 1)[0] or "image"
     extension = made.path.suffix
@@ -260,7 +281,8 @@ async def _served(session: AsyncSession, *, image: File, made: renditions.Rendit
         etag=made.etag,
         filename=f"{stem}-{label}{extension}",
         last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
-        public=await is_public(session, image_id=image.id),
+        public=public,
+        revalidate=revalidate,
     )
 
 

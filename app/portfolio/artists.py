@@ -8,6 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
 from app.errors import NotFound, Unprocessable
+from app.files.previews import ImageWork
+from app.images import renditions
+from app.images import service as images
 from app.models import Collection, CollectionItem, File, ImageMeta, User
 from app.portfolio.schemas import (
     ArtistPage,
@@ -17,6 +20,7 @@ from app.portfolio.schemas import (
     PublicGallery,
     public_artwork,
 )
+from app.storage.base import BlobStore
 
 GALLERY = "gallery"
 PUBLIC = "public"
@@ -24,6 +28,27 @@ PUBLIC = "public"
 
 def artist_not_found() -> NotFound:
     return NotFound("artist not found", code="artist_not_found")
+
+
+async def avatar_thumbnail(
+    session: AsyncSession, *, work: ImageWork, storage: BlobStore, artist_id: uuid.UUID
+) -> images.Served:
+    """The small thumbnail of an artist's avatar, for anyone; 404 without a live avatar image."""
+    artist = await session.get(User, artist_id)
+    if artist is None:
+        raise artist_not_found()
+    avatar = await session.scalar(
+        select(File).where(
+            File.id == artist.avatar_file_id,
+            File.owner_id == artist.id,
+            File.kind == "image",
+            File.deleted_at.is_(None),
+        )
+    )
+    if avatar is None:
+        raise NotFound("this artist has no avatar", code="avatar_not_found")
+    made = await renditions.thumbnail(work, storage, image=avatar, size="small")
+    return await images.served(avatar, made, label="avatar", public=True, revalidate=True)
 
 
 async def get_profile(session: AsyncSession, *, user: User) -> ArtistRead:

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser, SettingsDep
 from app.db import SessionDep
-from app.files.dependencies import UPLOAD_PROBLEMS, multipart_body, storage_of
+from app.files.dependencies import UPLOAD_PROBLEMS, StorageDep, multipart_body, storage_of
+from app.images.renditions import ImageWorkDep
 from app.pagination import Page, PageDep
 from app.portfolio import artists, service
 from app.portfolio.schemas import (
@@ -206,6 +207,24 @@ async def get_my_profile(session: SessionDep, user: CurrentUser) -> ArtistRead:
 async def update_my_profile(data: ArtistUpdate, session: SessionDep, user: CurrentUser) -> ArtistRead:
     """Update the caller's display name, bio, website, avatar or watermark."""
     return await artists.update_profile(session, user=user, data=data)
+
+
+@artists_router.head("/{artist_id}/avatar", include_in_schema=False)
+@artists_router.get(
+    "/{artist_id}/avatar",
+    response_class=Response,
+    responses={
+        200: {"description": "a WebP thumbnail (longest side 256)", "content": {"image/webp": {}}},
+        304: {"description": "not modified (If-None-Match)"},
+        404: {"description": "artist_not_found or avatar_not_found", **PROBLEM_SCHEMA},
+    },
+)
+async def get_avatar(
+    artist_id: uuid.UUID, request: Request, session: SessionDep, storage: StorageDep, work: ImageWorkDep
+) -> Response:
+    """An artist's avatar as a small thumbnail; no token needed."""
+    served = await artists.avatar_thumbnail(session, work=work, storage=storage, artist_id=artist_id)
+    return await served.response(request)
 
 
 @artists_router.get("/{artist_id}", responses=NOT_FOUND)
