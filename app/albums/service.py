@@ -8,14 +8,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from app import activity
+from app.albums import items
 from app.auth.schemas import Preferences
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
+from app.files import trash
 from app.models import Collection, CollectionItem, File, User
 from app.pagination import PageParams
 
@@ -187,27 +187,8 @@ async def count_items(session: AsyncSession, collection_ids: Sequence[uuid.UUID]
     return {row[0]: row[1] for row in (await session.execute(query)).all()}
 
 
-def _live_items(collection_id: uuid.UUID) -> Select[uuid.UUID]:
-    """The ids of a collection's files that are not in the trash, in display order."""
-    return (
-        select(File.id)
-        .join(CollectionItem, CollectionItem.file_id == File.id)
-        .where(CollectionItem.collection_id == collection_id, File.deleted_at.is_(None))
-        .order_by(CollectionItem.position, CollectionItem.added_at, File.id)
-    )
-
-
-def ordered_files_query(collection_id: uuid.UUID) -> Select[File]:
-    """The live files of a collection in display order, with tags and image metadata loaded."""
-    return (
-        _live_items(collection_id)
-        .with_only_columns(File)
-        .options(selectinload(File.tags), selectinload(File.image))
-    )
-
-
 async def _detail(session: AsyncSession, collection: Collection) -> CollectionDetail:
-    files = list(await session.scalars(ordered_files_query(collection.id)))
+    files = list(await session.scalars(items.ordered_files_query(collection.id)))
     return CollectionDetail(collection=collection, item_count=len(files), files=files)
 
 
@@ -277,31 +258,20 @@ async def delete_collection(
     kind: Kind,
     collection_id: uuid.UUID,
     delete_images: bool = False,
-) -> list[File]:
+) -> None:
     """Deletes the collection (children move to the top level). With `delete_images` its files go
-    to the trash and leave every other collection too; those files are returned."""
+    to the trash and leave every other collection too."""
     collection = await get_owned_collection(
         session, owner_id=owner_id, kind=kind, collection_id=collection_id
     )
-    trashed: list[File] = []
     if delete_images:
-        trashed = list(await session.scalars(ordered_files_query(collection.id)))
-        await trash_files(session, files=trashed, actor_id=owner_id)
+        file_ids = list(await session.scalars(items.live_items(collection.id)))
+        await trash.trash_files(session, owner_id=owner_id, file_ids=file_ids)
     await session.execute(
         update(Collection).where(Collection.parent_id == collection.id).values(parent_id=None)
     )
     await session.delete(collection)
     await session.commit()
-    return trashed
-
-
-async def trash_files(session: AsyncSession, *, files: Sequence[File], actor_id: uuid.UUID) -> None:
-    """Soft-deletes files and takes them out of every collection; the caller commits."""
-    now = utcnow()
-    for file in files:
-        file.deleted_at = now
-        activity.record(session, owner_id=file.owner_id, file_id=file.id, action="delete", actor_id=actor_id)
-    await detach_files(session, file_ids=[f.id for f in files])
 
 
 async def add_items(
@@ -364,7 +334,7 @@ async def append_items(
         session.add(CollectionItem(collection_id=collection.id, file_id=file_id, position=position))
     await session.flush()
     if collection.cover_file_id is None:
-        collection.cover_file_id = await _first_item(session, collection.id)
+        collection.cover_file_id = await items.first_item(session, collection.id)
     collection.updated_at = utcnow()
 
 
@@ -374,42 +344,11 @@ async def remove_item(
     collection = await get_owned_collection(
         session, owner_id=owner_id, kind=kind, collection_id=collection_id
     )
-    removed = await remove_items(session, collection=collection, file_ids=[file_id])
+    removed = await items.remove_items(session, collection=collection, file_ids=[file_id])
     if not removed:
         noun = "artwork" if kind == "gallery" else "image"
         raise NotFound(f"that {noun} is not in this {kind}", code=f"{noun}_not_found")
     await session.commit()
-
-
-async def remove_items(
-    session: AsyncSession, *, collection: Collection, file_ids: Sequence[uuid.UUID]
-) -> int:
-    """Takes files out of one collection and keeps its cover valid; the caller commits."""
-    result = await session.execute(
-        delete(CollectionItem).where(
-            CollectionItem.collection_id == collection.id, CollectionItem.file_id.in_(file_ids)
-        )
-    )
-    removed: int = result.rowcount  # type: ignore[attr-defined]
-    if removed:
-        collection.updated_at = utcnow()
-        if collection.cover_file_id in set(file_ids):
-            collection.cover_file_id = await _first_item(session, collection.id)
-    return removed
-
-
-async def detach_files(session: AsyncSession, *, file_ids: Sequence[uuid.UUID]) -> None:
-    """Takes files out of every collection; covers move to the first remaining image. The caller commits."""
-    if not file_ids:
-        return
-    covered = list(await session.scalars(select(Collection).where(Collection.cover_file_id.in_(file_ids))))
-    await session.execute(delete(CollectionItem).where(CollectionItem.file_id.in_(file_ids)))
-    for collection in covered:
-        collection.cover_file_id = await _first_item(session, collection.id)
-
-
-async def _first_item(session: AsyncSession, collection_id: uuid.UUID) -> uuid.UUID | None:
-    return (await session.scalars(_live_items(collection_id).limit(1))).first()
 
 
 async def reorder_items(
@@ -424,8 +363,8 @@ async def reorder_items(
     collection = await get_owned_collection(
         session, owner_id=owner_id, kind=kind, collection_id=collection_id
     )
-    live = _live_items(collection.id).order_by(None).subquery()
-    items = {
+    live = items.live_items(collection.id).order_by(None).subquery()
+    present = {
         item.file_id: item
         for item in await session.scalars(
             select(CollectionItem).where(
@@ -433,13 +372,13 @@ async def reorder_items(
             )
         )
     }
-    if len(set(file_ids)) != len(file_ids) or set(file_ids) != set(items):
+    if len(set(file_ids)) != len(file_ids) or set(file_ids) != set(present):
         raise Unprocessable(
-            f"the order must list each of the {len(items)} items of this {kind} exactly once",
+            f"the order must list each of the {len(present)} items of this {kind} exactly once",
             code="order_mismatch",
         )
     for position, file_id in enumerate(file_ids):
-        items[file_id].position = position
+        present[file_id].position = position
     collection.updated_at = utcnow()
     await session.commit()
     return await _detail(session, collection)

@@ -170,14 +170,15 @@ class MultipartReceiver:
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         target = self._target
         if isinstance(target, IncomingFile):
-            self._count(target, end - start)
+            self.count_bytes(target, end - start)
             target.pending += memoryview(data)[start:end]
         elif target is not None:
             if len(target) + end - start > MAX_FIELD_BYTES:
                 raise malformed(f"a form field is limited to {MAX_FIELD_BYTES} bytes")
             target += memoryview(data)[start:end]
 
-    def _count(self, incoming: IncomingFile, size: int) -> None:
+    def count_bytes(self, incoming: IncomingFile, size: int) -> None:
+        """Adds bytes about to be written; 413 past the file limit or the quota (the CLI import uses it)."""
         incoming.size += size
         self.total += size
         if incoming.size > self.limits.max_file_size:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from app import activity
 from app.db import utcnow
 from app.errors import NotFound
-from app.files import kinds
+from app.files import kinds, trash
 from app.files.names import content_disposition
 from app.files.previews import ImageWork, ensure_thumbnail, read_text_head
 from app.files.schemas import (
@@ -115,7 +115,8 @@ async def insert_uploaded(session: AsyncSession, *, rows: Sequence[File]) -> Non
     await session.commit()
 
 
-def _filter_clauses(filters: FileFilters) -> list[ColumnElement[bool]]:
+def filter_clauses(filters: FileFilters) -> list[ColumnElement[bool]]:
+    """The `File` conditions for the file list's filters (search applies them too)."""
     clauses: list[ColumnElement[bool]] = []
     if filters.type:
         if "/" in filters.type:
@@ -168,7 +169,7 @@ async def list_files(
     direction = (column.desc(), File.id.desc()) if page.order == "desc" else (column.asc(), File.id.asc())
     query = (
         select(File)
-        .where(File.owner_id == owner_id, File.deleted_at.is_(None), *_filter_clauses(filters))
+        .where(File.owner_id == owner_id, File.deleted_at.is_(None), *filter_clauses(filters))
         .order_by(*direction)
     )
     return await _page_of(session, query, page)
@@ -282,29 +283,14 @@ async def trash_file(
 ) -> None:
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     if permanent:
-        await purge_files(session, storage=storage, files=[file], actor_id=owner_id)
+        await trash.purge_files(session, storage=storage, files=[file], actor_id=owner_id)
         return
-    if file.deleted_at is None:
-        file.deleted_at = utcnow()
-        activity.record(session, owner_id=owner_id, file_id=file.id, action="delete", actor_id=owner_id)
+    if await trash.trash_files(session, owner_id=owner_id, file_ids=[file.id]):
         await session.commit()
 
 
-async def purge_files(
-    session: AsyncSession, *, storage: BlobStore, files: Sequence[File], actor_id: uuid.UUID | None
-) -> None:
-    """Rows first, then bytes: a crash leaves at worst an orphan blob, never a row without bytes."""
-    if not files:
-        return
-    await session.execute(delete(File).where(File.id.in_([file.id for file in files])))
-    for file in files:
-        activity.record(session, owner_id=file.owner_id, file_id=file.id, action="purge", actor_id=actor_id)
-    await session.commit()
-    for file in files:
-        await storage.delete(file.storage_key)
-
-
 async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID) -> FileRead:
+    """Back from the trash into its folder; trashing took it out of every collection and it stays out."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     if file.deleted_at is not None:
         file.deleted_at = None
@@ -323,7 +309,7 @@ async def empty_trash(session: AsyncSession, *, storage: BlobStore, owner_id: uu
     trashed = (
         await session.scalars(select(File).where(File.owner_id == owner_id, File.deleted_at.is_not(None)))
     ).all()
-    await purge_files(session, storage=storage, files=trashed, actor_id=owner_id)
+    await trash.purge_files(session, storage=storage, files=trashed, actor_id=owner_id)
 
 
 async def preview_file(

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import activity
-from app.db import utcnow
 from app.errors import Conflict, NotFound, Unprocessable
+from app.files import trash
 from app.folders.schemas import (
     FolderCreate,
     FolderDetail,
@@ -154,12 +153,8 @@ async def delete_folder(
 async def _trash_files_in(session: AsyncSession, *, owner_id: uuid.UUID, folder_ids: list[uuid.UUID]) -> None:
     """Live files go to the trash; every file (trashed ones too) is detached so restore lands at the top."""
     in_folders = (File.owner_id == owner_id, File.folder_id.in_(folder_ids))
-    live_ids = (await session.scalars(select(File.id).where(*in_folders, File.deleted_at.is_(None)))).all()
-    for file_id in live_ids:
-        activity.record(session, owner_id=owner_id, file_id=file_id, action="delete", actor_id=owner_id)
-    await session.execute(
-        update(File).where(*in_folders, File.deleted_at.is_(None)).values(deleted_at=utcnow(), folder_id=None)
-    )
+    live_ids = await session.scalars(select(File.id).where(*in_folders, File.deleted_at.is_(None)))
+    await trash.trash_files(session, owner_id=owner_id, file_ids=live_ids)
     await session.execute(update(File).where(*in_folders).values(folder_id=None))
 
 

@@ -2,12 +2,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser
 from app.db import SessionDep
-from app.files.router import storage_of
-from app.files.serve import file_response
+from app.files.dependencies import StorageDep
 from app.images import service
 from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat
 from app.images.renditions import ImageWorkDep, RenderRequest
@@ -22,7 +21,6 @@ from app.images.schemas import (
     ThumbnailSize,
 )
 from app.pagination import Page, PageDep
-from app.storage.base import BlobStore
 
 router = APIRouter(prefix="/api", tags=["images"])
 
@@ -33,7 +31,6 @@ BYTES: dict[int | str, dict[str, Any]] = {
     304: {"description": "not modified (If-None-Match)"},
     422: {"description": "bad parameters, or image_unreadable / image_too_large", **PROBLEM_SCHEMA},
 }
-StorageDep = Annotated[BlobStore, Depends(storage_of)]
 DOWNLOAD_OK: dict[int | str, dict[str, Any]] = {
     200: {"description": "the original bytes", "content": {"application/octet-stream": {}}},
     206: {"description": "the requested range"},
@@ -136,7 +133,7 @@ async def get_thumbnail(
     served = await service.image_thumbnail(
         session, work=work, storage=storage, image_id=image_id, viewer=viewer, size=size
     )
-    return await _serve(request, served)
+    return await served.response(request)
 
 
 @router.head("/images/{image_id}/render", include_in_schema=False)
@@ -159,7 +156,7 @@ async def get_render(
     served = await service.image_rendition(
         session, work=work, storage=storage, image_id=image_id, viewer=viewer, spec=spec
     )
-    return await _serve(request, served)
+    return await served.response(request)
 
 
 @router.get("/tags", responses=AUTH_RESPONSES)
@@ -170,17 +167,3 @@ async def list_tags(
 ) -> list[TagCount]:
     """The caller's tags with how many files carry each."""
     return await service.list_tags(session, owner_id=user.id, prefix=prefix)
-
-
-async def _serve(request: Request, served: service.Served) -> Response:
-    response = await file_response(
-        request,
-        path=served.path,
-        media_type=served.media_type,
-        filename=served.filename,
-        etag=served.etag,
-        last_modified=served.last_modified,
-        disposition="inline",
-    )
-    response.headers["Cache-Control"] = served.cache_control
-    return response

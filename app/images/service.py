@@ -12,12 +12,15 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity
+from app.albums import items as collection_items
 from app.albums import service as albums
 from app.db import utcnow
 from app.errors import NotFound, Unauthorized
 from app.files import service as files
+from app.files import trash
 from app.files.previews import ImageWork
 from app.files.schemas import normalize_tags
+from app.files.serve import file_response
 from app.folders import service as folders
 from app.images import renditions
 from app.images.render import Watermark
@@ -186,7 +189,8 @@ async def list_tags(session: AsyncSession, *, owner_id: uuid.UUID, prefix: str |
 
 @dataclass(frozen=True)
 class Served:
-    """A derived image ready to send: public ones may sit in shared caches, others only in the viewer's."""
+    """A derived image ready to send: public ones may sit in shared caches, others only in the viewer's.
+    One URL always names the same bytes, unless `revalidate` (a URL whose image can change)."""
 
     path: Path
     media_type: str
@@ -194,10 +198,26 @@ class Served:
     filename: str
     last_modified: datetime
     public: bool
+    revalidate: bool = False
 
     @property
     def cache_control(self) -> str:
-        return f"{'public' if self.public else 'private'}, max-age={CACHE_SECONDS}, immutable"
+        scope = "public" if self.public else "private"
+        return f"{scope}, no-cache" if self.revalidate else f"{scope}, max-age={CACHE_SECONDS}, immutable"
+
+    async def response(self, request: Request) -> Response:
+        """Inline, with ETag, Last-Modified, If-None-Match and HEAD handled."""
+        response = await file_response(
+            request,
+            path=self.path,
+            media_type=self.media_type,
+            filename=self.filename,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            disposition="inline",
+        )
+        response.headers["Cache-Control"] = self.cache_control
+        return response
 
 
 async def download_image(
@@ -223,7 +243,7 @@ async def image_thumbnail(
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
     mark = await _watermark(session, image=image, viewer=viewer)
     made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark)
-    return await _served(session, image=image, made=made, label=size)
+    return await served(image, made, label=size, public=await is_public(session, image_id=image.id))
 
 
 async def image_rendition(
@@ -238,7 +258,8 @@ async def image_rendition(
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
     mark = await _watermark(session, image=image, viewer=viewer)
     made = await renditions.rendition(work, storage, image=image, spec=spec, watermark=mark)
-    return await _served(session, image=image, made=made, label=f"{spec.width or 0}x{spec.height or 0}")
+    label = f"{spec.width or 0}x{spec.height or 0}"
+    return await served(image, made, label=label, public=await is_public(session, image_id=image.id))
 
 
 async def _watermark(session: AsyncSession, *, image: File, viewer: User | None) -> Watermark | None:
@@ -248,7 +269,9 @@ async def _watermark(session: AsyncSession, *, image: File, viewer: User | None)
     return None if owner is None else renditions.watermark_for(owner, viewer)
 
 
-async def _served(session: AsyncSession, *, image: File, made: renditions.Rendition, label: str) -> Served:
+async def served(
+    image: File, made: renditions.Rendition, *, label: str, public: bool, revalidate: bool = False
+) -> Served:
     stat = await anyio.Path(made.path).stat()
     stem = image.name.rsplit(".", 1)[0] or "image"
     extension = made.path.suffix
@@ -258,7 +281,8 @@ async def _served(session: AsyncSession, *, image: File, made: renditions.Rendit
         etag=made.etag,
         filename=f"{stem}-{label}{extension}",
         last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
-        public=await is_public(session, image_id=image.id),
+        public=public,
+        revalidate=revalidate,
     )
 
 
@@ -281,8 +305,8 @@ async def update_image(
 
 async def delete_image(session: AsyncSession, *, owner: User, image_id: uuid.UUID) -> None:
     """To the trash like any file, and out of every album (covers move on)."""
-    images = await get_owned_images(session, owner_id=owner.id, image_ids=[image_id])
-    await albums.trash_files(session, files=images, actor_id=owner.id)
+    await get_owned_images(session, owner_id=owner.id, image_ids=[image_id])
+    await trash.trash_files(session, owner_id=owner.id, file_ids=[image_id])
     await session.commit()
 
 
@@ -291,7 +315,7 @@ async def run_batch(session: AsyncSession, *, owner: User, batch: ImageBatch) ->
     images = await get_owned_images(session, owner_id=owner.id, image_ids=batch.image_ids)
     ids = [image.id for image in images]
     if batch.operation == "delete":
-        await albums.trash_files(session, files=images, actor_id=owner.id)
+        await trash.trash_files(session, owner_id=owner.id, file_ids=ids)
     elif batch.operation == "move":
         await _move(session, owner=owner, images=images, folder_id=batch.folder_id)
     elif batch.operation in ("tag", "untag"):
@@ -303,7 +327,7 @@ async def run_batch(session: AsyncSession, *, owner: User, batch: ImageBatch) ->
         if batch.operation == "add_to_album":
             await albums.append_items(session, collection=album, file_ids=batch.image_ids)
         else:
-            await albums.remove_items(session, collection=album, file_ids=ids)
+            await collection_items.remove_items(session, collection=album, file_ids=ids)
     await session.commit()
     return BatchResult(
         operation=batch.operation, image_ids=list(dict.fromkeys(batch.image_ids)), count=len(ids)

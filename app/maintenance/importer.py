@@ -128,7 +128,7 @@ async def _feed(receiver: ingest.MultipartReceiver, incoming: ingest.IncomingFil
     """The file's bytes through the receiver: the same limits, sniffing and writes as a part."""
     async with await anyio.open_file(path, "rb") as handle:
         while chunk := await handle.read(ingest.BATCH_BYTES):
-            receiver._count(incoming, len(chunk))  # the upload's size and quota checks
+            receiver.count_bytes(incoming, len(chunk))
             incoming.pending += chunk
             await receiver.drain()
     incoming.complete = True

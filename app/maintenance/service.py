@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import utcnow
-from app.files import service as files
+from app.files import trash
 from app.maintenance import disk
 from app.maintenance.schemas import OrphanReport, PurgeReport, SweepReport, VerifyReport
 from app.models import File
@@ -86,7 +86,7 @@ async def purge_trash(session: AsyncSession, *, settings: Settings, storage: Loc
         ).all()
         if not batch:
             break
-        await files.purge_files(session, storage=storage, files=batch, actor_id=None)
+        await trash.purge_files(session, storage=storage, files=batch, actor_id=None)
         purged += len(batch)
         freed += sum(file.size for file in batch)
     return PurgeReport(purged=purged, freed=freed)

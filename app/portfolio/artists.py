@@ -8,6 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
 from app.errors import NotFound, Unprocessable
+from app.files.previews import ImageWork
+from app.images import renditions
+from app.images import service as images
 from app.models import Collection, CollectionItem, File, ImageMeta, User
 from app.portfolio.schemas import (
     ArtistPage,
@@ -15,9 +18,9 @@ from app.portfolio.schemas import (
     ArtistUpdate,
     PublicArtwork,
     PublicGallery,
-    avatar_url,
     public_artwork,
 )
+from app.storage.base import BlobStore
 
 GALLERY = "gallery"
 PUBLIC = "public"
@@ -25,6 +28,27 @@ PUBLIC = "public"
 
 def artist_not_found() -> NotFound:
     return NotFound("artist not found", code="artist_not_found")
+
+
+async def avatar_thumbnail(
+    session: AsyncSession, *, work: ImageWork, storage: BlobStore, artist_id: uuid.UUID
+) -> images.Served:
+    """The small thumbnail of an artist's avatar, for anyone; 404 without a live avatar image."""
+    artist = await session.get(User, artist_id)
+    if artist is None:
+        raise artist_not_found()
+    avatar = await session.scalar(
+        select(File).where(
+            File.id == artist.avatar_file_id,
+            File.owner_id == artist.id,
+            File.kind == "image",
+            File.deleted_at.is_(None),
+        )
+    )
+    if avatar is None:
+        raise NotFound("this artist has no avatar", code="avatar_not_found")
+    made = await renditions.thumbnail(work, storage, image=avatar, size="small")
+    return await images.served(avatar, made, label="avatar", public=True, revalidate=True)
 
 
 async def get_profile(session: AsyncSession, *, user: User) -> ArtistRead:
@@ -83,12 +107,7 @@ async def get_artist_page(session: AsyncSession, *, artist_id: uuid.UUID) -> Art
     )
     artworks = await _artworks_by_gallery(session, galleries)
     return ArtistPage(
-        id=artist.id,
-        username=artist.username,
-        display_name=artist.display_name,
-        bio=artist.bio,
-        website=artist.website,
-        avatar_url=avatar_url(artist.id) if avatar_id is not None else None,
+        **ArtistPage.fields_of(artist, has_avatar=avatar_id is not None),
         galleries=[_public_gallery(g, artworks[g.id]) for g in galleries],
     )
 

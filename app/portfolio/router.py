@@ -5,6 +5,8 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser, SettingsDep
 from app.db import SessionDep
+from app.files.dependencies import UPLOAD_PROBLEMS, StorageDep, multipart_body, storage_of
+from app.images.renditions import ImageWorkDep
 from app.pagination import Page, PageDep
 from app.portfolio import artists, service
 from app.portfolio.schemas import (
@@ -20,7 +22,6 @@ from app.portfolio.schemas import (
     GalleryUpdate,
     PublicArtwork,
 )
-from app.storage.base import BlobStore
 
 artworks_router = APIRouter(prefix="/api/artworks", tags=["portfolio"])
 galleries_router = APIRouter(prefix="/api/galleries", tags=["portfolio"])
@@ -32,33 +33,18 @@ SEEN_NOT_YOURS: Responses = {
     404: {"description": "artwork_not_found or gallery_not_found", **PROBLEM_SCHEMA},
 }
 NOT_FOUND: Responses = {404: {"description": "not found or not visible to the caller", **PROBLEM_SCHEMA}}
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "the artwork image"},
-                        "title": {"type": "string", "maxLength": 255},
-                        "description": {"type": "string"},
-                        "medium": {"type": "string", "maxLength": 255},
-                        "year": {"type": "integer"},
-                        "dimensions": {"type": "string", "maxLength": 255},
-                        "gallery_id": {"type": "string", "format": "uuid"},
-                    },
-                    "required": ["file", "title"],
-                }
-            }
-        },
-    }
-}
-
-
-def storage_of(request: Request) -> BlobStore:
-    storage: BlobStore = request.app.state.storage
-    return storage
+UPLOAD_BODY = multipart_body(
+    {
+        "file": {"type": "string", "format": "binary", "description": "the artwork image"},
+        "title": {"type": "string", "maxLength": 255},
+        "description": {"type": "string"},
+        "medium": {"type": "string", "maxLength": 255},
+        "year": {"type": "integer"},
+        "dimensions": {"type": "string", "maxLength": 255},
+        "gallery_id": {"type": "string", "format": "uuid"},
+    },
+    required=["file", "title"],
+)
 
 
 # --- artworks ---------------------------------------------------------------------------------------
@@ -70,10 +56,9 @@ def storage_of(request: Request) -> BlobStore:
     openapi_extra=UPLOAD_BODY,
     responses={
         **AUTH_RESPONSES,
-        400: {"description": "malformed_multipart", **PROBLEM_SCHEMA},
+        **UPLOAD_PROBLEMS,
         404: {"description": "gallery_id is not the caller's gallery", **PROBLEM_SCHEMA},
-        413: {"description": "file_too_large or quota_exceeded", **PROBLEM_SCHEMA},
-        415: {"description": "unsupported_type or type_mismatch: not an image", **PROBLEM_SCHEMA},
+        415: {"description": "unsupported_type, type_mismatch or not_an_image", **PROBLEM_SCHEMA},
         422: {"description": "missing title, bad year, or not exactly one file", **PROBLEM_SCHEMA},
     },
 )
@@ -222,6 +207,24 @@ async def get_my_profile(session: SessionDep, user: CurrentUser) -> ArtistRead:
 async def update_my_profile(data: ArtistUpdate, session: SessionDep, user: CurrentUser) -> ArtistRead:
     """Update the caller's display name, bio, website, avatar or watermark."""
     return await artists.update_profile(session, user=user, data=data)
+
+
+@artists_router.head("/{artist_id}/avatar", include_in_schema=False)
+@artists_router.get(
+    "/{artist_id}/avatar",
+    response_class=Response,
+    responses={
+        200: {"description": "a WebP thumbnail (longest side 256)", "content": {"image/webp": {}}},
+        304: {"description": "not modified (If-None-Match)"},
+        404: {"description": "artist_not_found or avatar_not_found", **PROBLEM_SCHEMA},
+    },
+)
+async def get_avatar(
+    artist_id: uuid.UUID, request: Request, session: SessionDep, storage: StorageDep, work: ImageWorkDep
+) -> Response:
+    """An artist's avatar as a small thumbnail; no token needed."""
+    served = await artists.avatar_thumbnail(session, work=work, storage=storage, artist_id=artist_id)
+    return await served.response(request)
 
 
 @artists_router.get("/{artist_id}", responses=NOT_FOUND)

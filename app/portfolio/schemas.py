@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -255,28 +255,39 @@ def avatar_url(user_id: uuid.UUID) -> str:
     return f"/api/artists/{user_id}/avatar"
 
 
-class ArtistRead(BaseModel):
-    """The caller's own profile, watermark included."""
+class ArtistProfile(BaseModel):
+    """What anyone may see of an artist."""
 
     id: uuid.UUID
     username: str
     display_name: str | None
     bio: str | None
     website: str | None
-    avatar_file_id: uuid.UUID | None
     avatar_url: str | None
+
+    @staticmethod
+    def fields_of(user: User, *, has_avatar: bool) -> dict[str, Any]:
+        return {
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "bio": user.bio,
+            "website": user.website,
+            "avatar_url": avatar_url(user.id) if has_avatar else None,
+        }
+
+
+class ArtistRead(ArtistProfile):
+    """The caller's own profile, watermark included."""
+
+    avatar_file_id: uuid.UUID | None
     watermark: WatermarkSettings | None
 
     @classmethod
     def of(cls, user: User) -> "ArtistRead":
         return cls(
-            id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            bio=user.bio,
-            website=user.website,
+            **cls.fields_of(user, has_avatar=user.avatar_file_id is not None),
             avatar_file_id=user.avatar_file_id,
-            avatar_url=avatar_url(user.id) if user.avatar_file_id else None,
             watermark=WatermarkSettings.model_validate(user.watermark) if user.watermark else None,
         )
 
@@ -293,13 +304,7 @@ class PublicGallery(BaseModel):
     artworks: list[PublicArtwork]
 
 
-class ArtistPage(BaseModel):
+class ArtistPage(ArtistProfile):
     """A public artist page: public galleries only, artworks in display order, no private data."""
 
-    id: uuid.UUID
-    username: str
-    display_name: str | None
-    bio: str | None
-    website: str | None
-    avatar_url: str | None
     galleries: list[PublicGallery]

@@ -17,6 +17,7 @@ from app.albums import service as collections
 from app.config import Settings
 from app.errors import Forbidden, NotFound, Unprocessable, UnsupportedMediaType
 from app.files import service as files
+from app.files import trash
 from app.files.ingest import ingest_upload
 from app.files.schemas import FileUpdate
 from app.models import Collection, CollectionItem, File, User
@@ -199,10 +200,9 @@ async def delete_artwork(
     """Out of every gallery, then to the trash (or gone for good with `permanent`)."""
     file = await _changeable_artwork(session, user=user, artwork_id=artwork_id)
     if permanent:
-        await collections.detach_files(session, file_ids=[file.id])
-        await files.purge_files(session, storage=storage, files=[file], actor_id=user.id)
+        await trash.purge_files(session, storage=storage, files=[file], actor_id=user.id)
         return
-    await collections.trash_files(session, files=[file], actor_id=user.id)
+    await trash.trash_files(session, owner_id=user.id, file_ids=[file.id])
     await session.commit()
 
 

@@ -1,11 +1,12 @@
 import uuid
-from datetime import UTC, datetime
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser
 from app.db import SessionDep
+from app.files.dependencies import FileFiltersDep
 from app.pagination import Page, PageDep
 from app.search import service
 from app.search.schemas import SearchFilters, SearchHit
@@ -14,11 +15,6 @@ router = APIRouter(prefix="/api", tags=["search"])
 
 MAX_QUERY_LENGTH = 1000
 QUERY_HELP = 'words (all must match), "exact phrase", a OR b, -excluded, prefix*'
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """A timestamp without a zone is read as UTC."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @router.get(
@@ -34,24 +30,9 @@ async def search(
     page: PageDep,
     user: CurrentUser,
     session: SessionDep,
-    type: Annotated[str | None, Query(description="a kind (image, video, ...) or a MIME prefix")] = None,
-    folder_id: Annotated[str | None, Query(description="a folder id, or `root` for the top level")] = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-    min_size: Annotated[int | None, Query(ge=0)] = None,
-    max_size: Annotated[int | None, Query(ge=0)] = None,
-    tag: Annotated[str | None, Query(max_length=64)] = None,
+    file_filters: FileFiltersDep,
     album_id: Annotated[uuid.UUID | None, Query(description="only files in this album of the caller")] = None,
 ) -> Page[SearchHit]:
     """Search the caller's files, best match first (`order=asc` for worst first)."""
-    filters = SearchFilters(
-        type=type,
-        folder_id=folder_id,
-        created_after=_utc(created_after),
-        created_before=_utc(created_before),
-        min_size=min_size,
-        max_size=max_size,
-        tag=tag,
-        album_id=album_id,
-    )
+    filters = SearchFilters(**asdict(file_filters), album_id=album_id)
     return await service.search(session, user=user, query=q, filters=filters, page=page)

@@ -58,7 +58,7 @@ async def search(
 def filter_conditions(*, user: User, filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
     """The file list's conditions (live files of the caller, its filters), plus the album."""
     # files' own filter builder, so both lists filter alike (it is private there; see the report)
-    conditions = [File.owner_id == user.id, File.deleted_at.is_(None), *files._filter_clauses(filters)]
+    conditions = [File.owner_id == user.id, File.deleted_at.is_(None), *files.filter_clauses(filters)]
     if filters.album_id is not None:
         conditions.append(File.id.in_(_album_members(user, filters.album_id)))
     return conditions

@@ -1,0 +1,63 @@
+"""Request dependencies and OpenAPI pieces shared by every router that serves or lists files."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+
+from app.auth.dependencies import PROBLEM_SCHEMA
+from app.files.service import FileFilters
+from app.storage.base import BlobStore
+
+Responses = dict[int | str, dict[str, Any]]
+
+# The problems every upload through the shared pipeline can answer; routes add their own 404/415/422.
+UPLOAD_PROBLEMS: Responses = {
+    400: {"description": "malformed_multipart", **PROBLEM_SCHEMA},
+    413: {"description": "file_too_large, quota_exceeded or request_too_large", **PROBLEM_SCHEMA},
+    415: {"description": "unsupported_type or type_mismatch", **PROBLEM_SCHEMA},
+    429: {"description": "too many uploads", **PROBLEM_SCHEMA},
+}
+
+
+def multipart_body(properties: dict[str, Any], *, required: list[str]) -> dict[str, Any]:
+    """`openapi_extra` for a route that parses its multipart body itself (the streaming upload)."""
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+def storage_of(request: Request) -> BlobStore:
+    storage: BlobStore = request.app.state.storage
+    return storage
+
+
+StorageDep = Annotated[BlobStore, Depends(storage_of)]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A timestamp without a zone is read as UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def file_filters(
+    type: Annotated[str | None, Query(description="a kind (image, video, ...) or a MIME prefix")] = None,
+    folder_id: Annotated[str | None, Query(description="a folder id, or `root` for the top level")] = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    min_size: Annotated[int | None, Query(ge=0)] = None,
+    max_size: Annotated[int | None, Query(ge=0)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+) -> FileFilters:
+    """The filters of `GET /api/files`, which `GET /api/search` takes too."""
+    return FileFilters(
+        type=type,
+        folder_id=folder_id,
+        created_after=_utc(created_after),
+        created_before=_utc(created_before),
+        min_size=min_size,
+        max_size=max_size,
+        tag=tag,
+    )
+
+
+FileFiltersDep = Annotated[FileFilters, Depends(file_filters)]
