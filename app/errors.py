@@ -153,6 +153,11 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     return problem_response(422, "validation_error", summary or "invalid request", extra={"errors": errors})
 
 
+async def handle_unencodable_text(request: Request, exc: Exception) -> JSONResponse:
+    """JSON may carry lone surrogates (`"\\ud800"`); they cannot be stored or sent as UTF-8."""
+    return problem_response(422, "invalid_text", "the request contains text that is not valid Unicode")
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     token = bind_request_id(getattr(request.state, "request_id", current_request_id()))
     try:
@@ -166,4 +171,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.add_exception_handler(UnicodeEncodeError, handle_unencodable_text)
     app.add_exception_handler(Exception, handle_unexpected)

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 T = TypeVar("T")
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # keeps the SQL offset inside int64
 
 
 class Page(BaseModel, Generic[T]):
@@ -27,7 +28,7 @@ class PageParams(BaseModel):
 
 
 def page_params(
-    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> PageParams:

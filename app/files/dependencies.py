@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 
 from app.auth.dependencies import PROBLEM_SCHEMA
+from app.db import MAX_SQL_INT
 from app.files.service import FileFilters
 from app.storage.base import BlobStore
 
@@ -44,8 +45,8 @@ def file_filters(
     folder_id: Annotated[str | None, Query(description="a folder id, or `root` for the top level")] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
-    min_size: Annotated[int | None, Query(ge=0)] = None,
-    max_size: Annotated[int | None, Query(ge=0)] = None,
+    min_size: Annotated[int | None, Query(ge=0, le=MAX_SQL_INT)] = None,
+    max_size: Annotated[int | None, Query(ge=0, le=MAX_SQL_INT)] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
 ) -> FileFilters:
     """The filters of `GET /api/files`, which `GET /api/search` takes too."""

@@ -28,7 +28,8 @@ from app.files.names import content_disposition
 CHUNK_SIZE = 1024 * 1024
 MAX_RANGES = 16
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
-_RANGE_SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+# At most 19 digits: past int64 a position means nothing, and int() of a huge string is refused.
+_RANGE_SPEC = re.compile(r"^\s*(\d{0,19})\s*-\s*(\d{0,19})\s*$")
 
 ByteRange = tuple[int, int]  # start, end (exclusive)
 
