@@ -1,6 +1,7 @@
 """Sliding-window counters kept in SQL, so every worker sees the same limits."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -11,31 +12,42 @@ from app.errors import TooManyRequests
 from app.models import RateLimitHit
 
 
-async def enforce(
-    session: AsyncSession, *, keys: Sequence[str], limit: int, window_seconds: int, what: str
-) -> None:
-    """Raise 429 when any key already has `limit` hits inside the window."""
-    since = utcnow() - timedelta(seconds=window_seconds)
-    for key in keys:
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    limit: int
+
+
+async def hit(
+    session: AsyncSession, *, buckets: Sequence[Bucket], window_seconds: int, what: str
+) -> list[int]:
+    """Count one event in every bucket, then refuse it (429) if any bucket is over its limit.
+
+    The event is committed before counting, so concurrent events all see each other: checking
+    first and recording later lets a burst through. Returns the ids of the recorded hits.
+    """
+    now = utcnow()
+    hits = [RateLimitHit(key=bucket.key, at=now) for bucket in buckets]
+    session.add_all(hits)
+    await session.commit()
+    since = now - timedelta(seconds=window_seconds)
+    for bucket in buckets:
         count, oldest = (
             await session.execute(
                 select(func.count(), func.min(RateLimitHit.at)).where(
-                    RateLimitHit.key == key, RateLimitHit.at > since
+                    RateLimitHit.key == bucket.key, RateLimitHit.at > since
                 )
             )
         ).one()
-        if count >= limit and oldest is not None:
+        if count > bucket.limit:
             retry_after = window_seconds - int((utcnow() - oldest).total_seconds())
             raise TooManyRequests(f"too many {what}; try again later", retry_after=retry_after)
+    return [recorded.id for recorded in hits]
 
 
-def record(session: AsyncSession, *, keys: Sequence[str]) -> None:
-    now = utcnow()
-    session.add_all(RateLimitHit(key=key, at=now) for key in keys)
-
-
-async def clear(session: AsyncSession, *, keys: Sequence[str], older_than: int | None = None) -> None:
-    query = delete(RateLimitHit).where(RateLimitHit.key.in_(keys))
-    if older_than is not None:
-        query = query.where(RateLimitHit.at < utcnow() - timedelta(seconds=older_than))
-    await session.execute(query)
+async def forget(session: AsyncSession, *, keys: Sequence[str] = (), hit_ids: Sequence[int] = ()) -> None:
+    """Drop every hit under `keys` and the given hits; the caller commits."""
+    if keys:
+        await session.execute(delete(RateLimitHit).where(RateLimitHit.key.in_(keys)))
+    if hit_ids:
+        await session.execute(delete(RateLimitHit).where(RateLimitHit.id.in_(hit_ids)))

@@ -91,29 +91,39 @@ async def _refuse_taken(session: AsyncSession, *, username_key: str, email: str)
 
 async def login(session: AsyncSession, *, settings: Settings, data: UserLogin, client: str) -> AuthResult:
     identifier = data.username.strip().lower()
-    keys = [f"login:user:{identifier}", f"login:ip:{client}"]
-    await ratelimit.enforce(
-        session,
-        keys=keys,
-        limit=settings.login_attempts,
-        window_seconds=settings.login_window_seconds,
-        what="login attempts",
-    )
     user = (
         await session.execute(
             select(User).where(or_(User.username_key == identifier, User.email == identifier))
         )
     ).scalar_one_or_none()
+    buckets = login_buckets(settings, subject=str(user.id) if user else identifier, client=client)
+    hit_ids = await ratelimit.hit(
+        session, buckets=buckets, window_seconds=settings.login_window_seconds, what="login attempts"
+    )
     stored = user.password_hash if user else None
     valid, new_hash = await to_thread.run_sync(security.verify_password, data.password, stored)
     if user is None or not valid:
-        ratelimit.record(session, keys=keys)
-        await session.commit()
         raise Unauthorized("wrong username or password", code="invalid_credentials")
     if new_hash:
         user.password_hash = new_hash
-    await ratelimit.clear(session, keys=keys[:1])
+    # Only failures count: this attempt is forgotten, and so is the account's guessing so far.
+    await ratelimit.forget(session, keys=[buckets[1].key, buckets[2].key], hit_ids=hit_ids)
     return await _open_session(session, settings=settings, user=user)
+
+
+def login_buckets(settings: Settings, *, subject: str, client: str) -> list[ratelimit.Bucket]:
+    """Per address, per account from that address, and per account from anywhere.
+
+    The account's own bucket is keyed by user id (username and email share it) and is five times
+    wider, so one address cannot lock an account out, while guessing spread over addresses
+    still meets a limit.
+    """
+    limit = settings.login_attempts
+    return [
+        ratelimit.Bucket(f"login:ip:{client}", limit),
+        ratelimit.Bucket(f"login:user:{subject}:ip:{client}", limit),
+        ratelimit.Bucket(f"login:user:{subject}", limit * 5),
+    ]
 
 
 async def _open_session(session: AsyncSession, *, settings: Settings, user: User) -> AuthResult:

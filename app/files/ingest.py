@@ -401,13 +401,9 @@ def new_file_row(incoming: IncomingFile, *, owner_id: uuid.UUID, folder_id: uuid
 async def _count_upload(session: AsyncSession, *, settings: Settings, user: User) -> None:
     if settings.upload_rate_limit == 0:
         return
-    keys = [f"upload:{user.id}"]
-    await ratelimit.enforce(
+    await ratelimit.hit(
         session,
-        keys=keys,
-        limit=settings.upload_rate_limit,
+        buckets=[ratelimit.Bucket(f"upload:{user.id}", settings.upload_rate_limit)],
         window_seconds=settings.upload_rate_window_seconds,
         what="uploads",
     )
-    ratelimit.record(session, keys=keys)
-    await session.commit()
