@@ -1,0 +1,57 @@
+"""What one anonymous render may cost: bounded pixels, first frame only, one cache entry per picture."""
+
+import io
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from app.config import Settings
+from tests.conftest import MakeUser
+from tests.gallery import add_to_album, create_album, upload
+
+
+def originals_of(settings: Settings) -> list[Path]:
+    return [p for p in (settings.upload_dir / "originals").rglob("*") if p.is_file()]
+
+
+def gif_with_a_broken_tail(frames: int = 6) -> bytes:
+    """An animated GIF whose bytes after the last whole frame are cut: only a reader that walks
+    every frame (as `n_frames` does) trips over them."""
+    pictures = [Image.new("P", (8, 8), i % 2) for i in range(3)]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, "GIF", save_all=True, append_images=pictures[1:], duration=10, disposal=1)
+    body = buffer.getvalue()[:-1]  # without the trailer
+    frame = body[body.rfind(b"\x21\xf9") :]  # the last frame: graphic control extension onwards
+    return body + frame * frames + frame[:4]
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+async def test_images_over_50_megapixels_are_refused_at_upload(
+    client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    alice = await make_user("alice")
+    buffer = io.BytesIO()
+    Image.new("1", (7100, 7100)).save(buffer, "PNG")  # 50.4 MP in a few KB
+    response = await client.post(
+        "/api/upload", files={"files": ("big.png", buffer.getvalue())}, headers=alice.headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "image_too_large"
+    assert originals_of(settings) == []
+
+
+async def test_render_reads_only_the_first_frames_of_an_animation(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice, "anim.gif", data=gif_with_a_broken_tail())
+    album = await create_album(client, alice, privacy_setting="public")
+    await add_to_album(client, alice, album["id"], [image["id"]])
+    render = await client.get(f"/api/images/{image['id']}/render", params={"format": "png"})
+    assert render.status_code == 200, render.text
+    with Image.open(io.BytesIO(render.content)) as shown:
+        assert shown.size == (8, 8)
+    thumbnail = await client.get(f"/api/images/{image['id']}/thumbnail")
+    assert thumbnail.status_code == 200, thumbnail.text
