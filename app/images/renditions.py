@@ -2,10 +2,11 @@
 
 import hashlib
 import json
+import math
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Self
@@ -22,6 +23,8 @@ from app.storage.base import BlobStore
 
 # Bump when the image code changes its output, so cached files and ETags are renewed.
 RENDITION_VERSION = "1"
+QUALITY_STEP = 5
+LOSSLESS_QUALITY = 85  # PNG ignores quality; one value keeps one cache entry
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,44 @@ class RenderRequest:
             width = height = MAX_RENDER_EDGE
         return cls(width=width, height=height, fit=fit, fmt=fmt, quality=quality)
 
+    def for_source(self, shown: tuple[int, int] | None) -> Self:
+        """The same picture asked the one canonical way, so equivalent requests share a cache entry:
+        sizes past the source clamped (output is never enlarged), an edge that does not bind
+        dropped, one-edge `cover` as `contain`, quality in steps of 5 (none for PNG)."""
+        quality = quality_step(self.fmt, self.quality)
+        if shown is None:
+            return replace(self, quality=quality)
+        if self.fit == "cover" and self.width is not None and self.height is not None:
+            width, height = cover_box(shown, self.width, self.height)
+            return replace(self, width=width, height=height, quality=quality)
+        width_or_none, height_or_none = contain_edge(shown, self.width, self.height)
+        return replace(self, width=width_or_none, height=height_or_none, fit="contain", quality=quality)
+
     def name(self, watermark: Watermark | None) -> str:
         box = f"{self.width or 0}x{self.height or 0}"
         return f"render-{box}-{self.fit}-q{self.quality}{_mark_suffix(watermark)}.{self.fmt}"
+
+
+def quality_step(fmt: RenderFormat, quality: int) -> int:
+    if fmt == "png":
+        return LOSSLESS_QUALITY
+    return min(100, max(QUALITY_STEP, QUALITY_STEP * round(quality / QUALITY_STEP)))
+
+
+def contain_edge(
+    shown: tuple[int, int], width: int | None, height: int | None
+) -> tuple[int | None, int | None]:
+    """The output's longest side as the only edge (the other follows from the aspect ratio)."""
+    src_w, src_h = shown
+    scale = min(width / src_w if width else 1.0, height / src_h if height else 1.0, 1.0)
+    longest = min(MAX_RENDER_EDGE, max(1, math.floor(max(shown) * scale + 1e-6)))
+    return (longest, None) if src_w >= src_h else (None, longest)
+
+
+def cover_box(shown: tuple[int, int], width: int, height: int) -> tuple[int, int]:
+    """A box larger than the source yields the largest crop of its aspect: ask for that crop."""
+    shrink = min(shown[0] / width, shown[1] / height, 1.0)
+    return max(1, round(width * shrink)), max(1, round(height * shrink))
 
 
 async def rendition(

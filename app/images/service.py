@@ -236,6 +236,7 @@ async def image_rendition(
     spec: RenderRequest,
 ) -> Served:
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    spec = spec.for_source((image.image.width, image.image.height) if image.image else None)
     mark = await _watermark(session, image=image, viewer=viewer)
     made = await renditions.rendition(work, storage, image=image, spec=spec, watermark=mark)
     return await _served(session, image=image, made=made, label=f"{spec.width or 0}x{spec.height or 0}")

@@ -55,3 +55,57 @@ async def test_render_reads_only_the_first_frames_of_an_animation(
         assert shown.size == (8, 8)
     thumbnail = await client.get(f"/api/images/{image['id']}/thumbnail")
     assert thumbnail.status_code == 200, thumbnail.text
+
+
+def render_files(settings: Settings) -> list[Path]:
+    return [p for p in (settings.upload_dir / "renditions").rglob("render-*") if p.is_file()]
+
+
+async def test_sizes_past_the_source_share_one_cache_entry(
+    client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice, size=(64, 48))
+    album = await create_album(client, alice, privacy_setting="public")
+    await add_to_album(client, alice, album["id"], [image["id"]])
+    url = f"/api/images/{image['id']}/render"
+    bodies = set()
+    for w in range(64, 114):
+        response = await client.get(url, params={"w": w})
+        assert response.status_code == 200
+        bodies.add(response.content)
+    for params in ({"h": 48}, {"h": 4096}, {"w": 64, "h": 48}, {"w": 4096, "h": 4096}, {}):
+        bodies.add((await client.get(url, params=params)).content)
+    assert len(bodies) == 1
+    with Image.open(io.BytesIO(bodies.pop())) as shown:
+        assert shown.size == (64, 48)
+    assert len(render_files(settings)) == 1
+
+
+async def test_equivalent_parameters_share_one_cache_entry(
+    client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    alice = await make_user("alice")
+    image = await upload(client, alice, size=(400, 300))
+    url = f"/api/images/{image['id']}/render"
+
+    async def get(**params: object) -> httpx.Response:
+        response = await client.get(url, params=params, headers=alice.headers)
+        assert response.status_code == 200, response.text
+        return response
+
+    # an edge that does not bind; one-edge cover is contain
+    same = [await get(w=100), await get(w=100, h=300), await get(w=100, fit="cover"), await get(h=75)]
+    assert len({r.content for r in same}) == 1
+    # quality in steps of 5; PNG has none
+    assert (await get(w=100, quality=83)).content == (await get(w=100, quality=85)).content
+    assert (await get(w=100, format="png", quality=10)).content == (await get(w=100, format="png")).content
+    # a cover box bigger than the source is the largest crop of its aspect
+    covers = [await get(w=800, h=400, fit="cover"), await get(w=4000, h=2000, fit="cover")]
+    assert covers[0].content == covers[1].content
+    with Image.open(io.BytesIO(covers[0].content)) as crop:
+        assert crop.size == (400, 200)
+    assert len(render_files(settings)) == 3  # jpeg 100 wide, png 100 wide, jpeg cover 400x200
+    # a smaller picture is another entry
+    assert (await get(w=99)).content != same[0].content
+    assert len(render_files(settings)) == 4
