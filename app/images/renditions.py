@@ -5,7 +5,7 @@ import json
 import math
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -160,11 +160,15 @@ async def rendition(
     image: File,
     spec: RenderRequest,
     watermark: Watermark | None = None,
+    before_making: Callable[[], Awaitable[None]] | None = None,
 ) -> Rendition:
-    """A resized, cropped or converted copy, cached on disk by its parameters."""
+    """A resized, cropped or converted copy, cached on disk by its parameters;
+    `before_making` runs first when it is not cached yet (and may refuse)."""
     name = spec.name(watermark)
     target = storage.rendition_path(image.storage_key, name)
     source = storage.original_path(image.storage_key)
+    if before_making is not None and not await anyio.Path(target).exists():
+        await before_making()
 
     def make(part: Path) -> None:
         render(

@@ -4,7 +4,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser
+from app.auth.dependencies import (
+    AUTH_RESPONSES,
+    PROBLEM_SCHEMA,
+    ClientAddress,
+    CurrentUser,
+    OptionalUser,
+    SettingsDep,
+)
 from app.db import SessionDep
 from app.files.router import storage_of
 from app.files.serve import file_response
@@ -42,7 +49,8 @@ THUMBNAIL_OK: dict[int | str, dict[str, Any]] = {
     200: {"description": "a WebP thumbnail", "content": {"image/webp": {}}}
 }
 RENDER_OK: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the rendition", "content": {t: {} for t in RENDER_MEDIA_TYPES.values()}}
+    200: {"description": "the rendition", "content": {t: {} for t in RENDER_MEDIA_TYPES.values()}},
+    429: {"description": "too many new (uncached) renditions; see Retry-After", **PROBLEM_SCHEMA},
 }
 Edge = Annotated[int | None, Query(ge=1, le=MAX_RENDER_EDGE)]
 
@@ -148,6 +156,8 @@ async def get_render(
     session: SessionDep,
     storage: StorageDep,
     work: ImageWorkDep,
+    settings: SettingsDep,
+    client: ClientAddress,
     w: Edge = None,
     h: Edge = None,
     fit: Fit = "contain",
@@ -157,7 +167,14 @@ async def get_render(
     """A resized, cropped or converted rendition (never enlarged), cached and reused."""
     spec = RenderRequest.bounded(w, h, fit, format, quality)
     served = await service.image_rendition(
-        session, work=work, storage=storage, image_id=image_id, viewer=viewer, spec=spec
+        session,
+        work=work,
+        storage=storage,
+        image_id=image_id,
+        viewer=viewer,
+        spec=spec,
+        settings=settings,
+        client=client,
     )
     return await _serve(request, served)
 

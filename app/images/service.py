@@ -11,8 +11,9 @@ from fastapi import Request, Response
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import activity
+from app import activity, ratelimit
 from app.albums import service as albums
+from app.config import Settings
 from app.db import utcnow
 from app.errors import NotFound, Unauthorized
 from app.files import service as files
@@ -234,12 +235,37 @@ async def image_rendition(
     image_id: uuid.UUID,
     viewer: User | None,
     spec: RenderRequest,
+    settings: Settings,
+    client: str,
 ) -> Served:
+    """A rendition; making one that is not cached counts against the caller's render limit."""
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
     spec = spec.for_source((image.image.width, image.image.height) if image.image else None)
     mark = await _watermark(session, image=image, viewer=viewer)
-    made = await renditions.rendition(work, storage, image=image, spec=spec, watermark=mark)
+
+    async def count_render() -> None:
+        await _count_render(session, settings=settings, key=f"user:{viewer.id}" if viewer else f"ip:{client}")
+
+    made = await renditions.rendition(
+        work, storage, image=image, spec=spec, watermark=mark, before_making=count_render
+    )
     return await _served(session, image=image, made=made, label=f"{spec.width or 0}x{spec.height or 0}")
+
+
+async def _count_render(session: AsyncSession, *, settings: Settings, key: str) -> None:
+    """Each uncached render decodes a whole original: 429 past the limit per user or address."""
+    if settings.render_rate_limit == 0:
+        return
+    keys = [f"render:{key}"]
+    await ratelimit.enforce(
+        session,
+        keys=keys,
+        limit=settings.render_rate_limit,
+        window_seconds=settings.render_rate_window_seconds,
+        what="new renditions",
+    )
+    ratelimit.record(session, keys=keys)
+    await session.commit()
 
 
 async def _watermark(session: AsyncSession, *, image: File, viewer: User | None) -> Watermark | None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from PIL import Image
 
 from app.config import Settings
@@ -109,3 +110,34 @@ async def test_equivalent_parameters_share_one_cache_entry(
     # a smaller picture is another entry
     assert (await get(w=99)).content != same[0].content
     assert len(render_files(settings)) == 4
+
+
+def client_at(app: FastAPI, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 1234))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_new_renders_are_rate_limited_per_client(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    settings.render_rate_limit = 3
+    alice, bob = await make_user("alice"), await make_user("bob")
+    image = await upload(client, alice, size=(400, 300))
+    album = await create_album(client, alice, privacy_setting="public")
+    await add_to_album(client, alice, album["id"], [image["id"]])
+    url = f"/api/images/{image['id']}/render"
+    async with client_at(app, "10.0.0.1") as visitor:
+        for w in (10, 20, 30):
+            assert (await visitor.get(url, params={"w": w})).status_code == 200
+        refused = await visitor.get(url, params={"w": 40})
+        assert refused.status_code == 429
+        assert refused.json()["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= settings.render_rate_window_seconds
+        assert len(render_files(settings)) == 3  # nothing decoded for the refused one
+        # what is cached costs nothing and is still served
+        assert (await visitor.get(url, params={"w": 10})).status_code == 200
+        # a signed-in user counts as themselves, not as their address
+        assert (await visitor.get(url, params={"w": 40}, headers=bob.headers)).status_code == 200
+    async with client_at(app, "10.0.0.2") as other:
+        assert (await other.get(url, params={"w": 50})).status_code == 200
+    assert len(render_files(settings)) == 5
