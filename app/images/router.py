@@ -200,4 +200,7 @@ async def _serve(request: Request, served: service.Served) -> Response:
         disposition="inline",
     )
     response.headers["Cache-Control"] = served.cache_control
+    # The bytes depend on who asks (watermark, owner's copy): caches must key on the token too.
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = f"{vary}, Authorization" if vary else "Authorization"
     return response

@@ -224,7 +224,8 @@ async def image_thumbnail(
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
     mark = await _watermark(session, image=image, viewer=viewer)
     made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark)
-    return await _served(session, image=image, made=made, label=size)
+    varies = _is_owner(viewer, image) or (mark is not None and size != "small")
+    return await _served(session, image=image, made=made, label=size, varies=varies)
 
 
 async def image_rendition(
@@ -249,7 +250,9 @@ async def image_rendition(
     made = await renditions.rendition(
         work, storage, image=image, spec=spec, watermark=mark, before_making=count_render
     )
-    return await _served(session, image=image, made=made, label=f"{spec.width or 0}x{spec.height or 0}")
+    label = f"{spec.width or 0}x{spec.height or 0}"
+    varies = _is_owner(viewer, image) or mark is not None
+    return await _served(session, image=image, made=made, label=label, varies=varies)
 
 
 async def _count_render(session: AsyncSession, *, settings: Settings, key: str) -> None:
@@ -268,14 +271,22 @@ async def _count_render(session: AsyncSession, *, settings: Settings, key: str) 
     await session.commit()
 
 
+def _is_owner(viewer: User | None, image: File) -> bool:
+    return viewer is not None and viewer.id == image.owner_id
+
+
 async def _watermark(session: AsyncSession, *, image: File, viewer: User | None) -> Watermark | None:
-    if viewer is not None and viewer.id == image.owner_id:
+    if _is_owner(viewer, image):
         return None
     owner = await session.get(User, image.owner_id)
     return None if owner is None else renditions.watermark_for(owner, viewer)
 
 
-async def _served(session: AsyncSession, *, image: File, made: renditions.Rendition, label: str) -> Served:
+async def _served(
+    session: AsyncSession, *, image: File, made: renditions.Rendition, label: str, varies: bool
+) -> Served:
+    """`varies`: other viewers get other bytes (the owner's unmarked copy, a visitor's watermarked
+    one), so no shared cache may keep it; only the same bytes for everyone may be `public`."""
     stat = await anyio.Path(made.path).stat()
     stem = image.name.rsplit(".", 1)[0] or "image"
     extension = made.path.suffix
@@ -285,7 +296,7 @@ async def _served(session: AsyncSession, *, image: File, made: renditions.Rendit
         etag=made.etag,
         filename=f"{stem}-{label}{extension}",
         last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
-        public=await is_public(session, image_id=image.id),
+        public=not varies and await is_public(session, image_id=image.id),
     )
 
 
