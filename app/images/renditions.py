@@ -17,7 +17,13 @@ from fastapi import Depends
 
 from app.files.previews import ImageWork, ensure_thumbnail, image_problem, image_work_of
 from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
-from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE, ImageError, make_thumbnails
+from app.images.thumbnails import (
+    THUMBNAIL_FORMAT,
+    THUMBNAIL_MEDIA_TYPE,
+    THUMBNAIL_SIZES,
+    ImageError,
+    make_thumbnails,
+)
 from app.models import File, User
 from app.storage.base import BlobStore
 
@@ -25,6 +31,10 @@ from app.storage.base import BlobStore
 RENDITION_VERSION = "1"
 QUALITY_STEP = 5
 LOSSLESS_QUALITY = 85  # PNG ignores quality; one value keeps one cache entry
+# What visitors get of an artwork whose original is protected: no more than the large thumbnail,
+# lossy, and a lossless PNG only at half the source size, so no render stands in for the original.
+PROTECTED_EDGE = THUMBNAIL_SIZES["large"]
+PROTECTED_QUALITY = 85
 
 
 @dataclass(frozen=True)
@@ -113,18 +123,32 @@ class RenderRequest:
             width = height = MAX_RENDER_EDGE
         return cls(width=width, height=height, fit=fit, fmt=fmt, quality=quality)
 
-    def for_source(self, shown: tuple[int, int] | None) -> Self:
+    def for_source(self, shown: tuple[int, int] | None, *, protected: bool = False) -> Self:
         """The same picture asked the one canonical way, so equivalent requests share a cache entry:
         sizes past the source clamped (output is never enlarged), an edge that does not bind
-        dropped, one-edge `cover` as `contain`, quality in steps of 5 (none for PNG)."""
+        dropped, one-edge `cover` as `contain`, quality in steps of 5 (none for PNG).
+        `protected`: within the bounds a visitor of a protected original may have."""
         quality = quality_step(self.fmt, self.quality)
+        if protected:
+            quality = min(quality, PROTECTED_QUALITY)
         if shown is None:
-            return replace(self, quality=quality)
-        if self.fit == "cover" and self.width is not None and self.height is not None:
-            width, height = cover_box(shown, self.width, self.height)
+            edge = PROTECTED_EDGE if protected else MAX_RENDER_EDGE
+            width, height = (min(e, edge) if e else None for e in (self.width, self.height))
             return replace(self, width=width, height=height, quality=quality)
-        width_or_none, height_or_none = contain_edge(shown, self.width, self.height)
+        longest = self.longest_for(shown, protected=protected)
+        if self.fit == "cover" and self.width is not None and self.height is not None:
+            width, height = cover_box(shown, self.width, self.height, longest)
+            return replace(self, width=width, height=height, quality=quality)
+        width_or_none, height_or_none = contain_edge(shown, self.width, self.height, longest)
         return replace(self, width=width_or_none, height=height_or_none, fit="contain", quality=quality)
+
+    def longest_for(self, shown: tuple[int, int], *, protected: bool) -> int:
+        """The longest output side allowed."""
+        if not protected:
+            return MAX_RENDER_EDGE
+        if self.fmt == "png":
+            return max(1, min(PROTECTED_EDGE, max(shown) // 2))
+        return PROTECTED_EDGE
 
     def name(self, watermark: Watermark | None) -> str:
         box = f"{self.width or 0}x{self.height or 0}"
@@ -138,18 +162,18 @@ def quality_step(fmt: RenderFormat, quality: int) -> int:
 
 
 def contain_edge(
-    shown: tuple[int, int], width: int | None, height: int | None
+    shown: tuple[int, int], width: int | None, height: int | None, longest: int
 ) -> tuple[int | None, int | None]:
     """The output's longest side as the only edge (the other follows from the aspect ratio)."""
     src_w, src_h = shown
     scale = min(width / src_w if width else 1.0, height / src_h if height else 1.0, 1.0)
-    longest = min(MAX_RENDER_EDGE, max(1, math.floor(max(shown) * scale + 1e-6)))
-    return (longest, None) if src_w >= src_h else (None, longest)
+    edge = min(longest, max(1, math.floor(max(shown) * scale + 1e-6)))
+    return (edge, None) if src_w >= src_h else (None, edge)
 
 
-def cover_box(shown: tuple[int, int], width: int, height: int) -> tuple[int, int]:
+def cover_box(shown: tuple[int, int], width: int, height: int, longest: int) -> tuple[int, int]:
     """A box larger than the source yields the largest crop of its aspect: ask for that crop."""
-    shrink = min(shown[0] / width, shown[1] / height, 1.0)
+    shrink = min(shown[0] / width, shown[1] / height, longest / max(width, height), 1.0)
     return max(1, round(width * shrink)), max(1, round(height * shrink))
 
 

@@ -164,7 +164,7 @@ async def get_render(
     format: RenderFormat = "jpeg",
     quality: Annotated[int, Query(ge=1, le=100)] = 85,
 ) -> Response:
-    """A resized, cropped or converted rendition (never enlarged), cached and reused."""
+    """A cached rendition (never enlarged); of a protected artwork visitors get <=2048 px, q<=85, PNG half."""
     spec = RenderRequest.bounded(w, h, fit, format, quality)
     served = await service.image_rendition(
         session,

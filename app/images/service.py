@@ -241,7 +241,9 @@ async def image_rendition(
 ) -> Served:
     """A rendition; making one that is not cached counts against the caller's render limit."""
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
-    spec = spec.for_source((image.image.width, image.image.height) if image.image else None)
+    protected = not await portfolio.may_download_original(session, file=image, viewer=viewer)
+    shown = (image.image.width, image.image.height) if image.image else None
+    spec = spec.for_source(shown, protected=protected)
     mark = await _watermark(session, image=image, viewer=viewer)
 
     async def count_render() -> None:
@@ -251,7 +253,7 @@ async def image_rendition(
         work, storage, image=image, spec=spec, watermark=mark, before_making=count_render
     )
     label = f"{spec.width or 0}x{spec.height or 0}"
-    varies = _is_owner(viewer, image) or mark is not None
+    varies = _is_owner(viewer, image) or mark is not None or protected
     return await _served(session, image=image, made=made, label=label, varies=varies)
 
 
