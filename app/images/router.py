@@ -25,6 +25,7 @@ from app.images.schemas import (
     ImageRead,
     ImageSort,
     ImageUpdate,
+    ImageView,
     TagCount,
     ThumbnailSize,
 )
@@ -62,7 +63,13 @@ PROTECTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/images", responses=AUTH_RESPONSES)
+@router.get(
+    "/images",
+    responses={
+        **AUTH_RESPONSES,
+        400: {"description": "tag_filter_private: `tag` on someone else's images", **PROBLEM_SCHEMA},
+    },
+)
 async def list_images(
     viewer: OptionalUser,
     session: SessionDep,
@@ -74,7 +81,7 @@ async def list_images(
     camera: Annotated[str | None, Query(description="camera make or model contains (any case)")] = None,
     user_id: Annotated[uuid.UUID | None, Query(description="another user's public images")] = None,
     sort: ImageSort = "created_at",
-) -> Page[ImageRead]:
+) -> Page[ImageView]:
     """The caller's images, another user's public images, or an album's images."""
     filters = ImageFilters(
         album_id=album_id,
@@ -94,8 +101,8 @@ async def batch(data: ImageBatch, user: CurrentUser, session: SessionDep) -> Bat
 
 
 @router.get("/images/{image_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
-async def get_image(image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep) -> ImageRead:
-    """An image with its dimensions and EXIF; counts a view."""
+async def get_image(image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep) -> ImageView:
+    """An image with its dimensions and EXIF (others see no tags, checksum, folder or GPS); counts a view."""
     return await service.view_image(session, image_id=image_id, viewer=viewer)
 
 

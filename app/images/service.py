@@ -15,7 +15,7 @@ from app import activity, ratelimit
 from app.albums import service as albums
 from app.config import Settings
 from app.db import utcnow
-from app.errors import NotFound, Unauthorized
+from app.errors import BadRequest, NotFound, Unauthorized
 from app.files import service as files
 from app.files.previews import ImageWork
 from app.files.schemas import normalize_tags
@@ -30,9 +30,11 @@ from app.images.schemas import (
     ImageRead,
     ImageSort,
     ImageUpdate,
+    ImageView,
     TagCount,
     ThumbnailSize,
     image_file_read,
+    image_view,
 )
 from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
@@ -89,8 +91,8 @@ async def get_owned_images(
 # --- reading -----------------------------------------------------------------------------------
 
 
-async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> ImageRead:
-    """An image's details; each call counts one view."""
+async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> ImageView:
+    """An image's details (the public projection unless the viewer owns it); counts one view."""
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
     await session.execute(update(File).where(File.id == image.id).values(view_count=File.view_count + 1))
     activity.record(
@@ -102,7 +104,7 @@ async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User
     )
     await session.commit()
     await session.refresh(image, ["view_count"])
-    return image_file_read(image)
+    return image_view(image, viewer_id=viewer.id if viewer else None)
 
 
 async def list_images(
@@ -112,7 +114,7 @@ async def list_images(
     filters: ImageFilters,
     sort: ImageSort,
     page: PageParams,
-) -> Page[ImageRead]:
+) -> Page[ImageView]:
     """The viewer's images, another user's public ones (`user_id`), or an album's (`album_id`)."""
     query = select(File).outerjoin(ImageMeta, ImageMeta.file_id == File.id).where(*_live_image())
     query = query.where(*await _scope(session, viewer=viewer, filters=filters), *_image_clauses(filters))
@@ -128,7 +130,9 @@ async def list_images(
     query = query.order_by(ordered.nulls_last(), tiebreak)
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = await session.scalars(query.offset(page.offset).limit(page.per_page).options(*files.FILE_LOAD))
-    return Page(items=[image_file_read(r) for r in rows], total=total, page=page.page, per_page=page.per_page)
+    viewer_id = viewer.id if viewer else None
+    items = [image_view(row, viewer_id=viewer_id) for row in rows]
+    return Page(items=items, total=total, page=page.page, per_page=page.per_page)
 
 
 async def _scope(
@@ -140,12 +144,20 @@ async def _scope(
             session, viewer=viewer, kind="album", collection_id=filters.album_id
         )
         in_album = select(CollectionItem.file_id).where(CollectionItem.collection_id == album.id)
+        _require_own_tags(filters, viewer=viewer, owner_id=album.owner_id)
         return [File.id.in_(in_album), File.owner_id == album.owner_id]
     if filters.user_id is not None and (viewer is None or viewer.id != filters.user_id):
+        _require_own_tags(filters, viewer=viewer, owner_id=filters.user_id)
         return [File.owner_id == filters.user_id, albums.public_file_clause()]
     if viewer is None:
         raise Unauthorized("a bearer token is required unless user_id or a public album_id is given")
     return [File.owner_id == viewer.id]
+
+
+def _require_own_tags(filters: ImageFilters, *, viewer: User | None, owner_id: uuid.UUID) -> None:
+    """Tags are the owner's private labels: filtering someone else's images by one would reveal them."""
+    if filters.tag and (viewer is None or viewer.id != owner_id):
+        raise BadRequest("the tag filter applies to your own images only", code="tag_filter_private")
 
 
 def _image_clauses(filters: ImageFilters) -> list[ColumnElement[bool]]:
