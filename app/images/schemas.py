@@ -40,8 +40,17 @@ def image_file_read(file: File) -> ImageRead:
 
 # What anyone may learn of a photo's EXIF: the camera and exposure, never where it was taken.
 PUBLIC_EXIF = frozenset(
-    ("camera_make", "camera_model", "lens", "taken_at", "exposure_time", "f_number", "iso")
-    + ("focal_length", "orientation")
+    {
+        "camera_make",
+        "camera_model",
+        "lens",
+        "taken_at",
+        "exposure_time",
+        "f_number",
+        "iso",
+        "focal_length",
+        "orientation",
+    }
 )
 
 

@@ -44,7 +44,8 @@ def assert_public_projection(item: dict[str, Any]) -> None:
     assert not PRIVATE_FIELDS & item.keys(), item
     exif = item["image"]["exif"]
     assert set(exif) <= PUBLIC_EXIF
-    assert "gps_latitude" not in exif and "gps_longitude" not in exif
+    assert "gps_latitude" not in exif
+    assert "gps_longitude" not in exif
     assert (exif["camera_make"], exif["f_number"], exif["iso"]) == ("Canon", 2.8, 400)
     assert item["urls"]["download"] == f"/api/images/{item['id']}/download"
 
@@ -68,7 +69,8 @@ async def test_visitors_see_the_public_projection_on_every_read_path(
 
     owner = (await client.get(f"/api/images/{image['id']}", headers=alice.headers)).json()
     assert owner["tags"] == ["client-acme-nda"]
-    assert owner["sha256"] == image["sha256"] and owner["folder_id"] is not None
+    assert owner["sha256"] == image["sha256"]
+    assert owner["folder_id"] is not None
     assert owner["duplicate_of"] == image["duplicate_of"]
     assert owner["image"]["exif"]["gps_latitude"] < 0
     owner_album = (await client.get(f"/api/albums/{album['id']}", headers=alice.headers)).json()
