@@ -50,7 +50,7 @@ async def create_album(data: AlbumCreate, user: CurrentUser, session: SessionDep
 async def get_album(album_id: uuid.UUID, viewer: OptionalUser, session: SessionDep) -> AlbumDetail:
     """An album with its images in display order (public albums need no token)."""
     detail = await service.get_collection_detail(session, viewer=viewer, kind="album", collection_id=album_id)
-    return AlbumDetail.of_detail(detail)
+    return AlbumDetail.of_detail(detail, viewer_id=viewer.id if viewer else None)
 
 
 @router.put(
@@ -96,7 +96,7 @@ async def add_album_images(
     detail = await service.add_items(
         session, owner_id=user.id, kind="album", collection_id=album_id, file_ids=data.image_ids
     )
-    return AlbumDetail.of_detail(detail)
+    return AlbumDetail.of_detail(detail, viewer_id=user.id)
 
 
 @router.delete(
@@ -122,4 +122,4 @@ async def reorder_album(
     detail = await service.reorder_items(
         session, owner_id=user.id, kind="album", collection_id=album_id, file_ids=data.image_ids
     )
-    return AlbumDetail.of_detail(detail)
+    return AlbumDetail.of_detail(detail, viewer_id=user.id)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.albums.service import CollectionChanges, CollectionDetail, CollectionView
-from app.images.schemas import ImageRead, image_file_read
+from app.images.schemas import ImageView, image_view
 from app.pagination import Page, PageParams
 
 Privacy = Literal["private", "public", "shared"]
@@ -96,11 +96,12 @@ class AlbumRead(BaseModel):
 
 
 class AlbumDetail(AlbumRead):
-    images: list[ImageRead] = Field(description="the album's images in display order")
+    images: list[ImageView] = Field(description="the album's images in display order")
     image_ids: list[uuid.UUID] = Field(description="the same images' ids")
 
     @classmethod
-    def of_detail(cls, detail: CollectionDetail) -> "AlbumDetail":
+    def of_detail(cls, detail: CollectionDetail, *, viewer_id: uuid.UUID | None) -> "AlbumDetail":
+        """Visitors see each image's public projection."""
         base = AlbumRead.of(detail).model_dump()
-        images = [image_file_read(f) for f in detail.files]
+        images = [image_view(f, viewer_id=viewer_id) for f in detail.files]
         return cls(**base, images=images, image_ids=[f.id for f in detail.files])

@@ -21,8 +21,9 @@ from PIL import Image, ImageCms, features
 
 ImageErrorCode = Literal["image_unreadable", "image_too_large"]
 
-MAX_PIXELS = 200_000_000
-"""Images with more pixels are refused before decoding (a 24 MP photo is far below)."""
+MAX_PIXELS = 50_000_000
+"""Images with more pixels are refused before decoding (a 24 MP photo is far below). A render
+decodes the whole original, so this bounds what one request costs: ~50 MP is ~200 MB of RGBA."""
 
 # The one place the process-wide Pillow limit is set. Pillow raises DecompressionBombError above
 # twice this and only warns between 1x and 2x; `check_pixels` refuses those itself, so the warning
@@ -126,7 +127,9 @@ def decode(im: Image.Image, at_least: tuple[int, int]) -> tuple[Image.Image, Box
         drafted = im.draft(None, at_least)
         if drafted is not None:
             box = drafted[1]
-    if getattr(im, "n_frames", 1) > 1:
+    # `is_animated` peeks at the second frame only; `n_frames` would walk every frame of the file
+    # (a GIF of a million tiny frames costs seconds), and only the first frame is ever shown.
+    if getattr(im, "is_animated", False):
         im.seek(0)
     im.load()
     return to_resizable(im), box

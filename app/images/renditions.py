@@ -2,10 +2,11 @@
 
 import hashlib
 import json
+import math
 import os
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Self
@@ -16,12 +17,24 @@ from fastapi import Depends
 
 from app.files.previews import ImageWork, ensure_thumbnail, image_problem, image_work_of
 from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
-from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE, ImageError, make_thumbnails
+from app.images.thumbnails import (
+    THUMBNAIL_FORMAT,
+    THUMBNAIL_MEDIA_TYPE,
+    THUMBNAIL_SIZES,
+    ImageError,
+    make_thumbnails,
+)
 from app.models import File, User
 from app.storage.base import BlobStore
 
 # Bump when the image code changes its output, so cached files and ETags are renewed.
 RENDITION_VERSION = "1"
+QUALITY_STEP = 5
+LOSSLESS_QUALITY = 85  # PNG ignores quality; one value keeps one cache entry
+# What visitors get of an artwork whose original is protected: no more than the large thumbnail,
+# lossy, and a lossless PNG only at half the source size, so no render stands in for the original.
+PROTECTED_EDGE = THUMBNAIL_SIZES["large"]
+PROTECTED_QUALITY = 85
 
 
 @dataclass(frozen=True)
@@ -110,9 +123,58 @@ class RenderRequest:
             width = height = MAX_RENDER_EDGE
         return cls(width=width, height=height, fit=fit, fmt=fmt, quality=quality)
 
+    def for_source(self, shown: tuple[int, int] | None, *, protected: bool = False) -> Self:
+        """The same picture asked the one canonical way, so equivalent requests share a cache entry:
+        sizes past the source clamped (output is never enlarged), an edge that does not bind
+        dropped, one-edge `cover` as `contain`, quality in steps of 5 (none for PNG).
+        `protected`: within the bounds a visitor of a protected original may have."""
+        quality = quality_step(self.fmt, self.quality)
+        if protected:
+            quality = min(quality, PROTECTED_QUALITY)
+        if shown is None:
+            edge = PROTECTED_EDGE if protected else MAX_RENDER_EDGE
+            width, height = (min(e, edge) if e else None for e in (self.width, self.height))
+            return replace(self, width=width, height=height, quality=quality)
+        longest = self.longest_for(shown, protected=protected)
+        if self.fit == "cover" and self.width is not None and self.height is not None:
+            width, height = cover_box(shown, self.width, self.height, longest)
+            return replace(self, width=width, height=height, quality=quality)
+        width_or_none, height_or_none = contain_edge(shown, self.width, self.height, longest)
+        return replace(self, width=width_or_none, height=height_or_none, fit="contain", quality=quality)
+
+    def longest_for(self, shown: tuple[int, int], *, protected: bool) -> int:
+        """The longest output side allowed."""
+        if not protected:
+            return MAX_RENDER_EDGE
+        if self.fmt == "png":
+            return max(1, min(PROTECTED_EDGE, max(shown) // 2))
+        return PROTECTED_EDGE
+
     def name(self, watermark: Watermark | None) -> str:
         box = f"{self.width or 0}x{self.height or 0}"
         return f"render-{box}-{self.fit}-q{self.quality}{_mark_suffix(watermark)}.{self.fmt}"
+
+
+def quality_step(fmt: RenderFormat, quality: int) -> int:
+    if fmt == "png":
+        return LOSSLESS_QUALITY
+    return min(100, max(QUALITY_STEP, QUALITY_STEP * round(quality / QUALITY_STEP)))
+
+
+def contain_edge(
+    shown: tuple[int, int], width: int | None, height: int | None, longest: int
+) -> tuple[int | None, int | None]:
+    """The output's longest side as the only edge (the other follows from the aspect ratio)."""
+    src_w, src_h = shown
+    scale = min(width / src_w if width else 1.0, height / src_h if height else 1.0, 1.0)
+    edge = min(longest, max(1, math.floor(max(shown) * scale + 1e-6)))
+    return (edge, None) if src_w >= src_h else (None, edge)
+
+
+def cover_box(shown: tuple[int, int], width: int, height: int, longest: int) -> tuple[int, int]:
+    """A box larger than the source yields the largest crop of its aspect: ask for that crop."""
+    shrink = min(shown[0] / width, shown[1] / height, longest / max(width, height), 1.0)
+    return max(1, round(width * shrink)), max(1, round(height * shrink))
 
 
 async def rendition(
@@ -122,11 +184,15 @@ async def rendition(
     image: File,
     spec: RenderRequest,
     watermark: Watermark | None = None,
+    before_making: Callable[[], Awaitable[None]] | None = None,
 ) -> Rendition:
-    """A resized, cropped or converted copy, cached on disk by its parameters."""
+    """A resized, cropped or converted copy, cached on disk by its parameters;
+    `before_making` runs first when it is not cached yet (and may refuse)."""
     name = spec.name(watermark)
     target = storage.rendition_path(image.storage_key, name)
     source = storage.original_path(image.storage_key)
+    if before_making is not None and not await anyio.Path(target).exists():
+        await before_making()
 
     def make(part: Path) -> None:
         render(

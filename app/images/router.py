@@ -4,7 +4,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser
+from app.auth.dependencies import (
+    AUTH_RESPONSES,
+    PROBLEM_SCHEMA,
+    ClientAddress,
+    CurrentUser,
+    OptionalUser,
+    SettingsDep,
+)
 from app.db import SessionDep
 from app.files.dependencies import StorageDep
 from app.images import service
@@ -17,6 +24,7 @@ from app.images.schemas import (
     ImageRead,
     ImageSort,
     ImageUpdate,
+    ImageView,
     TagCount,
     ThumbnailSize,
 )
@@ -39,7 +47,8 @@ THUMBNAIL_OK: dict[int | str, dict[str, Any]] = {
     200: {"description": "a WebP thumbnail", "content": {"image/webp": {}}}
 }
 RENDER_OK: dict[int | str, dict[str, Any]] = {
-    200: {"description": "the rendition", "content": {t: {} for t in RENDER_MEDIA_TYPES.values()}}
+    200: {"description": "the rendition", "content": {t: {} for t in RENDER_MEDIA_TYPES.values()}},
+    429: {"description": "too many new (uncached) renditions; see Retry-After", **PROBLEM_SCHEMA},
 }
 Edge = Annotated[int | None, Query(ge=1, le=MAX_RENDER_EDGE)]
 
@@ -51,7 +60,13 @@ PROTECTED: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/images", responses=AUTH_RESPONSES)
+@router.get(
+    "/images",
+    responses={
+        **AUTH_RESPONSES,
+        400: {"description": "tag_filter_private: `tag` on someone else's images", **PROBLEM_SCHEMA},
+    },
+)
 async def list_images(
     viewer: OptionalUser,
     session: SessionDep,
@@ -63,7 +78,7 @@ async def list_images(
     camera: Annotated[str | None, Query(description="camera make or model contains (any case)")] = None,
     user_id: Annotated[uuid.UUID | None, Query(description="another user's public images")] = None,
     sort: ImageSort = "created_at",
-) -> Page[ImageRead]:
+) -> Page[ImageView]:
     """The caller's images, another user's public images, or an album's images."""
     filters = ImageFilters(
         album_id=album_id,
@@ -83,8 +98,8 @@ async def batch(data: ImageBatch, user: CurrentUser, session: SessionDep) -> Bat
 
 
 @router.get("/images/{image_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
-async def get_image(image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep) -> ImageRead:
-    """An image with its dimensions and EXIF; counts a view."""
+async def get_image(image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep) -> ImageView:
+    """An image with its dimensions and EXIF (others see no tags, checksum, folder or GPS); counts a view."""
     return await service.view_image(session, image_id=image_id, viewer=viewer)
 
 
@@ -145,16 +160,25 @@ async def get_render(
     session: SessionDep,
     storage: StorageDep,
     work: ImageWorkDep,
+    settings: SettingsDep,
+    client: ClientAddress,
     w: Edge = None,
     h: Edge = None,
     fit: Fit = "contain",
     format: RenderFormat = "jpeg",
     quality: Annotated[int, Query(ge=1, le=100)] = 85,
 ) -> Response:
-    """A resized, cropped or converted rendition (never enlarged), cached and reused."""
+    """A cached rendition (never enlarged); of a protected artwork visitors get <=2048 px, q<=85, PNG half."""
     spec = RenderRequest.bounded(w, h, fit, format, quality)
     served = await service.image_rendition(
-        session, work=work, storage=storage, image_id=image_id, viewer=viewer, spec=spec
+        session,
+        work=work,
+        storage=storage,
+        image_id=image_id,
+        viewer=viewer,
+        spec=spec,
+        settings=settings,
+        client=client,
     )
     return await served.response(request)
 

@@ -6,7 +6,16 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.files.schemas import MAX_TAGS, FileRead, FileUpdate, FileUrls, file_read, normalize_tags
+from app.files.schemas import (
+    MAX_TAGS,
+    FileRead,
+    FileUpdate,
+    FileUrls,
+    file_read,
+    image_read,
+    normalize_tags,
+)
+from app.files.schemas import ImageRead as ImageDetails
 from app.models import File
 
 ThumbnailSize = Literal["small", "medium", "large"]
@@ -27,6 +36,68 @@ def image_file_read(file: File) -> ImageRead:
         download=f"/api/images/{file.id}/download", preview=f"/api/images/{file.id}/thumbnail"
     )
     return ImageRead(**base, view_count=file.view_count)
+
+
+# What anyone may learn of a photo's EXIF: the camera and exposure, never where it was taken.
+PUBLIC_EXIF = frozenset(
+    {
+        "camera_make",
+        "camera_model",
+        "lens",
+        "taken_at",
+        "exposure_time",
+        "f_number",
+        "iso",
+        "focal_length",
+        "orientation",
+    }
+)
+
+
+class PublicImageRead(BaseModel):
+    """An image as anyone but its owner sees it: no checksum, folder, tags, download counter or
+    duplicate link, and of the EXIF only the camera and exposure summary (no GPS, no raw tags)."""
+
+    id: uuid.UUID
+    name: str
+    mime_type: str
+    kind: str
+    size: int
+    title: str | None
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    view_count: int
+    urls: FileUrls
+    image: ImageDetails | None
+
+
+ImageView = ImageRead | PublicImageRead
+
+
+def public_image_read(file: File) -> PublicImageRead:
+    details = image_read(file.image)
+    if details is not None:
+        details.exif = {key: value for key, value in details.exif.items() if key in PUBLIC_EXIF}
+    return PublicImageRead(
+        id=file.id,
+        name=file.name,
+        mime_type=file.mime_type,
+        kind=file.kind,
+        size=file.size,
+        title=file.title,
+        description=file.description,
+        created_at=file.created_at,
+        updated_at=file.updated_at,
+        view_count=file.view_count,
+        urls=FileUrls(download=f"/api/images/{file.id}/download", preview=f"/api/images/{file.id}/thumbnail"),
+        image=details,
+    )
+
+
+def image_view(file: File, *, viewer_id: uuid.UUID | None) -> ImageView:
+    """The owner's full view, or the public projection for everyone else."""
+    return image_file_read(file) if viewer_id == file.owner_id else public_image_read(file)
 
 
 class ImageFilters(BaseModel):

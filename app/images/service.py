@@ -11,11 +11,12 @@ from fastapi import Request, Response
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import activity
+from app import activity, ratelimit
 from app.albums import items as collection_items
 from app.albums import service as albums
+from app.config import Settings
 from app.db import utcnow
-from app.errors import NotFound, Unauthorized
+from app.errors import BadRequest, NotFound, Unauthorized
 from app.files import service as files
 from app.files import trash
 from app.files.previews import ImageWork
@@ -32,9 +33,11 @@ from app.images.schemas import (
     ImageRead,
     ImageSort,
     ImageUpdate,
+    ImageView,
     TagCount,
     ThumbnailSize,
     image_file_read,
+    image_view,
 )
 from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
@@ -91,8 +94,8 @@ async def get_owned_images(
 # --- reading -----------------------------------------------------------------------------------
 
 
-async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> ImageRead:
-    """An image's details; each call counts one view."""
+async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> ImageView:
+    """An image's details (the public projection unless the viewer owns it); counts one view."""
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
     await session.execute(update(File).where(File.id == image.id).values(view_count=File.view_count + 1))
     activity.record(
@@ -104,7 +107,7 @@ async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User
     )
     await session.commit()
     await session.refresh(image, ["view_count"])
-    return image_file_read(image)
+    return image_view(image, viewer_id=viewer.id if viewer else None)
 
 
 async def list_images(
@@ -114,7 +117,7 @@ async def list_images(
     filters: ImageFilters,
     sort: ImageSort,
     page: PageParams,
-) -> Page[ImageRead]:
+) -> Page[ImageView]:
     """The viewer's images, another user's public ones (`user_id`), or an album's (`album_id`)."""
     query = select(File).outerjoin(ImageMeta, ImageMeta.file_id == File.id).where(*_live_image())
     query = query.where(*await _scope(session, viewer=viewer, filters=filters), *_image_clauses(filters))
@@ -130,7 +133,9 @@ async def list_images(
     query = query.order_by(ordered.nulls_last(), tiebreak)
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = await session.scalars(query.offset(page.offset).limit(page.per_page).options(*files.FILE_LOAD))
-    return Page(items=[image_file_read(r) for r in rows], total=total, page=page.page, per_page=page.per_page)
+    viewer_id = viewer.id if viewer else None
+    items = [image_view(row, viewer_id=viewer_id) for row in rows]
+    return Page(items=items, total=total, page=page.page, per_page=page.per_page)
 
 
 async def _scope(
@@ -142,12 +147,20 @@ async def _scope(
             session, viewer=viewer, kind="album", collection_id=filters.album_id
         )
         in_album = select(CollectionItem.file_id).where(CollectionItem.collection_id == album.id)
+        _require_own_tags(filters, viewer=viewer, owner_id=album.owner_id)
         return [File.id.in_(in_album), File.owner_id == album.owner_id]
     if filters.user_id is not None and (viewer is None or viewer.id != filters.user_id):
+        _require_own_tags(filters, viewer=viewer, owner_id=filters.user_id)
         return [File.owner_id == filters.user_id, albums.public_file_clause()]
     if viewer is None:
         raise Unauthorized("a bearer token is required unless user_id or a public album_id is given")
     return [File.owner_id == viewer.id]
+
+
+def _require_own_tags(filters: ImageFilters, *, viewer: User | None, owner_id: uuid.UUID) -> None:
+    """Tags are the owner's private labels: filtering someone else's images by one would reveal them."""
+    if filters.tag and (viewer is None or viewer.id != owner_id):
+        raise BadRequest("the tag filter applies to your own images only", code="tag_filter_private")
 
 
 def _image_clauses(filters: ImageFilters) -> list[ColumnElement[bool]]:
@@ -217,6 +230,9 @@ class Served:
             disposition="inline",
         )
         response.headers["Cache-Control"] = self.cache_control
+        # The bytes may depend on who asks (watermark, owner's copy): caches must key on the token.
+        vary = response.headers.get("Vary")
+        response.headers["Vary"] = f"{vary}, Authorization" if vary else "Authorization"
         return response
 
 
@@ -243,7 +259,10 @@ async def image_thumbnail(
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
     mark = await _watermark(session, image=image, viewer=viewer)
     made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark)
-    return await served(image, made, label=size, public=await is_public(session, image_id=image.id))
+    varies = _is_owner(viewer, image) or (mark is not None and size != "small")
+    return await served(
+        image, made, label=size, public=not varies and await is_public(session, image_id=image.id)
+    )
 
 
 async def image_rendition(
@@ -254,16 +273,47 @@ async def image_rendition(
     image_id: uuid.UUID,
     viewer: User | None,
     spec: RenderRequest,
+    settings: Settings,
+    client: str,
 ) -> Served:
+    """A rendition; making one that is not cached counts against the caller's render limit."""
     image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    protected = not await portfolio.may_download_original(session, file=image, viewer=viewer)
+    shown = (image.image.width, image.image.height) if image.image else None
+    spec = spec.for_source(shown, protected=protected)
     mark = await _watermark(session, image=image, viewer=viewer)
-    made = await renditions.rendition(work, storage, image=image, spec=spec, watermark=mark)
+
+    async def count_render() -> None:
+        await _count_render(session, settings=settings, key=f"user:{viewer.id}" if viewer else f"ip:{client}")
+
+    made = await renditions.rendition(
+        work, storage, image=image, spec=spec, watermark=mark, before_making=count_render
+    )
     label = f"{spec.width or 0}x{spec.height or 0}"
-    return await served(image, made, label=label, public=await is_public(session, image_id=image.id))
+    varies = _is_owner(viewer, image) or mark is not None or protected
+    return await served(
+        image, made, label=label, public=not varies and await is_public(session, image_id=image.id)
+    )
+
+
+async def _count_render(session: AsyncSession, *, settings: Settings, key: str) -> None:
+    """Each uncached render decodes a whole original: 429 past the limit per user or address."""
+    if settings.render_rate_limit == 0:
+        return
+    await ratelimit.hit(
+        session,
+        buckets=[ratelimit.Bucket(f"render:{key}", settings.render_rate_limit)],
+        window_seconds=settings.render_rate_window_seconds,
+        what="new renditions",
+    )
+
+
+def _is_owner(viewer: User | None, image: File) -> bool:
+    return viewer is not None and viewer.id == image.owner_id
 
 
 async def _watermark(session: AsyncSession, *, image: File, viewer: User | None) -> Watermark | None:
-    if viewer is not None and viewer.id == image.owner_id:
+    if _is_owner(viewer, image):
         return None
     owner = await session.get(User, image.owner_id)
     return None if owner is None else renditions.watermark_for(owner, viewer)
@@ -272,6 +322,8 @@ async def _watermark(session: AsyncSession, *, image: File, viewer: User | None)
 async def served(
     image: File, made: renditions.Rendition, *, label: str, public: bool, revalidate: bool = False
 ) -> Served:
+    """`public` only when every viewer gets these same bytes: the owner's unmarked copy or a
+    visitor's watermarked one must stay out of shared caches."""
     stat = await anyio.Path(made.path).stat()
     stem = image.name.rsplit(".", 1)[0] or "image"
     extension = made.path.suffix
