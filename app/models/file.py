@@ -29,6 +29,8 @@ class File(Base):
     __tablename__ = "file"
     __table_args__ = (
         Index("ix_file_owner_listing", "owner_id", "deleted_at", "created_at"),
+        # covers the owner and trash checks of a search hit found by id
+        Index("ix_file_id_live", "id", "owner_id", "deleted_at", "created_at"),
         Index("ix_file_owner_folder", "owner_id", "folder_id"),
         Index("ix_file_owner_sha256", "owner_id", "sha256"),
     )
