@@ -10,7 +10,7 @@ from anyio import to_thread
 from fastapi import Request
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.responses import Response
 
@@ -37,7 +37,8 @@ from app.models import Activity, File, FileTag
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
 
-FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), selectinload(File.image))
+# The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
+FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), joinedload(File.image))
 HISTORY_LENGTH = 20
 
 
@@ -159,6 +160,12 @@ async def _page_of(session: AsyncSession, query: Select[File], page: PageParams)
 async def list_files(
     session: AsyncSession, *, owner_id: uuid.UUID, filters: FileFilters, sort: SortField, page: PageParams
 ) -> Page[FileRead]:
+    query = list_query(owner_id=owner_id, filters=filters, sort=sort, order=page.order)
+    return await _page_of(session, query, page)
+
+
+def list_query(*, owner_id: uuid.UUID, filters: FileFilters, sort: SortField, order: str) -> Select[File]:
+    """Live files of the owner in `sort` order; each sort has its index (see the File model)."""
     column = {
         "name": File.name,
         "size": File.size,
@@ -166,13 +173,12 @@ async def list_files(
         "updated_at": File.updated_at,
         "download_count": File.download_count,
     }[sort]
-    direction = (column.desc(), File.id.desc()) if page.order == "desc" else (column.asc(), File.id.asc())
-    query = (
+    direction = (column.desc(), File.id.desc()) if order == "desc" else (column.asc(), File.id.asc())
+    return (
         select(File)
         .where(File.owner_id == owner_id, File.deleted_at.is_(None), *filter_clauses(filters))
         .order_by(*direction)
     )
-    return await _page_of(session, query, page)
 
 
 def check_integrity(path: Path, size: int) -> str:
