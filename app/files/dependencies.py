@@ -39,7 +39,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def file_filters(
+# async although it awaits nothing: FastAPI runs a sync dependency in a worker thread
+async def file_filters(
     type: Annotated[str | None, Query(description="a kind (image, video, ...) or a MIME prefix")] = None,
     folder_id: Annotated[str | None, Query(description="a folder id, or `root` for the top level")] = None,
     created_after: datetime | None = None,

@@ -58,10 +58,18 @@ def file_not_found() -> NotFound:
 
 
 async def get_owned_file(
-    session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID, trashed: bool | None = False
+    session: AsyncSession,
+    *,
+    owner_id: uuid.UUID,
+    file_id: uuid.UUID,
+    trashed: bool | None = False,
+    eager: bool = True,
 ) -> File:
-    """The caller's file with tags and image loaded; `trashed=None` finds it either way."""
-    query = select(File).where(File.id == file_id, File.owner_id == owner_id).options(*FILE_LOAD)
+    """The caller's file, with tags and image loaded unless `eager=False`; `trashed=None` finds
+    it either way."""
+    query = select(File).where(File.id == file_id, File.owner_id == owner_id)
+    if eager:
+        query = query.options(*FILE_LOAD)
     if trashed is not None:
         query = query.where(File.deleted_at.is_not(None) if trashed else File.deleted_at.is_(None))
     file = await session.scalar(query)
@@ -251,7 +259,7 @@ def kind_filter_help() -> str:
 async def download_file(
     session: AsyncSession, *, storage: BlobStore, request: Request, owner_id: uuid.UUID, file_id: uuid.UUID
 ) -> Response:
-    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, eager=False)
     return await serve_original(session, storage=storage, request=request, file=file, actor_id=owner_id)
 
 
