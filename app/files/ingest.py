@@ -7,7 +7,8 @@ Written by hand because Starlette's `request.form()` spools every file to a temp
 import hashlib
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +16,7 @@ from typing import BinaryIO
 import anyio
 import magic
 from anyio import to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -37,13 +39,15 @@ from app.search import index as search
 from app.storage.base import BlobStore
 
 SNIFF_BYTES = 8 * 1024
-BATCH_BYTES = 1024 * 1024
+BATCH_BYTES = 4 * 1024 * 1024
+WRITE_QUEUE = 1  # batches waiting for the writer: one being written, one queued, one filling
 MAX_FIELD_BYTES = 4096
 MAX_FIELDS = 32
 FILE_FIELDS = frozenset({"files", "file"})
 CLOSE = {"Connection": "close"}
 
 Prepare = Callable[[list[File], dict[str, str]], Awaitable[None]]
+Batch = tuple["IncomingFile", bytearray, bool]  # the part, its next bytes, whether they are the last
 
 
 def malformed(detail: str) -> BadRequest:
@@ -111,6 +115,7 @@ class MultipartReceiver:
         self._headers: dict[str, str] = {}
         self._header_field = bytearray()
         self._header_value = bytearray()
+        self._writer: MemoryObjectSendStream[Batch] | None = None
         self.parser = MultipartParser(
             boundary,
             callbacks={
@@ -213,8 +218,29 @@ class MultipartReceiver:
                 await self._sniff(incoming)
             if incoming.complete or len(incoming.pending) >= BATCH_BYTES:
                 data, incoming.pending = incoming.pending, bytearray()
-                await to_thread.run_sync(incoming.write_batch, data, incoming.complete)
                 incoming.closed = incoming.complete
+                await self._write(incoming, data, incoming.closed)
+
+    async def _write(self, incoming: IncomingFile, data: bytearray, final: bool) -> None:
+        if self._writer is None:
+            await to_thread.run_sync(incoming.write_batch, data, final)
+        else:
+            await self._writer.send((incoming, data, final))
+
+    @asynccontextmanager
+    async def overlapped_writes(self) -> AsyncIterator[None]:
+        """Within the block `drain` hands full batches to a writer task, so the body goes on
+        being read while the previous batch is hashed and written; every write has ended when
+        the block exits (a failure cancels the writer between batches)."""
+        send, receive = anyio.create_memory_object_stream[Batch](WRITE_QUEUE)
+        async with anyio.create_task_group() as group:
+            group.start_soon(_write_batches, receive)
+            self._writer = send
+            try:
+                yield
+            finally:
+                self._writer = None
+                send.close()
 
     async def _sniff(self, incoming: IncomingFile) -> None:
         head = bytes(memoryview(incoming.pending)[:SNIFF_BYTES])
@@ -227,6 +253,12 @@ class MultipartReceiver:
         with anyio.CancelScope(shield=True):
             for incoming in self.files:
                 await to_thread.run_sync(incoming.discard)
+
+
+async def _write_batches(batches: MemoryObjectReceiveStream[Batch]) -> None:
+    async with batches:
+        async for incoming, data, final in batches:
+            await to_thread.run_sync(incoming.write_batch, data, final)
 
 
 def sniff_type(head: bytes) -> str:
@@ -260,19 +292,34 @@ def boundary_of(content_type: str | None) -> bytes:
 async def receive_files(request: Request, receiver: MultipartReceiver) -> None:
     """Stream the body through the receiver; on any failure no part is left on disk."""
     try:
-        try:
-            async for chunk in request.stream():
-                receiver.feed(chunk)
-                await receiver.drain()
-        except ClientDisconnect as exc:
-            raise BadRequest("the client went away mid-upload", code="client_disconnected") from exc
-        if not receiver.ended:
-            raise malformed("the multipart body is truncated")
-        if not receiver.files:
-            raise Unprocessable("the request has no file parts ('files' or 'file')", code="no_files")
+        async with receiver.overlapped_writes():
+            await read_body(request, receiver)
+    except BaseExceptionGroup as errors:  # the writer's task group wraps what was raised
+        await receiver.discard()
+        error = sole_error(errors)
+        raise error from error.__cause__
     except BaseException:
         await receiver.discard()
         raise
+
+
+async def read_body(request: Request, receiver: MultipartReceiver) -> None:
+    try:
+        async for chunk in request.stream():
+            receiver.feed(chunk)
+            await receiver.drain()
+    except ClientDisconnect as exc:
+        raise BadRequest("the client went away mid-upload", code="client_disconnected") from exc
+    if not receiver.ended:
+        raise malformed("the multipart body is truncated")
+    if not receiver.files:
+        raise Unprocessable("the request has no file parts ('files' or 'file')", code="no_files")
+
+
+def sole_error(errors: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first error of a (possibly nested) group: the refusal or failure to answer with."""
+    first = errors.exceptions[0]
+    return sole_error(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 async def ingest_upload(
