@@ -363,7 +363,38 @@ async def store_uploads(
     receiver: MultipartReceiver,
     prepare: Prepare | None,
 ) -> list[File]:
-    """Bytes first, then rows: move every part into place, insert the rows, commit."""
+    """Bytes first, then rows: move every part into place, insert the rows, commit.
+
+    The quota is checked again under the owner's write lock, so concurrent uploads of one
+    owner cannot all pass a check made before any of them was inserted.
+    """
+    committed: list[str] = []
+    try:
+        await files.lock_owner(session, owner_id=user.id)
+        rows = await _checked_rows(session, settings=settings, user=user, receiver=receiver, prepare=prepare)
+        for incoming, row in zip(receiver.files, rows, strict=True):
+            await storage.commit(incoming.part_path, row.storage_key)
+            committed.append(row.storage_key)
+            if row.kind == "text":
+                await search.index_text(session, file_id=row.id, path=storage.original_path(row.storage_key))
+        await files.insert_uploaded(session, rows=rows)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await session.rollback()  # ends the transaction: the owner's lock is released now
+            for key in committed:
+                await storage.delete(key)
+        raise
+    return rows
+
+
+async def _checked_rows(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user: User,
+    receiver: MultipartReceiver,
+    prepare: Prepare | None,
+) -> list[File]:
     folder_id = await files.resolve_folder_field(
         session, owner_id=user.id, raw=receiver.fields.get("folder_id")
     )
@@ -373,19 +404,6 @@ async def store_uploads(
     await files.link_duplicates(session, owner_id=user.id, rows=rows)
     if prepare is not None:
         await prepare(rows, receiver.fields)
-    committed: list[str] = []
-    try:
-        for incoming, row in zip(receiver.files, rows, strict=True):
-            await storage.commit(incoming.part_path, row.storage_key)
-            committed.append(row.storage_key)
-            if row.kind == "text":
-                await search.index_text(session, file_id=row.id, path=storage.original_path(row.storage_key))
-        await files.insert_uploaded(session, rows=rows)
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            for key in committed:
-                await storage.delete(key)
-        raise
     return rows
 
 

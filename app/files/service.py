@@ -33,7 +33,7 @@ from app.files.schemas import (
 from app.files.serve import SANDBOX_CSP, file_response
 from app.folders import service as folders
 from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
-from app.models import Activity, File, FileTag
+from app.models import Activity, File, FileTag, User
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
 
@@ -97,6 +97,22 @@ async def used_bytes(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
         select(func.coalesce(func.sum(File.size), 0)).where(File.owner_id == owner_id)
     )
     return int(total or 0)
+
+
+async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> None:
+    """Hold the owner's write lock until the session's transaction ends.
+
+    A no-op UPDATE of the owner's row: on PostgreSQL a row lock (uploads of other owners go on),
+    on SQLite the database write lock (SQLite has one writer at a time anyway). Either way a
+    read made after it sees every commit made before it, and no other writer of this owner
+    commits until this transaction does. `SELECT ... FOR UPDATE` would be a no-op on SQLite.
+    """
+    await session.execute(
+        update(User)
+        .where(User.id == owner_id)
+        .values(updated_at=User.updated_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def link_duplicates(session: AsyncSession, *, owner_id: uuid.UUID, rows: Sequence[File]) -> None:
