@@ -16,9 +16,10 @@ async def test_concurrent_uploads_cannot_pass_the_quota_together(
 ) -> None:
     settings.default_storage_quota = 10_000
     alice = await make_user()
-    bodies = [multipart([part("files", f"{i}".encode() + b"a" * 7999, filename=f"r{i}.txt")]) for i in range(5)]
+    headers = multipart_headers(alice.headers)
+    bodies = [multipart([part("files", b"%d" % i + b"a" * 7999, filename=f"r{i}.txt")]) for i in range(5)]
     responses = await asyncio.gather(
-        *(client.post("/api/upload", content=body, headers=multipart_headers(alice.headers)) for body in bodies)
+        *(client.post("/api/upload", content=body, headers=headers) for body in bodies)
     )
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [201, 413, 413, 413, 413], [r.text for r in responses]
