@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     stale_part_minutes: int = Field(default=60, ge=0)
     upload_rate_limit: int = Field(default=120, ge=0)
     upload_rate_window_seconds: int = Field(default=60, gt=0)
+    max_files_per_request: int = Field(default=100, gt=0)
     allowed_types: Annotated[list[str], NoDecode] = list(DEFAULT_ALLOWED_TYPES)
 
     @field_validator("cors_origins", mode="before")

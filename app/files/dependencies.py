@@ -14,7 +14,10 @@ Responses = dict[int | str, dict[str, Any]]
 # The problems every upload through the shared pipeline can answer; routes add their own 404/415/422.
 UPLOAD_PROBLEMS: Responses = {
     400: {"description": "malformed_multipart", **PROBLEM_SCHEMA},
-    413: {"description": "file_too_large, quota_exceeded or request_too_large", **PROBLEM_SCHEMA},
+    413: {
+        "description": "file_too_large, quota_exceeded, too_many_files or request_too_large",
+        **PROBLEM_SCHEMA,
+    },
     415: {"description": "unsupported_type or type_mismatch", **PROBLEM_SCHEMA},
     429: {"description": "too many uploads", **PROBLEM_SCHEMA},
 }

@@ -97,6 +97,7 @@ class Limits:
     quota_left: int
     allowed_types: frozenset[str]
     kinds: frozenset[str] | None
+    max_files: int | None = None  # file parts per request (empty ones count too); None: no cap
 
 
 class MultipartReceiver:
@@ -160,10 +161,18 @@ class MultipartReceiver:
         if filename is None:
             self._start_field(name)
         elif name in FILE_FIELDS:
+            self._refuse_one_more_file()
             display = sanitize_name(filename.decode("utf-8", "replace"))
             incoming = IncomingFile(name=display, part_path=self.new_part_path())
             self.files.append(incoming)
             self._target = incoming
+
+    def _refuse_one_more_file(self) -> None:
+        cap = self.limits.max_files
+        if cap is not None and len(self.files) >= cap:
+            raise PayloadTooLarge(
+                f"an upload request carries at most {cap} files", code="too_many_files", headers=CLOSE
+            )
 
     def _start_field(self, name: str) -> None:
         if len(self.fields) >= MAX_FIELDS:
@@ -341,6 +350,7 @@ async def ingest_upload(
         quota_left=quota_of(user, settings) - used,
         allowed_types=settings.allowed_type_set,
         kinds=frozenset(kinds_allowed) if kinds_allowed is not None else None,
+        max_files=settings.max_files_per_request,
     )
     receiver = MultipartReceiver(boundary, new_part_path=storage.new_part_path, limits=limits)
     await receive_files(request, receiver)
