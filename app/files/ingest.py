@@ -278,14 +278,19 @@ def sniff_type(head: bytes) -> str:
 
 def check_type(name: str, mime_type: str, limits: Limits) -> None:
     if not kinds.names_agree(name, mime_type):
-        raise UnsupportedMediaType(
-            f"'{name}' is named like {kinds.claimed_kind(name)} but its content is {mime_type}",
-            code="type_mismatch",
-        )
+        raise type_mismatch(name, mime_type)
     if mime_type not in limits.allowed_types:
         raise UnsupportedMediaType(f"'{name}': files of type {mime_type} are not accepted")
     if limits.kinds is not None and kinds.kind_of(mime_type) not in limits.kinds:
         raise UnsupportedMediaType(f"'{name}': only {', '.join(sorted(limits.kinds))} files are accepted")
+
+
+def type_mismatch(name: str, mime_type: str) -> UnsupportedMediaType:
+    active = kinds.active_extension(name, mime_type)
+    claim = f"an active or executable .{active} file" if active else kinds.claimed_kind(name)
+    return UnsupportedMediaType(
+        f"'{name}' is named like {claim} but its content is {mime_type}", code="type_mismatch"
+    )
 
 
 def boundary_of(content_type: str | None) -> bytes:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from app import activity
 from app.db import utcnow
-from app.errors import NotFound
+from app.errors import NotFound, UnsupportedMediaType
 from app.files import kinds, trash
 from app.files.names import content_disposition
 from app.files.previews import ImageWork, ensure_thumbnail, read_text_head
@@ -234,6 +234,7 @@ async def update_file(
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("name") is not None and changes["name"] != file.name:
+        refuse_active_name(changes["name"], file.mime_type)
         file.name = changes["name"]
         activity.record(session, owner_id=owner_id, file_id=file.id, action="rename", actor_id=owner_id)
     if "title" in changes:
@@ -252,6 +253,16 @@ async def _replace_tags(session: AsyncSession, *, file: File, tags: list[str]) -
     session.add_all(FileTag(file_id=file.id, name=tag) for tag in tags)
     await session.flush()
     session.expire(file, ["tags"])
+
+
+def refuse_active_name(name: str, mime_type: str) -> None:
+    """A rename cannot give bytes a name that a browser or a system would run (see kinds)."""
+    active = kinds.active_extension(name, mime_type)
+    if active is not None and mime_type != kinds.EMPTY_TYPE:
+        raise UnsupportedMediaType(
+            f"'{name}' is named like an active or executable .{active} file but its content is {mime_type}",
+            code="type_mismatch",
+        )
 
 
 async def move_file(

@@ -3,12 +3,13 @@
 import asyncio
 
 import httpx
+import pytest
 
 from app.config import Settings
 from app.models import File
 from tests.conftest import MakeUser
 from tests.files.conftest import CountRows
-from tests.files.helpers import multipart, multipart_headers, part, stored_files, tmp_parts
+from tests.files.helpers import jpeg_bytes, multipart, multipart_headers, part, stored_files, tmp_parts
 
 
 async def test_concurrent_uploads_cannot_pass_the_quota_together(
@@ -60,3 +61,52 @@ async def test_the_part_cap_is_a_setting(
     assert response.status_code == 413
     assert response.json()["code"] == "too_many_files"
     assert await count_rows(File) == 0
+
+
+ACTIVE_NAMES = ["photo.html", "photo.HTM", "photo.svg", "photo.js", "photo.exe", "photo.html."]
+
+
+@pytest.mark.parametrize("name", ACTIVE_NAMES)
+async def test_an_active_or_executable_name_is_refused(
+    client: httpx.AsyncClient, make_user: MakeUser, settings: Settings, count_rows: CountRows, name: str
+) -> None:
+    alice = await make_user()
+    data = jpeg_bytes() + b"<script>alert(1)</script>"
+    body = multipart([part("files", data, filename=name)])
+    response = await client.post("/api/upload", content=body, headers=multipart_headers(alice.headers))
+    assert response.status_code == 415
+    assert response.json()["code"] == "type_mismatch"
+    assert await count_rows(File) == 0
+    assert stored_files(settings.upload_dir / "originals") == []
+    assert tmp_parts(settings.upload_dir) == []
+
+
+async def test_other_unknown_extensions_and_slips_keep_their_name(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user()
+    files = [("files", (name, jpeg_bytes(), "image/jpeg")) for name in ("a.jpeg", "b.png", "c.photo")]
+    response = await client.post("/api/upload", headers=alice.headers, files=files)
+    assert response.status_code == 201, response.text
+    assert [(f["name"], f["mime_type"]) for f in response.json()["files"]] == [
+        ("a.jpeg", "image/jpeg"),
+        ("b.png", "image/jpeg"),
+        ("c.photo", "image/jpeg"),
+    ]
+
+
+async def test_a_rename_cannot_make_an_image_active(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    alice = await make_user()
+    response = await client.post(
+        "/api/upload", headers=alice.headers, files={"files": ("photo.jpg", jpeg_bytes(), "image/jpeg")}
+    )
+    file = response.json()["files"][0]
+    url = f"/api/files/{file['id']}"
+    renamed = await client.patch(url, json={"name": "photo.html"}, headers=alice.headers)
+    assert renamed.status_code == 415
+    assert renamed.json()["code"] == "type_mismatch"
+    download = await client.get(file["urls"]["download"], headers=alice.headers)
+    assert 'filename="photo.jpg"' in download.headers["content-disposition"]
+    fine = await client.patch(url, json={"name": "holiday.jpeg"}, headers=alice.headers)
+    assert fine.status_code == 200
+    assert fine.json()["name"] == "holiday.jpeg"
