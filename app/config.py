@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     upload_rate_window_seconds: int = Field(default=60, gt=0)
     render_rate_limit: int = Field(default=60, ge=0)
     render_rate_window_seconds: int = Field(default=60, gt=0)
+    max_files_per_request: int = Field(default=100, gt=0)
     allowed_types: Annotated[list[str], NoDecode] = list(DEFAULT_ALLOWED_TYPES)
 
     @field_validator("cors_origins", mode="before")

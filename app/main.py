@@ -17,6 +17,7 @@ from app.errors import install_error_handlers
 from app.files.previews import create_image_work
 from app.files.router import router as files_router
 from app.folders.router import router as folders_router
+from app.gctune import server_gc
 from app.health import router as health_router
 from app.images.router import router as images_router
 from app.limits import RequestSizeLimitMiddleware
@@ -65,7 +66,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.storage = storage
     app.state.image_work = create_image_work()
     try:
-        yield
+        with server_gc():
+            yield
     finally:
         await engine.dispose()
 

@@ -27,7 +27,8 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.per_page
 
 
-def page_params(
+# async although it awaits nothing: FastAPI runs a sync dependency in a worker thread
+async def page_params(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",

@@ -22,7 +22,8 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_settings(request: Request) -> Settings:
+# async although it awaits nothing: FastAPI runs a sync dependency in a worker thread
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -53,7 +54,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 

@@ -15,7 +15,10 @@ Responses = dict[int | str, dict[str, Any]]
 # The problems every upload through the shared pipeline can answer; routes add their own 404/415/422.
 UPLOAD_PROBLEMS: Responses = {
     400: {"description": "malformed_multipart", **PROBLEM_SCHEMA},
-    413: {"description": "file_too_large, quota_exceeded or request_too_large", **PROBLEM_SCHEMA},
+    413: {
+        "description": "file_too_large, quota_exceeded, too_many_files or request_too_large",
+        **PROBLEM_SCHEMA,
+    },
     415: {"description": "unsupported_type or type_mismatch", **PROBLEM_SCHEMA},
     429: {"description": "too many uploads", **PROBLEM_SCHEMA},
 }
@@ -40,7 +43,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def file_filters(
+# async although it awaits nothing: FastAPI runs a sync dependency in a worker thread
+async def file_filters(
     type: Annotated[str | None, Query(description="a kind (image, video, ...) or a MIME prefix")] = None,
     folder_id: Annotated[str | None, Query(description="a folder id, or `root` for the top level")] = None,
     created_after: datetime | None = None,

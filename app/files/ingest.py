@@ -7,7 +7,8 @@ Written by hand because Starlette's `request.form()` spools every file to a temp
 import hashlib
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +16,7 @@ from typing import BinaryIO
 import anyio
 import magic
 from anyio import to_thread
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -37,13 +39,15 @@ from app.search import index as search
 from app.storage.base import BlobStore
 
 SNIFF_BYTES = 8 * 1024
-BATCH_BYTES = 1024 * 1024
+BATCH_BYTES = 4 * 1024 * 1024
+WRITE_QUEUE = 1  # batches waiting for the writer: one being written, one queued, one filling
 MAX_FIELD_BYTES = 4096
 MAX_FIELDS = 32
 FILE_FIELDS = frozenset({"files", "file"})
 CLOSE = {"Connection": "close"}
 
 Prepare = Callable[[list[File], dict[str, str]], Awaitable[None]]
+Batch = tuple["IncomingFile", bytearray, bool]  # the part, its next bytes, whether they are the last
 
 
 def malformed(detail: str) -> BadRequest:
@@ -93,6 +97,7 @@ class Limits:
     quota_left: int
     allowed_types: frozenset[str]
     kinds: frozenset[str] | None
+    max_files: int | None = None  # file parts per request (empty ones count too); None: no cap
 
 
 class MultipartReceiver:
@@ -111,6 +116,7 @@ class MultipartReceiver:
         self._headers: dict[str, str] = {}
         self._header_field = bytearray()
         self._header_value = bytearray()
+        self._writer: MemoryObjectSendStream[Batch] | None = None
         self.parser = MultipartParser(
             boundary,
             callbacks={
@@ -155,10 +161,18 @@ class MultipartReceiver:
         if filename is None:
             self._start_field(name)
         elif name in FILE_FIELDS:
+            self._refuse_one_more_file()
             display = sanitize_name(filename.decode("utf-8", "replace"))
             incoming = IncomingFile(name=display, part_path=self.new_part_path())
             self.files.append(incoming)
             self._target = incoming
+
+    def _refuse_one_more_file(self) -> None:
+        cap = self.limits.max_files
+        if cap is not None and len(self.files) >= cap:
+            raise PayloadTooLarge(
+                f"an upload request carries at most {cap} files", code="too_many_files", headers=CLOSE
+            )
 
     def _start_field(self, name: str) -> None:
         if len(self.fields) >= MAX_FIELDS:
@@ -213,8 +227,29 @@ class MultipartReceiver:
                 await self._sniff(incoming)
             if incoming.complete or len(incoming.pending) >= BATCH_BYTES:
                 data, incoming.pending = incoming.pending, bytearray()
-                await to_thread.run_sync(incoming.write_batch, data, incoming.complete)
                 incoming.closed = incoming.complete
+                await self._write(incoming, data, incoming.closed)
+
+    async def _write(self, incoming: IncomingFile, data: bytearray, final: bool) -> None:
+        if self._writer is None:
+            await to_thread.run_sync(incoming.write_batch, data, final)
+        else:
+            await self._writer.send((incoming, data, final))
+
+    @asynccontextmanager
+    async def overlapped_writes(self) -> AsyncIterator[None]:
+        """Within the block `drain` hands full batches to a writer task, so the body goes on
+        being read while the previous batch is hashed and written; every write has ended when
+        the block exits (a failure cancels the writer between batches)."""
+        send, receive = anyio.create_memory_object_stream[Batch](WRITE_QUEUE)
+        async with anyio.create_task_group() as group:
+            group.start_soon(_write_batches, receive)
+            self._writer = send
+            try:
+                yield
+            finally:
+                self._writer = None
+                send.close()
 
     async def _sniff(self, incoming: IncomingFile) -> None:
         head = bytes(memoryview(incoming.pending)[:SNIFF_BYTES])
@@ -229,6 +264,12 @@ class MultipartReceiver:
                 await to_thread.run_sync(incoming.discard)
 
 
+async def _write_batches(batches: MemoryObjectReceiveStream[Batch]) -> None:
+    async with batches:
+        async for incoming, data, final in batches:
+            await to_thread.run_sync(incoming.write_batch, data, final)
+
+
 def sniff_type(head: bytes) -> str:
     if not head:
         return kinds.EMPTY_TYPE
@@ -237,14 +278,19 @@ def sniff_type(head: bytes) -> str:
 
 def check_type(name: str, mime_type: str, limits: Limits) -> None:
     if not kinds.names_agree(name, mime_type):
-        raise UnsupportedMediaType(
-            f"'{name}' is named like {kinds.claimed_kind(name)} but its content is {mime_type}",
-            code="type_mismatch",
-        )
+        raise type_mismatch(name, mime_type)
     if mime_type not in limits.allowed_types:
         raise UnsupportedMediaType(f"'{name}': files of type {mime_type} are not accepted")
     if limits.kinds is not None and kinds.kind_of(mime_type) not in limits.kinds:
         raise UnsupportedMediaType(f"'{name}': only {', '.join(sorted(limits.kinds))} files are accepted")
+
+
+def type_mismatch(name: str, mime_type: str) -> UnsupportedMediaType:
+    active = kinds.active_extension(name, mime_type)
+    claim = f"an active or executable .{active} file" if active else kinds.claimed_kind(name)
+    return UnsupportedMediaType(
+        f"'{name}' is named like {claim} but its content is {mime_type}", code="type_mismatch"
+    )
 
 
 def boundary_of(content_type: str | None) -> bytes:
@@ -260,19 +306,34 @@ def boundary_of(content_type: str | None) -> bytes:
 async def receive_files(request: Request, receiver: MultipartReceiver) -> None:
     """Stream the body through the receiver; on any failure no part is left on disk."""
     try:
-        try:
-            async for chunk in request.stream():
-                receiver.feed(chunk)
-                await receiver.drain()
-        except ClientDisconnect as exc:
-            raise BadRequest("the client went away mid-upload", code="client_disconnected") from exc
-        if not receiver.ended:
-            raise malformed("the multipart body is truncated")
-        if not receiver.files:
-            raise Unprocessable("the request has no file parts ('files' or 'file')", code="no_files")
+        async with receiver.overlapped_writes():
+            await read_body(request, receiver)
+    except BaseExceptionGroup as errors:  # the writer's task group wraps what was raised
+        await receiver.discard()
+        error = sole_error(errors)
+        raise error from error.__cause__
     except BaseException:
         await receiver.discard()
         raise
+
+
+async def read_body(request: Request, receiver: MultipartReceiver) -> None:
+    try:
+        async for chunk in request.stream():
+            receiver.feed(chunk)
+            await receiver.drain()
+    except ClientDisconnect as exc:
+        raise BadRequest("the client went away mid-upload", code="client_disconnected") from exc
+    if not receiver.ended:
+        raise malformed("the multipart body is truncated")
+    if not receiver.files:
+        raise Unprocessable("the request has no file parts ('files' or 'file')", code="no_files")
+
+
+def sole_error(errors: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first error of a (possibly nested) group: the refusal or failure to answer with."""
+    first = errors.exceptions[0]
+    return sole_error(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 async def ingest_upload(
@@ -294,6 +355,7 @@ async def ingest_upload(
         quota_left=quota_of(user, settings) - used,
         allowed_types=settings.allowed_type_set,
         kinds=frozenset(kinds_allowed) if kinds_allowed is not None else None,
+        max_files=settings.max_files_per_request,
     )
     receiver = MultipartReceiver(boundary, new_part_path=storage.new_part_path, limits=limits)
     await receive_files(request, receiver)
@@ -316,7 +378,38 @@ async def store_uploads(
     receiver: MultipartReceiver,
     prepare: Prepare | None,
 ) -> list[File]:
-    """Bytes first, then rows: move every part into place, insert the rows, commit."""
+    """Bytes first, then rows: move every part into place, insert the rows, commit.
+
+    The quota is checked again under the owner's write lock, so concurrent uploads of one
+    owner cannot all pass a check made before any of them was inserted.
+    """
+    committed: list[str] = []
+    try:
+        await files.lock_owner(session, owner_id=user.id)
+        rows = await _checked_rows(session, settings=settings, user=user, receiver=receiver, prepare=prepare)
+        for incoming, row in zip(receiver.files, rows, strict=True):
+            await storage.commit(incoming.part_path, row.storage_key)
+            committed.append(row.storage_key)
+            if row.kind == "text":
+                await search.index_text(session, file_id=row.id, path=storage.original_path(row.storage_key))
+        await files.insert_uploaded(session, rows=rows)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await session.rollback()  # ends the transaction: the owner's lock is released now
+            for key in committed:
+                await storage.delete(key)
+        raise
+    return rows
+
+
+async def _checked_rows(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user: User,
+    receiver: MultipartReceiver,
+    prepare: Prepare | None,
+) -> list[File]:
     folder_id = await files.resolve_folder_field(
         session, owner_id=user.id, raw=receiver.fields.get("folder_id")
     )
@@ -326,19 +419,6 @@ async def store_uploads(
     await files.link_duplicates(session, owner_id=user.id, rows=rows)
     if prepare is not None:
         await prepare(rows, receiver.fields)
-    committed: list[str] = []
-    try:
-        for incoming, row in zip(receiver.files, rows, strict=True):
-            await storage.commit(incoming.part_path, row.storage_key)
-            committed.append(row.storage_key)
-            if row.kind == "text":
-                await search.index_text(session, file_id=row.id, path=storage.original_path(row.storage_key))
-        await files.insert_uploaded(session, rows=rows)
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            for key in committed:
-                await storage.delete(key)
-        raise
     return rows
 
 

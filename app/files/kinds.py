@@ -41,6 +41,29 @@ ACTIVE_TYPES = frozenset(
 
 EMPTY_TYPE = "application/x-empty"
 
+_PAGE = frozenset({"text/html", "application/xhtml+xml"})
+_SCRIPT = frozenset({"application/javascript", "text/javascript"})
+_WINDOWS_EXE = frozenset({"application/x-dosexec", "application/vnd.microsoft.portable-executable"})
+# Extensions a browser renders as a page or runs, or an operating system executes, whatever the
+# bytes are. Such a name goes only with content of that very type (which the allowlist then
+# judges, as any type); with any other content the name lies: 415 type_mismatch.
+ACTIVE_EXTENSIONS: dict[str, frozenset[str]] = {
+    **dict.fromkeys(["html", "htm", "xhtml", "xht", "shtml", "hta"], _PAGE),
+    "svg": frozenset({"image/svg+xml"}),
+    **dict.fromkeys(["xml", "xsl", "xslt"], frozenset({"text/xml", "application/xml"})),
+    **dict.fromkeys(["js", "mjs", "cjs"], _SCRIPT),
+    **dict.fromkeys(["exe", "dll", "scr", "com", "cpl"], _WINDOWS_EXE),
+    "sh": frozenset({"text/x-shellscript", "application/x-sh"}),
+    "msi": frozenset({"application/x-msi"}),
+    "jar": frozenset({"application/java-archive", "application/x-java-archive"}),
+    **dict.fromkeys(["php", "phtml", "phar"], frozenset({"text/x-php", "application/x-php"})),
+    **dict.fromkeys(
+        ["bat", "cmd", "pif", "msc", "lnk", "reg", "vbs", "vbe", "jse", "wsf", "wsh", "ps1", "app", "asp",
+         "aspx", "jsp"],
+        frozenset(),
+    ),
+}  # fmt: skip
+
 _EXACT_KINDS = {
     "application/pdf": "document",
     "application/rtf": "document",
@@ -129,7 +152,15 @@ def kind_of(mime_type: str) -> str:
 
 
 def extension_of(name: str) -> str:
-    return PurePosixPath(name).suffix.lower().lstrip(".")
+    """The last extension, lowercased; trailing dots and spaces (dropped by Windows) ignored."""
+    return PurePosixPath(name.rstrip(". ")).suffix.lower().lstrip(".")
+
+
+def active_extension(name: str, mime_type: str) -> str | None:
+    """The name's extension when it is active or executable and the content is not of that type."""
+    extension = extension_of(name)
+    allowed = ACTIVE_EXTENSIONS.get(extension)
+    return extension if allowed is not None and mime_type not in allowed else None
 
 
 def claimed_kind(name: str) -> str | None:
@@ -148,6 +179,8 @@ def names_agree(name: str, mime_type: str) -> bool:
     """False when the name's extension claims another kind than the content has."""
     if mime_type == EMPTY_TYPE:
         return True
+    if active_extension(name, mime_type) is not None:
+        return False
     claimed = claimed_kind(name)
     return claimed is None or claimed == kind_of(mime_type)
 

@@ -75,7 +75,14 @@ async def get_file(
     )
 
 
-@router.patch("/files/{file_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.patch(
+    "/files/{file_id}",
+    responses={
+        **AUTH_RESPONSES,
+        **NOT_FOUND,
+        415: {"description": "type_mismatch: an active or executable name", **PROBLEM_SCHEMA},
+    },
+)
 async def update_file(
     file_id: uuid.UUID, data: FileUpdate, session: SessionDep, user: CurrentUser
 ) -> FileRead:

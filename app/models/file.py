@@ -28,7 +28,14 @@ class File(Base):
 
     __tablename__ = "file"
     __table_args__ = (
-        Index("ix_file_owner_listing", "owner_id", "deleted_at", "created_at"),
+        # one index per sort of the file list (id breaks ties); SQLite reads them backwards for desc
+        Index("ix_file_owner_listing", "owner_id", "deleted_at", "created_at", "id"),
+        Index("ix_file_owner_name", "owner_id", "deleted_at", "name", "id"),
+        Index("ix_file_owner_size", "owner_id", "deleted_at", "size", "id"),
+        Index("ix_file_owner_updated", "owner_id", "deleted_at", "updated_at", "id"),
+        Index("ix_file_owner_downloads", "owner_id", "deleted_at", "download_count", "id"),
+        # covers the owner and trash checks of a search hit found by id
+        Index("ix_file_id_live", "id", "owner_id", "deleted_at", "created_at"),
         Index("ix_file_owner_folder", "owner_id", "folder_id"),
         Index("ix_file_owner_sha256", "owner_id", "sha256"),
     )

@@ -75,23 +75,59 @@ def _album_members(user: User, album_id: Any) -> sa.Select[Any]:
 async def _search_fts5(
     session: AsyncSession, *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
 ) -> _Ranked:
-    table: sa.ColumnElement[Any] = sa.literal_column(FTS_TABLE)
-    score = (-sa.func.bm25(table, *WEIGHTS)).label("score")
-    joined = sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid).join(File, File.id == _doc.c.file_id)
-    where = [table.op("MATCH")(to_fts5(parsed)), *conditions]
-    ordering = score.desc() if page.order == "desc" else score.asc()
-    rows = sa.select(File, score).select_from(joined).where(*where).options(*files.FILE_LOAD)
-    rows = rows.order_by(ordering, File.created_at.desc(), File.id).offset(page.offset).limit(page.per_page)
-    count = sa.select(sa.func.count()).select_from(joined).where(*where)
+    ranked, count = fts5_statements(parsed=parsed, conditions=conditions, page=page)
     try:
-        total = (await session.execute(count)).scalar_one()
-        found = [(file, float(score)) for file, score in (await session.execute(rows)).all()]
+        hits = (await session.execute(ranked)).all()
+        total = hits[0].total if hits else 0
+        if not hits and page.offset:
+            total = (await session.execute(count)).scalar_one()
     except OperationalError as exc:  # only a parser bug could get here; answer 422, say so in the log
         if "fts5" not in str(exc.orig):
             raise
         logger.error("FTS5 refused a rendered query %r: %s", to_fts5(parsed), exc.orig)
         raise Unprocessable("this query cannot be searched", code="invalid_query") from exc
-    return _Ranked(rows=found, total=total)
+    loaded = await _load_files(session, [hit.id for hit in hits])
+    return _Ranked(rows=[(loaded[hit.id], float(hit.score)) for hit in hits], total=total)
+
+
+def fts5_statements(
+    *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
+) -> tuple[sa.Select[Any], sa.Select[int]]:
+    """The ranked page (file id, score, total) and the count for a page past the end.
+
+    Both start from the FTS index: the matches are scored once (a materialised CTE, so SQLite
+    cannot turn the join around and re-run MATCH per file of the owner), then joined to `file`
+    by id, whose covering index `ix_file_id_live` answers the owner and trash checks.
+    """
+    table: sa.ColumnElement[Any] = sa.literal_column(FTS_TABLE)
+    match = table.op("MATCH")(to_fts5(parsed))
+    score = (-sa.func.bm25(table, *WEIGHTS)).label("score")
+    scored = (
+        sa.select(_doc.c.file_id, score)
+        .select_from(sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid))
+        .where(match)
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
+    )
+    ordering = scored.c.score.desc() if page.order == "desc" else scored.c.score.asc()
+    ranked = (
+        sa.select(File.id, scored.c.score, sa.func.count().over().label("total"))
+        .join_from(scored, File, File.id == scored.c.file_id)
+        .where(*conditions)
+        .order_by(ordering, File.created_at.desc(), File.id)
+        .offset(page.offset)
+        .limit(page.per_page)
+    )
+    matching = sa.select(_doc.c.file_id).select_from(sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid))
+    count = sa.select(sa.func.count()).where(File.id.in_(matching.where(match)), *conditions)
+    return ranked, count
+
+
+async def _load_files(session: AsyncSession, ids: list[Any]) -> dict[Any, File]:
+    if not ids:
+        return {}
+    found = await session.scalars(sa.select(File).where(File.id.in_(ids)).options(*files.FILE_LOAD))
+    return {file.id: file for file in found}
 
 
 async def _search_ilike(

@@ -1,0 +1,70 @@
+"""What a file list costs: every sort read in index order, few statements, a calm collector."""
+
+import gc
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, get_args
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from sqlalchemy.dialects import sqlite
+
+from app.config import Settings
+from app.files import service
+from app.files.schemas import SortField
+from app.gctune import YOUNG_THRESHOLD
+from app.main import create_app
+from tests.conftest import MakeUser
+from tests.files.helpers import png_bytes
+
+
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize("sort", get_args(SortField))
+async def test_each_sort_reads_a_page_in_index_order(app: FastAPI, sort: Any, order: str) -> None:
+    query = service.list_query(owner_id=uuid.uuid4(), filters=service.FileFilters(), sort=sort, order=order)
+    sql = str(query.limit(50).compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    async with app.state.session_factory() as session:
+        plan = [row[3] for row in await session.execute(sa.text("EXPLAIN QUERY PLAN " + sql))]
+    assert any("USING INDEX ix_file_owner_" in line for line in plan), plan
+    assert not any("TEMP B-TREE" in line for line in plan), plan  # no sort of every live file
+
+
+@contextmanager
+def statements(app: FastAPI) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    engine = app.state.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_page_of_images_takes_four_statements(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user()
+    files = [("files", (f"p{i}.png", png_bytes(color=c), "image/png")) for i, c in enumerate(["red", "blue"])]
+    assert (await client.post("/api/upload", headers=alice.headers, files=files)).status_code == 201
+    with statements(app) as seen:
+        response = await client.get("/api/files", headers=alice.headers)
+    assert response.status_code == 200
+    assert all(item["image"]["width"] == 16 for item in response.json()["items"])
+    assert len(seen) == 4, seen  # session lookup, count, page with its image rows, tags
+
+
+async def test_serving_freezes_the_startup_heap_and_collects_less_often(settings: Settings) -> None:
+    application = create_app(settings)
+    before = gc.get_threshold()
+    async with application.router.lifespan_context(application):
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == YOUNG_THRESHOLD
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
