@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.files.schemas import (
+    EXIF_FIELDS,
     MAX_TAGS,
     FileRead,
     FileUpdate,
@@ -39,19 +40,7 @@ def image_file_read(file: File) -> ImageRead:
 
 
 # What anyone may learn of a photo's EXIF: the camera and exposure, never where it was taken.
-PUBLIC_EXIF = frozenset(
-    {
-        "camera_make",
-        "camera_model",
-        "lens",
-        "taken_at",
-        "exposure_time",
-        "f_number",
-        "iso",
-        "focal_length",
-        "orientation",
-    }
-)
+PUBLIC_EXIF = frozenset(EXIF_FIELDS) - {"gps_latitude", "gps_longitude"}
 
 
 class PublicImageRead(BaseModel):
