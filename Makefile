@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONSTRAINTS := .ci/constraints.txt
 
-.PHONY: install system-deps run serve migrate test lint types pytest fmt bench lock clean
+.PHONY: install system-deps run serve migrate test lint types pytest test-postgres fmt bench lock clean
 
 install: $(STAMP)
 
@@ -46,6 +46,10 @@ types: install
 
 pytest: install
 	$(BIN)/pytest -n 2
+
+# The same suite on PostgreSQL (a throwaway cluster on loopback; installs the server when root).
+test-postgres: install
+	.ci/postgres-tests
 
 fmt: install
 	$(BIN)/ruff check --fix app tests alembic bench

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.requestid import REQUEST_ID_HEADER, bind_request_id, current_request_id, unbind_request_id
@@ -154,8 +155,23 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
 
 
 async def handle_unencodable_text(request: Request, exc: Exception) -> JSONResponse:
-    """JSON may carry lone surrogates (`"\\ud800"`); they cannot be stored or sent as UTF-8."""
+    """JSON may carry lone surrogates (`"\\ud800"`); they cannot be stored or sent as UTF-8.
+
+    SQLite's driver raises the UnicodeEncodeError itself; asyncpg's arrives wrapped in a
+    statement error, with the UnicodeEncodeError further down its chain of causes.
+    """
+    if not _caused_by(exc, UnicodeEncodeError):
+        return await handle_unexpected(request, exc)
     return problem_response(422, "invalid_text", "the request contains text that is not valid Unicode")
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -172,4 +188,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(UnicodeEncodeError, handle_unencodable_text)
+    app.add_exception_handler(StatementError, handle_unencodable_text)
     app.add_exception_handler(Exception, handle_unexpected)

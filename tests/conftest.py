@@ -1,7 +1,14 @@
-"""One app per test: its own SQLite file (copied from a migrated template) and upload dir."""
+"""One app per test: its own database (a copy of a migrated template) and upload dir.
 
+SQLite files by default; with ATRIUM_TEST_POSTGRES=postgresql+asyncpg://user@host:port the same
+suite runs on PostgreSQL, each test in a database cloned from a migrated template.
+"""
+
+import asyncio
+import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,20 +29,57 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+POSTGRES = os.environ.get("ATRIUM_TEST_POSTGRES")
+# Query plans and FTS5 ranking are SQLite's; PostgreSQL search is an unranked fallback so far.
+sqlite_only = pytest.mark.skipif(POSTGRES is not None, reason="SQLite query plans / FTS5 only")
+
+
+def _postgres(statement: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        assert POSTGRES is not None
+        connection = await asyncpg.connect(POSTGRES.replace("postgresql+asyncpg", "postgresql") + "/postgres")
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if POSTGRES:
+        name = f"atrium_template_{uuid.uuid4().hex[:8]}"
+        _postgres(f"CREATE DATABASE {name}")
+        upgrade(f"{POSTGRES}/{name}")
+        yield name
+        _postgres(f"DROP DATABASE {name} WITH (FORCE)")
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
+    yield str(path)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, template_db: Path) -> Settings:
+def database_url(tmp_path: Path, template_db: str) -> Iterator[str]:
+    if POSTGRES:
+        name = f"atrium_test_{uuid.uuid4().hex[:12]}"
+        _postgres(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+        yield f"{POSTGRES}/{name}"
+        _postgres(f"DROP DATABASE {name} WITH (FORCE)")
+        return
     db_path = tmp_path / "atrium.db"
     shutil.copyfile(template_db, db_path)
+    yield f"sqlite+aiosqlite:///{db_path}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         environment="test",
-        database_url=f"sqlite+aiosqlite:///{db_path}",
+        database_url=database_url,
         upload_dir=tmp_path / "uploads",
         secret_key=TEST_SECRET,
     )

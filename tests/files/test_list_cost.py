@@ -17,10 +17,11 @@ from app.files import service
 from app.files.schemas import SortField
 from app.gctune import YOUNG_THRESHOLD
 from app.main import create_app
-from tests.conftest import MakeUser
+from tests.conftest import MakeUser, sqlite_only
 from tests.files.helpers import png_bytes
 
 
+@sqlite_only
 @pytest.mark.parametrize("order", ["asc", "desc"])
 @pytest.mark.parametrize("sort", get_args(SortField))
 async def test_each_sort_reads_a_page_in_index_order(app: FastAPI, sort: Any, order: str) -> None:

@@ -13,7 +13,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.migrate import upgrade
 from app.models import File, FileTag, FileText, ImageMeta
-from tests.conftest import MakeUser, UserHandle
+from tests.conftest import MakeUser, UserHandle, sqlite_only
 from tests.search.conftest import AddFile
 
 pytestmark = pytest.mark.anyio
@@ -103,6 +103,7 @@ async def test_trash_hides_and_restore_shows(
     assert await found(client, alice, "gone") == [str(file_id)]
 
 
+@sqlite_only
 async def test_permanent_delete_removes_the_index_row(
     client: httpx.AsyncClient,
     alice: UserHandle,

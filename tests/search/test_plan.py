@@ -14,7 +14,7 @@ from app.pagination import PageParams
 from app.search import service
 from app.search.query import parse
 from app.search.schemas import SearchFilters
-from tests.conftest import MakeUser, UserHandle
+from tests.conftest import MakeUser, UserHandle, sqlite_only
 from tests.search.conftest import AddFile
 
 pytestmark = pytest.mark.anyio
@@ -47,6 +47,7 @@ async def seed(session: AsyncSession, owner_id: uuid.UUID, count: int) -> None:
     await session.commit()
 
 
+@sqlite_only
 async def test_ranked_page_and_count_start_from_the_index(
     make_user: MakeUser, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
