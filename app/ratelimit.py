@@ -45,6 +45,12 @@ async def hit(
     return [recorded.id for recorded in hits]
 
 
+async def throttle(session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str) -> None:
+    """One bucket; a limit of 0 turns it off."""
+    if limit > 0:
+        await hit(session, buckets=[Bucket(key, limit)], window_seconds=window_seconds, what=what)
+
+
 async def forget(session: AsyncSession, *, keys: Sequence[str] = (), hit_ids: Sequence[int] = ()) -> None:
     """Drop every hit under `keys` and the given hits; the caller commits."""
     if keys:

@@ -479,11 +479,10 @@ def new_file_row(incoming: IncomingFile, *, owner_id: uuid.UUID, folder_id: uuid
 
 
 async def _count_upload(session: AsyncSession, *, settings: Settings, user: User) -> None:
-    if settings.upload_rate_limit == 0:
-        return
-    await ratelimit.hit(
+    await ratelimit.throttle(
         session,
-        buckets=[ratelimit.Bucket(f"upload:{user.id}", settings.upload_rate_limit)],
+        key=f"upload:{user.id}",
+        limit=settings.upload_rate_limit,
         window_seconds=settings.upload_rate_window_seconds,
         what="uploads",
     )

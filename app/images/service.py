@@ -298,11 +298,10 @@ async def image_rendition(
 
 async def _count_render(session: AsyncSession, *, settings: Settings, key: str) -> None:
     """Each uncached render decodes a whole original: 429 past the limit per user or address."""
-    if settings.render_rate_limit == 0:
-        return
-    await ratelimit.hit(
+    await ratelimit.throttle(
         session,
-        buckets=[ratelimit.Bucket(f"render:{key}", settings.render_rate_limit)],
+        key=f"render:{key}",
+        limit=settings.render_rate_limit,
         window_seconds=settings.render_rate_window_seconds,
         what="new renditions",
     )
