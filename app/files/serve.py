@@ -31,6 +31,17 @@ CHUNK_SIZE = 1024 * 1024
 SMALL_RANGE = 4 * CHUNK_SIZE  # read whole in one thread hop and sent as one body
 MAX_RANGES = 16
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
+
+
+def protective_headers(filename: str, disposition: str) -> dict[str, str]:
+    """What every stored file is sent with: never sniffed, sandboxed if shown, safely named."""
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": SANDBOX_CSP,
+        "Content-Disposition": content_disposition(filename, disposition),
+    }
+
+
 # At most 19 digits: past int64 a position means nothing, and int() of a huge string is refused.
 _RANGE_SPEC = re.compile(r"^\s*(\d{0,19})\s*-\s*(\d{0,19})\s*$")
 
@@ -263,9 +274,7 @@ async def file_response(
         "Last-Modified": http_date(last_modified),
         "Cache-Control": "private, no-cache",
         "Accept-Ranges": "bytes",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": SANDBOX_CSP,
-        "Content-Disposition": content_disposition(filename, disposition),
+        **protective_headers(filename, disposition),
     }
     if not_modified:
         return Response(

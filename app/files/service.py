@@ -18,7 +18,6 @@ from app import activity
 from app.db import utcnow
 from app.errors import NotFound, UnsupportedMediaType
 from app.files import kinds, trash
-from app.files.names import content_disposition
 from app.files.previews import ImageWork, ensure_thumbnail, read_text_head
 from app.files.schemas import (
     AccessEntry,
@@ -30,7 +29,7 @@ from app.files.schemas import (
     file_detail,
     file_read,
 )
-from app.files.serve import SANDBOX_CSP, file_response
+from app.files.serve import file_response, protective_headers
 from app.folders import service as folders
 from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
 from app.models import Activity, File, FileTag, User
@@ -388,8 +387,6 @@ async def text_preview(path: Path, *, file: File) -> Response:
     headers = {
         "ETag": f'"{file.sha256}-text"',
         "Cache-Control": "private, no-cache",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": SANDBOX_CSP,
-        "Content-Disposition": content_disposition(file.name, "inline"),
+        **protective_headers(file.name, "inline"),
     }
     return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
