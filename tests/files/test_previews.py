@@ -131,3 +131,23 @@ async def test_preview_of_missing_bytes_is_404(
     response = await client.get(item["urls"]["preview"], headers=alice.headers)
     assert response.status_code == 404
     assert response.json()["code"] == "content_missing"
+
+
+async def test_inline_and_downloaded_bytes_are_sandboxed_and_never_sniffed(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user()
+    response = await client.post(
+        "/api/upload", files={"files": ("notes.txt", b"plain notes, shown inline\n")}, headers=alice.headers
+    )
+    file_id = response.json()["files"][0]["id"]
+    preview = await client.get(f"/api/files/{file_id}/preview", headers=alice.headers)
+    download = await client.get(f"/api/files/{file_id}/download", headers=alice.headers)
+    assert preview.headers["content-type"] == "text/plain; charset=utf-8"
+    assert preview.headers["content-disposition"].startswith("inline;")
+    assert download.headers["content-disposition"].startswith("attachment;")
+    for served in (preview, download):
+        assert served.status_code == 200
+        assert served.headers["x-content-type-options"] == "nosniff"
+        assert served.headers["content-security-policy"].startswith("sandbox;")
+        assert "default-src 'none'" in served.headers["content-security-policy"]
