@@ -56,13 +56,18 @@ def _live_image() -> list[ColumnElement[bool]]:
     return [File.kind == "image", File.deleted_at.is_(None)]
 
 
-async def get_readable_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> File:
+async def get_readable_image(
+    session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None, eager: bool = True
+) -> File:
     """The one visibility rule: the owner reads their image, anyone reads one in a public collection.
-    Everything else is 404, whoever asks. Tags and image metadata are loaded."""
+    Everything else is 404, whoever asks. Tags and image metadata are loaded unless `eager=False`
+    (serving bytes needs neither)."""
     readable = albums.public_file_clause()
     if viewer is not None:
         readable = or_(File.owner_id == viewer.id, readable)
-    query = select(File).where(File.id == image_id, *_live_image(), readable).options(*files.FILE_LOAD)
+    query = select(File).where(File.id == image_id, *_live_image(), readable)
+    if eager:
+        query = query.options(*files.FILE_LOAD)
     image = await session.scalar(query)
     if image is None:
         raise image_not_found()
@@ -239,7 +244,7 @@ class Served:
 async def download_image(
     session: AsyncSession, *, storage: BlobStore, request: Request, image_id: uuid.UUID, viewer: User | None
 ) -> Response:
-    image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    image = await get_readable_image(session, image_id=image_id, viewer=viewer, eager=False)
     await portfolio.require_original_download(session, file=image, viewer=viewer)
     actor_id = viewer.id if viewer else None
     return await files.serve_original(
@@ -256,7 +261,7 @@ async def image_thumbnail(
     viewer: User | None,
     size: ThumbnailSize,
 ) -> Served:
-    image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    image = await get_readable_image(session, image_id=image_id, viewer=viewer, eager=False)
     mark = await _watermark(session, image=image, viewer=viewer)
     made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark)
     varies = _is_owner(viewer, image) or (mark is not None and size != "small")
