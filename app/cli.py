@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import ConfigError, Settings, get_settings
-from app.storage.local import LocalBlobStore
+from app.storage import open_store
+from app.storage.base import BlobStore
 
 cli = typer.Typer(
     help="Atrium: files, photo galleries and artist portfolios.\n\n"
@@ -76,10 +77,8 @@ async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[Asyn
         await engine.dispose()
 
 
-def _storage(settings: Settings) -> LocalBlobStore:
-    storage = LocalBlobStore(settings.upload_dir)
-    storage.prepare()
-    return storage
+def _storage(settings: Settings) -> BlobStore:
+    return open_store(settings)
 
 
 def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -146,6 +145,7 @@ def import_dir(
     """
     from app.maintenance import importer
     from app.models import User
+    from app.work import create_image_work
 
     settings = _settings()
     storage = _storage(settings)
@@ -159,7 +159,8 @@ def import_dir(
             return await importer.import_tree(
                 session,
                 settings=settings,
-                storage=storage,
+                store=storage,
+                work=create_image_work(),
                 user=owner,
                 root=directory,
                 paths=paths,

@@ -14,7 +14,6 @@ from app.config import Settings, get_settings
 from app.db import create_engine, create_session_factory
 from app.docs import install_docs
 from app.errors import install_error_handlers
-from app.files.previews import create_image_work
 from app.files.router import router as files_router
 from app.folders.router import router as folders_router
 from app.gctune import server_gc
@@ -27,7 +26,8 @@ from app.maintenance.router import router as storage_router
 from app.portfolio.router import router as portfolio_router
 from app.requestid import RequestIdMiddleware, configure_logging
 from app.search.router import router as search_router
-from app.storage.local import LocalBlobStore
+from app.storage import open_store
+from app.work import create_image_work
 
 # The streaming uploads may carry MAX_REQUEST_SIZE; every other body is small.
 UPLOAD_PATHS = ("/api/upload", "/api/artworks/upload")
@@ -58,8 +58,7 @@ class Problem(BaseModel):
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(settings.database_url)
-    storage = LocalBlobStore(settings.upload_dir)
-    storage.prepare()
+    storage = open_store(settings)
     await maintenance.sweep_parts(settings=settings, storage=storage)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.storage import keys
 from app.storage.local import LocalBlobStore
 from tests.files.helpers import elf_bytes, png_bytes
 
@@ -111,9 +112,9 @@ def test_import_mirrors_folders_and_refuses_like_uploads(atrium: Atrium, tmp_pat
         ("photo.png", "image", "Holiday"),
         ("sand.txt", "text", "Beach"),
     ]
-    keys = [key for (key,) in atrium.rows("SELECT storage_key FROM file")]
+    stored_keys = [key for (key,) in atrium.rows("SELECT storage_key FROM file")]
     stored = LocalBlobStore(atrium.uploads)
-    assert all(stored.original_path(str(key)).is_file() for key in keys)
+    assert all(stored.path_of(keys.original(str(key))).is_file() for key in stored_keys)
     assert list((atrium.uploads / "tmp").iterdir()) == []
     hits = atrium.rows(
         "SELECT f.name FROM file_fts JOIN search_doc d ON d.id = file_fts.rowid"
@@ -150,11 +151,11 @@ def test_verify_exit_status_reports_corrupt_and_missing(atrium: Atrium, tmp_path
 
     rows = dict(atrium.rows("SELECT name, storage_key FROM file"))
     stored = LocalBlobStore(atrium.uploads)
-    flipped = stored.original_path(str(rows["a.txt"]))
+    flipped = stored.path_of(keys.original(str(rows["a.txt"])))
     data = bytearray(flipped.read_bytes())
     data[0] ^= 0x20
     flipped.write_bytes(bytes(data))
-    stored.original_path(str(rows["b.txt"])).unlink()
+    stored.path_of(keys.original(str(rows["b.txt"]))).unlink()
     broken = atrium("verify")
     assert broken.returncode == 1
     assert "checked 3 files: 1 missing, 1 corrupt" in broken.stdout
@@ -176,7 +177,7 @@ def test_cleanup_sweeps_parts_orphans_and_old_trash(atrium: Atrium, tmp_path: Pa
     stored = LocalBlobStore(atrium.uploads)
     part = atrium.uploads / "tmp" / "crashed.part"
     part.write_bytes(b"half")
-    orphan = stored.original_path(uuid.uuid4().hex)
+    orphan = stored.path_of(keys.original(uuid.uuid4().hex))
     orphan.parent.mkdir(parents=True, exist_ok=True)
     orphan.write_bytes(b"nobody's")
     for path in (part, orphan):
@@ -189,5 +190,5 @@ def test_cleanup_sweeps_parts_orphans_and_old_trash(atrium: Atrium, tmp_path: Pa
     assert "purged 1 trashed files (4 bytes)" in result.stdout
     assert not part.exists()
     assert not orphan.exists()
-    assert not stored.original_path(str(old_key)).exists()
+    assert not stored.path_of(keys.original(str(old_key))).exists()
     assert atrium.rows("SELECT name FROM file") == [("live.txt",)]

@@ -1,83 +1,72 @@
-"""Previews: image thumbnails made on demand in bounded worker threads, text heads as plain text."""
+"""Previews: image thumbnails made on demand and kept in the store, text heads as plain text."""
 
-import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import TypeVar
-
-import anyio
-from anyio import to_thread
-from fastapi import Request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
 
 from app.errors import AppError, NotFound
 from app.images.decode import ImageError
 from app.images.thumbnails import THUMBNAIL_FORMAT, make_thumbnails
-from app.storage.base import BlobStore
+from app.images.watermark import Watermark
+from app.storage import keys
+from app.storage.base import BlobNotFound, BlobStat, BlobStore
+from app.work import ImageWork, ensure_derived
 
-T = TypeVar("T")
 TEXT_PREVIEW_BYTES = 64 * 1024
-
-
-class ImageWork:
-    """Image decoding runs under one CapacityLimiter; one maker per rendition at a time."""
-
-    def __init__(self, limit: int) -> None:
-        self.limiter = anyio.CapacityLimiter(limit)
-        self._locks: dict[str, tuple[anyio.Lock, int]] = {}
-
-    async def run(self, func: Callable[..., T], *args: object) -> T:
-        return await to_thread.run_sync(func, *args, limiter=self.limiter)
-
-    @asynccontextmanager
-    async def one_maker(self, name: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(name, (anyio.Lock(), 0))
-        self._locks[name] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[name]
-            if users == 1:
-                del self._locks[name]
-            else:
-                self._locks[name] = (lock, users - 1)
-
-
-def create_image_work() -> ImageWork:
-    return ImageWork(limit=max(1, os.cpu_count() or 1))
-
-
-def image_work_of(request: Request) -> ImageWork:
-    work: ImageWork = request.app.state.image_work
-    return work
 
 
 def image_problem(exc: ImageError) -> AppError:
     return AppError(exc.detail, code=exc.code, status=422)
 
 
-async def ensure_thumbnail(storage: BlobStore, work: ImageWork, *, key: str, size: str) -> Path:
-    """The cached thumbnail of `key` at `size`, made first when missing (422 for a bad image)."""
-    target = storage.rendition_path(key, f"{size}.{THUMBNAIL_FORMAT}")
-    if await to_thread.run_sync(target.exists):
-        return target
-    async with work.one_maker(f"{key}/{size}"):
-        if not await to_thread.run_sync(target.exists):
-            try:
-                await work.run(make_thumbnails, storage.original_path(key), {size: target})
-            except ImageError as exc:
-                raise image_problem(exc) from exc
-            except FileNotFoundError as exc:
-                raise NotFound("the stored bytes of this file are missing", code="content_missing") from exc
-    return target
+def content_missing() -> NotFound:
+    return NotFound("the stored bytes of this file are missing", code="content_missing")
 
 
-def read_text_head(path: Path) -> bytes:
-    """The first 64 KiB as UTF-8 (invalid bytes replaced; a cut character dropped)."""
-    with open(path, "rb") as handle:
-        head = handle.read(TEXT_PREVIEW_BYTES)
+@contextmanager
+def image_errors() -> Iterator[None]:
+    """A bad image is the client's 422; missing bytes are 404 `content_missing`."""
+    try:
+        yield
+    except ImageError as exc:
+        raise image_problem(exc) from exc
+    except BlobNotFound as exc:
+        raise content_missing() from exc
+
+
+async def ensure_thumbnail(
+    store: BlobStore,
+    work: ImageWork,
+    *,
+    storage_key: str,
+    size: str,
+    name: str | None = None,
+    watermark: Watermark | None = None,
+) -> tuple[str, BlobStat]:
+    """The key and stat of the thumbnail of `size` (stored as `name`, by default `<size>.webp`),
+    made first when missing."""
+    key = keys.rendition(storage_key, name or f"{size}.{THUMBNAIL_FORMAT}")
+
+    def make(source: BinaryIO) -> bytes:
+        return make_thumbnails(source, [size], watermark=watermark)[size]
+
+    with image_errors():
+        stat = await ensure_derived(store, work, key=key, source=keys.original(storage_key), make=make)
+    return key, stat
+
+
+def decode_text_head(head: bytes, *, limit: int) -> str:
+    """The text of a file's first `limit` bytes: invalid UTF-8 becomes U+FFFD, a character cut at
+    the limit is dropped, NULs are removed."""
     text = head.decode("utf-8", "replace")
-    if len(head) == TEXT_PREVIEW_BYTES and text.endswith("\ufffd"):
+    if len(head) >= limit and text.endswith("\ufffd"):
         text = text.rstrip("\ufffd")
-    return text.encode("utf-8")
+    return text.replace("\x00", "")
+
+
+async def read_text_head(store: BlobStore, *, storage_key: str, limit: int) -> str:
+    try:
+        head = await store.read_bytes(keys.original(storage_key), 0, limit)
+    except BlobNotFound as exc:
+        raise content_missing() from exc
+    return decode_text_head(head, limit=limit)

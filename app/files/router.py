@@ -5,12 +5,11 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, SettingsDep
 from app.db import SessionDep
-from app.files import service
+from app.files import multipart, service
 from app.files.dependencies import UPLOAD_PROBLEMS, FileFiltersDep, multipart_body, storage_of
-from app.files.ingest import ingest_upload
-from app.files.previews import image_work_of
 from app.files.schemas import FileDetail, FileMove, FileRead, FileUpdate, SortField, UploadResult, file_read
 from app.pagination import Page, PageDep
+from app.work import image_work_of
 
 router = APIRouter(prefix="/api", tags=["files"])
 
@@ -49,7 +48,15 @@ async def upload(
     request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
 ) -> UploadResult:
     """Upload one or more files (all or nothing)."""
-    rows = await ingest_upload(request, session, settings=settings, storage=storage_of(request), user=user)
+    rows = await multipart.upload_files(
+        session,
+        settings=settings,
+        store=storage_of(request),
+        work=image_work_of(request),
+        user=user,
+        body=request.stream(),
+        content_type=request.headers.get("content-type"),
+    )
     return UploadResult(files=[file_read(row) for row in rows])
 
 

@@ -2,22 +2,18 @@
 
 Starlette's FileResponse handles Range but answers 416/400 in plain text, never answers
 If-None-Match with 304, and reads 64 KiB per thread hop; this response decides every
-conditional up front (so `status_code` is the real status) and streams 1 MiB chunks.
+conditional up front (so `status_code` is the real status) and streams the store's chunks.
 """
 
-import os
 import re
 from collections.abc import Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import partial
-from pathlib import Path
 from secrets import token_hex
-from typing import BinaryIO
 
 import anyio
-from anyio import to_thread
 from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response
@@ -26,9 +22,9 @@ from starlette.types import Receive, Scope, Send
 from app.errors import NotFound, problem_response
 from app.files.kinds import is_active
 from app.files.names import content_disposition
+from app.storage.base import BlobNotFound, BlobStore, ByteRange
 
-CHUNK_SIZE = 1024 * 1024
-SMALL_RANGE = 4 * CHUNK_SIZE  # read whole in one thread hop and sent as one body
+SMALL_RANGE = 4 * 1024 * 1024  # read with the stat and sent as one body
 MAX_RANGES = 16
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 
@@ -44,8 +40,6 @@ def protective_headers(filename: str, disposition: str) -> dict[str, str]:
 
 # At most 19 digits: past int64 a position means nothing, and int() of a huge string is refused.
 _RANGE_SPEC = re.compile(r"^\s*(\d{0,19})\s*-\s*(\d{0,19})\s*$")
-
-ByteRange = tuple[int, int]  # start, end (exclusive)
 
 
 def http_date(moment: datetime) -> str:
@@ -138,11 +132,12 @@ def byterange_parts(
 
 
 class BlobResponse(Response):
-    """Sends all of a file, one range, or several as multipart/byteranges; HEAD sends headers only."""
+    """Sends all of a blob, one range, or several as multipart/byteranges; HEAD sends headers only."""
 
     def __init__(
         self,
-        path: Path,
+        store: BlobStore,
+        key: str,
         *,
         size: int,
         ranges: list[ByteRange] | None,
@@ -150,7 +145,8 @@ class BlobResponse(Response):
         media_type: str,
         background: BackgroundTask | None = None,
     ) -> None:
-        self.path = path
+        self.store = store
+        self.key = key
         self.background = background
         self.parts: list[tuple[bytes, ByteRange]] = []
         self.status_code = 200 if ranges is None else 206
@@ -190,27 +186,21 @@ class BlobResponse(Response):
             await self.background()
 
     async def _send_body(self, send: Send) -> None:
-        handle: BinaryIO = await to_thread.run_sync(open, self.path, "rb")
-        try:
-            for head, (start, end) in self.parts:
-                if head:
-                    await send({"type": "http.response.body", "body": head, "more_body": True})
-                position = start
-                while position < end:
-                    size = min(CHUNK_SIZE, end - position)
-                    chunk = await to_thread.run_sync(os.pread, handle.fileno(), size, position)
-                    if not chunk:
-                        raise RuntimeError(f"{self.path} is shorter than expected")
+        for head, (start, end) in self.parts:
+            if head:
+                await send({"type": "http.response.body", "body": head, "more_body": True})
+            position = start
+            async with aclosing(self.store.read(self.key, start, end)) as chunks:
+                async for chunk in chunks:
                     position += len(chunk)
                     more = position < end or self.multipart
                     await send({"type": "http.response.body", "body": chunk, "more_body": more})
-            if self.multipart:
-                await send({"type": "http.response.body", "body": self.trailer, "more_body": False})
-            elif self.parts[0][1][0] == self.parts[0][1][1]:
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            with anyio.CancelScope(shield=True):
-                await to_thread.run_sync(handle.close)
+            if position < end:
+                raise RuntimeError(f"blob {self.key} is shorter than expected")
+        if self.multipart:
+            await send({"type": "http.response.body", "body": self.trailer, "more_body": False})
+        elif self.parts[0][1][0] == self.parts[0][1][1]:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:
@@ -228,27 +218,30 @@ class BlobProbe:
     body: bytes | None = None
 
 
-def probe_blob(path: Path, range_header: str | None, *, read_small: bool) -> BlobProbe:
-    """Stat, parse the Range header, and read a single range of at most SMALL_RANGE bytes, in
-    one call (one worker-thread hop instead of one each for stat, open, seek, read, close)."""
-    with open(path, "rb", buffering=0) as handle:
-        size = os.fstat(handle.fileno()).st_size
+async def probe_blob(store: BlobStore, key: str, range_header: str | None, *, read_small: bool) -> BlobProbe:
+    """Stat, parse the Range header, and read a single range of at most SMALL_RANGE bytes, in one
+    store call (locally one worker-thread hop instead of one each for stat, open, read, close)."""
+    parsed: list[list[ByteRange] | None] = []
+
+    def choose(size: int) -> ByteRange | None:
         ranges = None if range_header is None else parse_ranges(range_header, size)
-        if not (read_small and ranges and len(ranges) == 1):
-            return BlobProbe(size, ranges)
-        start, end = ranges[0]
-        if end - start > SMALL_RANGE:
-            return BlobProbe(size, ranges)
-        body = os.pread(handle.fileno(), end - start, start)
-    if len(body) != end - start:
-        raise RuntimeError(f"{path} is shorter than expected")
-    return BlobProbe(size, ranges, body)
+        parsed.append(ranges)
+        if read_small and ranges and len(ranges) == 1 and ranges[0][1] - ranges[0][0] <= SMALL_RANGE:
+            return ranges[0]
+        return None
+
+    stat, body = await store.peek(key, choose)
+    ranges = parsed[0]
+    if body is not None and ranges and len(body) != ranges[0][1] - ranges[0][0]:
+        raise RuntimeError(f"blob {key} is shorter than expected")
+    return BlobProbe(stat.size, ranges, body)
 
 
 async def file_response(
     request: Request,
     *,
-    path: Path,
+    store: BlobStore,
+    key: str,
     media_type: str,
     filename: str,
     etag: str,
@@ -262,10 +255,9 @@ async def file_response(
     quoted = f'"{etag}"'
     not_modified = _is_not_modified(request, quoted, last_modified)
     range_header = None if not_modified else _range_header(request, etag=quoted, last_modified=last_modified)
-    read_small = request.method == "GET"
     try:
-        probe = await to_thread.run_sync(partial(probe_blob, path, range_header, read_small=read_small))
-    except FileNotFoundError as exc:
+        probe = await probe_blob(store, key, range_header, read_small=request.method == "GET")
+    except BlobNotFound as exc:
         raise NotFound("the stored bytes of this file are missing", code="content_missing") from exc
     if is_active(media_type):
         disposition = "attachment"
@@ -291,7 +283,9 @@ async def file_response(
         start, end = probe.ranges[0]
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{probe.size}"
         return Response(probe.body, status_code=206, headers=headers, media_type=media_type)
-    return BlobResponse(path, size=probe.size, ranges=probe.ranges, headers=headers, media_type=media_type)
+    return BlobResponse(
+        store, key, size=probe.size, ranges=probe.ranges, headers=headers, media_type=media_type
+    )
 
 
 def _is_not_modified(request: Request, etag: str, last_modified: datetime) -> bool:

@@ -4,9 +4,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import PurePath
 
-from anyio import to_thread
 from fastapi import Request
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +17,7 @@ from app import activity
 from app.db import utcnow
 from app.errors import NotFound, UnsupportedMediaType
 from app.files import kinds, trash
-from app.files.previews import ImageWork, ensure_thumbnail, read_text_head
+from app.files.previews import TEXT_PREVIEW_BYTES, ensure_thumbnail, read_text_head
 from app.files.schemas import (
     AccessEntry,
     FileDetail,
@@ -34,7 +33,9 @@ from app.folders import service as folders
 from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
 from app.models import Activity, File, FileTag, User
 from app.pagination import Page, PageParams
-from app.storage.base import BlobStore
+from app.storage import keys
+from app.storage.base import BlobNotFound, BlobStore
+from app.work import ImageWork
 
 # The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
 FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), joinedload(File.image))
@@ -128,7 +129,8 @@ async def link_duplicates(session: AsyncSession, *, owner_id: uuid.UUID, rows: S
         earliest.setdefault(row.sha256, row.id)
 
 
-async def insert_uploaded(session: AsyncSession, *, rows: Sequence[File]) -> None:
+async def add_uploaded(session: AsyncSession, *, rows: Sequence[File]) -> None:
+    """Add new files with their image rows and upload activity; flushes, the caller commits."""
     for row in rows:
         session.add(row)
         if row.image is not None:
@@ -136,7 +138,7 @@ async def insert_uploaded(session: AsyncSession, *, rows: Sequence[File]) -> Non
         activity.record(
             session, owner_id=row.owner_id, file_id=row.id, action="upload", actor_id=row.owner_id
         )
-    await session.commit()
+    await session.flush()
 
 
 def filter_clauses(filters: FileFilters) -> list[ColumnElement[bool]]:
@@ -204,19 +206,19 @@ def list_query(*, owner_id: uuid.UUID, filters: FileFilters, sort: SortField, or
     )
 
 
-def check_integrity(path: Path, size: int) -> str:
+async def check_integrity(storage: BlobStore, file: File) -> str:
     try:
-        actual = path.stat().st_size
-    except FileNotFoundError:
+        stored = await storage.stat(keys.original(file.storage_key))
+    except BlobNotFound:
         return "missing"
-    return "ok" if actual == size else "size_mismatch"
+    return "ok" if stored.size == file.size else "size_mismatch"
 
 
 async def get_file_detail(
     session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID
 ) -> FileDetail:
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
-    integrity = await to_thread.run_sync(check_integrity, storage.original_path(file.storage_key), file.size)
+    integrity = await check_integrity(storage, file)
     rows = await session.scalars(
         select(Activity)
         .where(Activity.owner_id == owner_id, Activity.file_id == file.id)
@@ -295,7 +297,8 @@ async def serve_original(
     """The original bytes; a full GET (not a range, HEAD or 304) counts as a download."""
     response = await file_response(
         request,
-        path=storage.original_path(file.storage_key),
+        store=storage,
+        key=keys.original(file.storage_key),
         media_type=file.mime_type,
         filename=file.name,
         etag=file.sha256,
@@ -364,26 +367,25 @@ async def preview_file(
     """Images: the small thumbnail; text: its first 64 KiB as plain text; else 404."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     if file.kind == "image":
-        path = await ensure_thumbnail(storage, work, key=file.storage_key, size="small")
+        key, _ = await ensure_thumbnail(storage, work, storage_key=file.storage_key, size="small")
         return await file_response(
             request,
-            path=path,
+            store=storage,
+            key=key,
             media_type=THUMBNAIL_MEDIA_TYPE,
-            filename=f"{Path(file.name).stem or 'preview'}.{THUMBNAIL_FORMAT}",
+            filename=f"{PurePath(file.name).stem or 'preview'}.{THUMBNAIL_FORMAT}",
             etag=f"{file.sha256}-small",
             last_modified=file.created_at,
             disposition="inline",
         )
     if file.kind == "text" and not kinds.is_active(file.mime_type):
-        return await text_preview(storage.original_path(file.storage_key), file=file)
+        return await text_preview(storage, file=file)
     raise NotFound(f"no preview for {file.kind} files", code="preview_unavailable")
 
 
-async def text_preview(path: Path, *, file: File) -> Response:
-    try:
-        body = await to_thread.run_sync(read_text_head, path)
-    except FileNotFoundError as exc:
-        raise NotFound("the stored bytes of this file are missing", code="content_missing") from exc
+async def text_preview(storage: BlobStore, *, file: File) -> Response:
+    text = await read_text_head(storage, storage_key=file.storage_key, limit=TEXT_PREVIEW_BYTES)
+    body = text.encode("utf-8")
     headers = {
         "ETag": f'"{file.sha256}-text"',
         "Cache-Control": "private, no-cache",

@@ -12,6 +12,7 @@ from app import activity
 from app.albums import items
 from app.db import utcnow
 from app.models import File
+from app.storage import keys
 from app.storage.base import BlobStore
 
 
@@ -47,4 +48,10 @@ async def purge_files(
         activity.record(session, owner_id=file.owner_id, file_id=file.id, action="purge", actor_id=actor_id)
     await session.commit()
     for file in files:
-        await storage.delete(file.storage_key)
+        await delete_blobs(storage, file.storage_key)
+
+
+async def delete_blobs(storage: BlobStore, storage_key: str) -> None:
+    """A file's original and every rendition; missing ones are fine."""
+    await storage.delete(keys.original(storage_key))
+    await storage.delete_prefix(keys.renditions_of(storage_key))

@@ -6,19 +6,18 @@ of animations, every mode brought to L/LA/RGB/RGBA, colours converted to sRGB, o
 
 import io
 import math
-import os
 import struct
-import uuid
 import warnings
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import pillow_heif
 from PIL import Image, ImageCms, features
 
+ImageSource = Path | BinaryIO  # a file, or a seekable reader of the stored bytes
 ImageErrorCode = Literal["image_unreadable", "image_too_large"]
 
 MAX_PIXELS = 50_000_000
@@ -81,7 +80,7 @@ def check_pixels(size: tuple[int, int]) -> None:
 
 
 @contextmanager
-def open_image(source: Path) -> Iterator[Image.Image]:
+def open_image(source: ImageSource) -> Iterator[Image.Image]:
     """Open `source` lazily (header only); Pillow failures inside the block become `ImageError`."""
     try:
         with Image.open(source) as im:
@@ -224,12 +223,9 @@ def to_output_mode(im: Image.Image, *, alpha: bool) -> Image.Image:
     return im if im.mode == "RGB" else im.convert("RGB")
 
 
-def save_image(im: Image.Image, target: Path, image_format: str, **params: Any) -> None:
-    """Save with no metadata, via a sibling temp file so readers never see half an image."""
+def save_image(im: Image.Image, image_format: str, **params: Any) -> bytes:
+    """The encoded image, with no metadata."""
     im.info.clear()  # resize/convert copy info; some encoders default to it (icc, exif, comment)
-    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-    try:
-        im.save(partial, image_format, **params)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+    out = io.BytesIO()
+    im.save(out, image_format, **params)
+    return out.getvalue()

@@ -10,12 +10,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from numbers import Real
-from pathlib import Path
 from typing import Any
 
 from PIL import ExifTags, Image
 
-from app.images.decode import DECODE_ERRORS, ImageError, displayed_size, open_image
+from app.images.decode import DECODE_ERRORS, ImageError, ImageSource, displayed_size, open_image
 
 __all__ = ["ImageError", "ImageMetadata", "read_metadata"]
 
@@ -81,7 +80,7 @@ class ExifDirs:
         return self.main.get(tag) if value is None else value
 
 
-def read_metadata(source: Path) -> ImageMetadata:
+def read_metadata(source: ImageSource) -> ImageMetadata:
     """Size as displayed and EXIF of the image at `source`, reading headers only."""
     with open_image(source) as im:
         dirs = read_dirs(im)

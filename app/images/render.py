@@ -2,13 +2,13 @@
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, get_args
 
 from PIL import Image
 
 from app.images.decode import (
     ImageError,
+    ImageSource,
     apply_orientation,
     decode,
     displayed_size,
@@ -55,8 +55,7 @@ class Plan:
 
 
 def render(
-    source: Path,
-    target: Path,
+    source: ImageSource,
     *,
     width: int | None,
     height: int | None,
@@ -64,8 +63,8 @@ def render(
     fmt: RenderFormat = "jpeg",
     quality: int = 85,
     watermark: Watermark | None = None,
-) -> None:
-    """Write `source` resized to fit (`contain`) or fill (`cover`) width x height as `fmt`."""
+) -> bytes:
+    """`source` resized to fit (`contain`) or fill (`cover`) width x height as `fmt`."""
     check_request(width, height, fit, fmt, quality)
     with open_image(source) as im:
         orientation = read_orientation(im)
@@ -80,7 +79,7 @@ def render(
     out = apply_orientation(to_srgb(resized, icc_profile), orientation)
     if watermark is not None:
         out = apply_watermark(out, watermark)
-    encode(out, target, fmt, quality)
+    return encode(out, fmt, quality)
 
 
 def check_request(width: int | None, height: int | None, fit: str, fmt: str, quality: int) -> None:
@@ -119,7 +118,7 @@ def centred(
     return (left + margin_x, top + margin_y, right - margin_x, bottom - margin_y)
 
 
-def encode(im: Image.Image, target: Path, fmt: str, quality: int) -> None:
+def encode(im: Image.Image, fmt: str, quality: int) -> bytes:
     """Save in the requested format without metadata; JPEG progressive and optimised."""
     params: dict[str, Any]
     if fmt == "jpeg":
@@ -133,4 +132,4 @@ def encode(im: Image.Image, target: Path, fmt: str, quality: int) -> None:
         params = {"quality": quality, "speed": 8}
     if fmt != "jpeg":
         im = to_output_mode(im, alpha=True)
-    save_image(im, target, fmt.upper(), **params)
+    return save_image(im, fmt.upper(), **params)

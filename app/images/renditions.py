@@ -1,31 +1,25 @@
-"""Thumbnails and renditions on disk: made on demand in worker threads, one maker per file and name."""
+"""Thumbnails and renditions in the blob store: made on demand in worker threads, one maker per key."""
 
 import hashlib
 import json
 import math
-import os
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from functools import partial
-from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, BinaryIO, Self
 
-import anyio
-from anyio import to_thread
 from fastapi import Depends
 
-from app.files.previews import ImageWork, ensure_thumbnail, image_problem, image_work_of
+from app.files.previews import ensure_thumbnail, image_errors
 from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
 from app.images.thumbnails import (
     THUMBNAIL_FORMAT,
     THUMBNAIL_MEDIA_TYPE,
     THUMBNAIL_SIZES,
-    ImageError,
-    make_thumbnails,
 )
 from app.models import File, User
-from app.storage.base import BlobStore
+from app.storage import keys
+from app.storage.base import BlobStat, BlobStore
+from app.work import ImageWork, ensure_derived, image_work_of, stat_or_none
 
 # Bump when the image code changes its output, so cached files and ETags are renewed.
 RENDITION_VERSION = "1"
@@ -39,27 +33,14 @@ PROTECTED_QUALITY = 85
 
 @dataclass(frozen=True)
 class Rendition:
-    path: Path
+    key: str
+    stat: BlobStat
     media_type: str
     etag: str
 
-
-async def ensure_rendition(work: ImageWork, target: Path, *, key: str, make: Callable[[Path], None]) -> None:
-    """Make `target` unless it exists, one maker at a time; written under a temporary name and
-    moved into place, so a concurrent reader never sees half a file."""
-    if await anyio.Path(target).exists():
-        return
-    async with work.one_maker(f"{key}/{target.name}"):
-        if await anyio.Path(target).exists():
-            return  # another request made it while we waited
-        part = target.with_name(f".{uuid.uuid4().hex}.{target.name}")
-        try:
-            await work.run(make, part)
-            await to_thread.run_sync(os.replace, part, target)
-        except ImageError as exc:
-            raise image_problem(exc) from exc
-        finally:
-            await to_thread.run_sync(partial(part.unlink, missing_ok=True))
+    @property
+    def extension(self) -> str:
+        return "." + self.key.rsplit(".", 1)[-1]
 
 
 ImageWorkDep = Annotated[ImageWork, Depends(image_work_of)]
@@ -91,19 +72,14 @@ async def thumbnail(
     work: ImageWork, storage: BlobStore, *, image: File, size: str, watermark: Watermark | None = None
 ) -> Rendition:
     """The thumbnail of `size`; the shared (file preview) one unless a watermark applies (never on small)."""
-    key = image.storage_key
-    if watermark is None or size == "small":
-        path = await ensure_thumbnail(storage, work, key=key, size=size)
-        return Rendition(path=path, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, path.name))
-    name = f"{size}{_mark_suffix(watermark)}.{THUMBNAIL_FORMAT}"
-    target = storage.rendition_path(key, name)
-    source = storage.original_path(key)
-
-    def make(part: Path) -> None:
-        make_thumbnails(source, {size: part}, watermark=watermark)
-
-    await ensure_rendition(work, target, key=key, make=make)
-    return Rendition(path=target, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, name))
+    if watermark is not None and size != "small":
+        name = f"{size}{_mark_suffix(watermark)}.{THUMBNAIL_FORMAT}"
+    else:
+        name, watermark = f"{size}.{THUMBNAIL_FORMAT}", None
+    key, stat = await ensure_thumbnail(
+        storage, work, storage_key=image.storage_key, size=size, name=name, watermark=watermark
+    )
+    return Rendition(key=key, stat=stat, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, name))
 
 
 @dataclass(frozen=True)
@@ -186,18 +162,16 @@ async def rendition(
     watermark: Watermark | None = None,
     before_making: Callable[[], Awaitable[None]] | None = None,
 ) -> Rendition:
-    """A resized, cropped or converted copy, cached on disk by its parameters;
-    `before_making` runs first when it is not cached yet (and may refuse)."""
+    """A resized, cropped or converted copy, kept in the store by its parameters;
+    `before_making` runs first when it is not there yet (and may refuse)."""
     name = spec.name(watermark)
-    target = storage.rendition_path(image.storage_key, name)
-    source = storage.original_path(image.storage_key)
-    if before_making is not None and not await anyio.Path(target).exists():
+    key = keys.rendition(image.storage_key, name)
+    if before_making is not None and await stat_or_none(storage, key) is None:
         await before_making()
 
-    def make(part: Path) -> None:
-        render(
+    def make(source: BinaryIO) -> bytes:
+        return render(
             source,
-            part,
             width=spec.width,
             height=spec.height,
             fit=spec.fit,
@@ -206,5 +180,8 @@ async def rendition(
             watermark=watermark,
         )
 
-    await ensure_rendition(work, target, key=image.storage_key, make=make)
-    return Rendition(path=target, media_type=RENDER_MEDIA_TYPES[spec.fmt], etag=_etag(image, name))
+    with image_errors():
+        stat = await ensure_derived(
+            storage, work, key=key, source=keys.original(image.storage_key), make=make
+        )
+    return Rendition(key=key, stat=stat, media_type=RENDER_MEDIA_TYPES[spec.fmt], etag=_etag(image, name))

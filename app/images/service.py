@@ -3,10 +3,8 @@
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
-import anyio
 from fastapi import Request, Response
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +17,6 @@ from app.db import utcnow
 from app.errors import BadRequest, NotFound, Unauthorized
 from app.files import service as files
 from app.files import trash
-from app.files.previews import ImageWork
 from app.files.schemas import normalize_tags
 from app.files.serve import file_response
 from app.folders import service as folders
@@ -43,6 +40,7 @@ from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
 from app.portfolio import service as portfolio
 from app.storage.base import BlobStore
+from app.work import ImageWork
 
 MAX_TAG_SUGGESTIONS = 200
 CACHE_SECONDS = 31_536_000
@@ -210,7 +208,8 @@ class Served:
     """A derived image ready to send: public ones may sit in shared caches, others only in the viewer's.
     One URL always names the same bytes, unless `revalidate` (a URL whose image can change)."""
 
-    path: Path
+    store: BlobStore
+    key: str
     media_type: str
     etag: str
     filename: str
@@ -227,7 +226,8 @@ class Served:
         """Inline, with ETag, Last-Modified, If-None-Match and HEAD handled."""
         response = await file_response(
             request,
-            path=self.path,
+            store=self.store,
+            key=self.key,
             media_type=self.media_type,
             filename=self.filename,
             etag=self.etag,
@@ -265,9 +265,8 @@ async def image_thumbnail(
     mark = await _watermark(session, image=image, viewer=viewer)
     made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark)
     varies = _is_owner(viewer, image) or (mark is not None and size != "small")
-    return await served(
-        image, made, label=size, public=not varies and await is_public(session, image_id=image.id)
-    )
+    public = not varies and await is_public(session, image_id=image.id)
+    return served(image, made, store=storage, label=size, public=public)
 
 
 async def image_rendition(
@@ -296,9 +295,8 @@ async def image_rendition(
     )
     label = f"{spec.width or 0}x{spec.height or 0}"
     varies = _is_owner(viewer, image) or mark is not None or protected
-    return await served(
-        image, made, label=label, public=not varies and await is_public(session, image_id=image.id)
-    )
+    public = not varies and await is_public(session, image_id=image.id)
+    return served(image, made, store=storage, label=label, public=public)
 
 
 async def _count_render(session: AsyncSession, *, settings: Settings, key: str) -> None:
@@ -323,20 +321,25 @@ async def _watermark(session: AsyncSession, *, image: File, viewer: User | None)
     return None if owner is None else renditions.watermark_for(owner, viewer)
 
 
-async def served(
-    image: File, made: renditions.Rendition, *, label: str, public: bool, revalidate: bool = False
+def served(
+    image: File,
+    made: renditions.Rendition,
+    *,
+    store: BlobStore,
+    label: str,
+    public: bool,
+    revalidate: bool = False,
 ) -> Served:
     """`public` only when every viewer gets these same bytes: the owner's unmarked copy or a
     visitor's watermarked one must stay out of shared caches."""
-    stat = await anyio.Path(made.path).stat()
     stem = image.name.rsplit(".", 1)[0] or "image"
-    extension = made.path.suffix
     return Served(
-        path=made.path,
+        store=store,
+        key=made.key,
         media_type=made.media_type,
         etag=made.etag,
-        filename=f"{stem}-{label}{extension}",
-        last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+        filename=f"{stem}-{label}{made.extension}",
+        last_modified=made.stat.modified,
         public=public,
         revalidate=revalidate,
     )

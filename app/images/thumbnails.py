@@ -4,14 +4,14 @@ Format: WebP. It keeps transparency (a JPEG thumbnail of a PNG logo would get a 
 is about a third smaller than JPEG at the same quality, and every current browser shows it.
 """
 
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Collection
 
 from PIL import Image
 
 from app.images.decode import (
     Box,
     ImageError,
+    ImageSource,
     apply_orientation,
     decode,
     displayed_size,
@@ -47,11 +47,14 @@ FAIR_GAP = 3.0
 FAST_GAP_FROM_EDGE = 1024
 
 
-def make_thumbnails(source: Path, targets: Mapping[str, Path], *, watermark: Watermark | None = None) -> None:
-    """Write a WebP thumbnail of `source` for each size name in `targets` to its path."""
-    edges = sorted(((THUMBNAIL_SIZES[name], name) for name in check_names(targets)), reverse=True)
+def make_thumbnails(
+    source: ImageSource, sizes: Collection[str], *, watermark: Watermark | None = None
+) -> dict[str, bytes]:
+    """A WebP thumbnail of `source` for each size name in `sizes`, from one decode."""
+    edges = sorted(((THUMBNAIL_SIZES[name], name) for name in check_names(sizes)), reverse=True)
+    made: dict[str, bytes] = {}
     if not edges:
-        return
+        return made
     with open_image(source) as im:
         full = im.size
         icc_profile = im.info.get("icc_profile")
@@ -63,15 +66,16 @@ def make_thumbnails(source: Path, targets: Mapping[str, Path], *, watermark: Wat
     for edge, name in edges:
         size = displayed_size(fit_within(full, edge), orientation)
         current = shrink(current, size, gap=FAST_GAP if edge >= FAST_GAP_FROM_EDGE else FAIR_GAP)
-        save_webp(current if watermark is None else apply_watermark(current, watermark), targets[name])
+        made[name] = save_webp(current if watermark is None else apply_watermark(current, watermark))
+    return made
 
 
-def check_names(targets: Mapping[str, Path]) -> list[str]:
-    """The size names of `targets`; an unknown one is the caller's bug."""
-    unknown = set(targets) - set(THUMBNAIL_SIZES)
+def check_names(sizes: Collection[str]) -> list[str]:
+    """The size names asked for; an unknown one is the caller's bug."""
+    unknown = set(sizes) - set(THUMBNAIL_SIZES)
     if unknown:
         raise ValueError(f"unknown thumbnail sizes: {sorted(unknown)}")
-    return list(targets)
+    return list(sizes)
 
 
 def shrink(im: Image.Image, size: tuple[int, int], *, gap: float, box: Box | None = None) -> Image.Image:
@@ -81,6 +85,6 @@ def shrink(im: Image.Image, size: tuple[int, int], *, gap: float, box: Box | Non
     return im.resize(size, RESAMPLE, box=box, reducing_gap=gap)
 
 
-def save_webp(im: Image.Image, target: Path) -> None:
-    """One thumbnail file, without metadata."""
-    save_image(im, target, "WEBP", quality=THUMBNAIL_QUALITY, method=THUMBNAIL_WEBP_METHOD)
+def save_webp(im: Image.Image) -> bytes:
+    """One thumbnail, without metadata."""
+    return save_image(im, "WEBP", quality=THUMBNAIL_QUALITY, method=THUMBNAIL_WEBP_METHOD)

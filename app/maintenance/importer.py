@@ -17,16 +17,15 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.service import quota_of
 from app.config import Settings
 from app.errors import AppError, Unprocessable
 from app.files import ingest
-from app.files import service as files
 from app.files.names import sanitize_name
 from app.folders import service as folders
 from app.folders.schemas import FolderCreate
 from app.models import Folder, User
-from app.storage.local import LocalBlobStore
+from app.storage.base import BlobStore
+from app.work import ImageWork
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,8 @@ async def import_tree(
     session: AsyncSession,
     *,
     settings: Settings,
-    storage: LocalBlobStore,
+    store: BlobStore,
+    work: ImageWork,
     user: User,
     root: Path,
     paths: list[PurePosixPath],
@@ -77,7 +77,8 @@ async def import_tree(
             size = await import_file(
                 session,
                 settings=settings,
-                storage=storage,
+                store=store,
+                work=work,
                 user=user,
                 path=root / relative,
                 folder_id=folder_id,
@@ -95,44 +96,33 @@ async def import_file(
     session: AsyncSession,
     *,
     settings: Settings,
-    storage: LocalBlobStore,
+    store: BlobStore,
+    work: ImageWork,
     user: User,
     path: Path,
     folder_id: uuid.UUID | None,
 ) -> int:
-    """Store one local file for `user` as an upload would; return its size."""
+    """Store one local file for `user` as an upload would (owns the unit of work); return its size."""
     if not await to_thread.run_sync(is_regular_file, path):
         raise Unprocessable(f"'{path.name}' is not a regular file", code="not_a_regular_file")
-    limits = ingest.Limits(
-        max_file_size=settings.max_file_size,
-        quota_left=quota_of(user, settings) - await files.used_bytes(session, owner_id=user.id),
-        allowed_types=settings.allowed_type_set,
-        kinds=None,
+    intake = await ingest.open_intake(session, settings=settings, store=store, user=user)
+    async with ingest.receiving(intake):
+        await _feed(intake, path)
+    rows = await ingest.keep(
+        session, settings=settings, work=work, user=user, intake=intake, folder_id=folder_id
     )
-    receiver = ingest.MultipartReceiver(b"import", new_part_path=storage.new_part_path, limits=limits)
-    incoming = ingest.IncomingFile(name=sanitize_name(path.name), part_path=storage.new_part_path())
-    receiver.files.append(incoming)
-    receiver.fields["folder_id"] = str(folder_id or "")
-    try:
-        await _feed(receiver, incoming, path)
-        rows = await ingest.store_uploads(
-            session, settings=settings, storage=storage, user=user, receiver=receiver, prepare=None
-        )
-    except BaseException:
-        await receiver.discard()
-        raise
     return rows[0].size
 
 
-async def _feed(receiver: ingest.MultipartReceiver, incoming: ingest.IncomingFile, path: Path) -> None:
-    """The file's bytes through the receiver: the same limits, sniffing and writes as a part."""
+async def _feed(intake: ingest.Intake, path: Path) -> None:
+    """The file's bytes through the intake: the same limits, sniffing and writes as an upload."""
+    candidate = intake.start(sanitize_name(path.name))
     async with await anyio.open_file(path, "rb") as handle:
         while chunk := await handle.read(ingest.BATCH_BYTES):
-            receiver.count_bytes(incoming, len(chunk))
-            incoming.pending += chunk
-            await receiver.drain()
-    incoming.complete = True
-    await receiver.drain()
+            intake.take(candidate, chunk)
+            await intake.drain()
+    candidate.complete = True
+    await intake.drain()
 
 
 async def _folder_for(

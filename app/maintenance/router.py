@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
 from app.auth.dependencies import (
     ADMIN_RESPONSES,
@@ -12,6 +12,7 @@ from app.auth.dependencies import (
     SettingsDep,
 )
 from app.db import SessionDep
+from app.files.dependencies import StorageDep
 from app.maintenance import service, stats
 from app.maintenance.schemas import (
     OrphanReport,
@@ -22,24 +23,20 @@ from app.maintenance.schemas import (
     UserQuota,
     VerifyReport,
 )
-from app.storage.local import LocalBlobStore
 
 router = APIRouter(prefix="/api", tags=["storage"])
 admin = APIRouter(prefix="/api/admin", tags=["admin"], responses=ADMIN_RESPONSES)
 
 
-def local_storage(request: Request) -> LocalBlobStore:
-    storage: LocalBlobStore = request.app.state.storage
-    return storage
-
-
-Storage = Annotated[LocalBlobStore, Depends(local_storage)]
+Storage = StorageDep
 
 
 @router.get("/storage/stats", responses=AUTH_RESPONSES)
-async def storage_stats(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> StorageStats:
+async def storage_stats(
+    user: CurrentUser, session: SessionDep, settings: SettingsDep, storage: Storage
+) -> StorageStats:
     """The caller's usage by type and folder, recent activity, quota and free disk space."""
-    return await stats.storage_stats(session, settings=settings, user=user)
+    return await stats.storage_stats(session, settings=settings, storage=storage, user=user)
 
 
 @admin.put("/users/{user_id}/quota", responses={404: {"description": "user_not_found", **PROBLEM_SCHEMA}})

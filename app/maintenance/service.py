@@ -6,7 +6,7 @@ Used by the admin API and the `atrium` command line. Disk work runs in worker th
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from anyio import to_thread
 from sqlalchemy import func, select
@@ -18,7 +18,8 @@ from app.files import trash
 from app.maintenance import disk
 from app.maintenance.schemas import OrphanReport, PurgeReport, SweepReport, VerifyReport
 from app.models import File
-from app.storage.local import LocalBlobStore
+from app.storage import keys
+from app.storage.base import BlobStore
 
 logger = logging.getLogger("atrium.maintenance")
 
@@ -26,37 +27,52 @@ BATCH = 500
 Progress = Callable[[], None]  # one more file done
 
 
-async def sweep_parts(*, settings: Settings, storage: LocalBlobStore) -> SweepReport:
+async def sweep_parts(*, settings: Settings, storage: BlobStore) -> SweepReport:
     """Delete upload parts nobody has written to for STALE_PART_MINUTES (crashed uploads)."""
-    removed = await to_thread.run_sync(
-        lambda: disk.remove_stale_parts(storage.tmp_dir, max_age_seconds=settings.stale_part_minutes * 60)
-    )
+    removed = await storage.sweep_parts(older_than_seconds=settings.stale_part_minutes * 60)
     if removed:
         logger.info("swept %d stale upload parts", len(removed))
     return SweepReport(removed=removed)
 
 
 async def find_orphans(
-    session: AsyncSession, *, settings: Settings, storage: LocalBlobStore, fix: bool = False
+    session: AsyncSession, *, settings: Settings, storage: BlobStore, fix: bool = False
 ) -> OrphanReport:
-    """Blobs no row refers to (deleted when `fix`), and rows whose original is gone (reported)."""
-    on_disk = await to_thread.run_sync(
-        lambda: disk.stored_keys(
-            storage.originals_dir, storage.renditions_dir, max_age_seconds=settings.stale_part_minutes * 60
-        )
-    )
-    orphans = sorted(on_disk - await _known_keys(session, on_disk))
-    missing = await _missing_originals(session, storage=storage)
+    """Blobs no row refers to (deleted when `fix`), and rows whose original is gone (reported).
+
+    A fresh upload's bytes land before its row, so only blobs older than STALE_PART_MINUTES count
+    as orphans, and only rows older than the listing can miss their bytes."""
+    listed_at = utcnow()
+    cutoff = listed_at - timedelta(minutes=settings.stale_part_minutes)
+    originals, old = await _stored_keys(storage, cutoff=cutoff)
+    orphans = sorted(old - await _known_keys(session, old))
+    missing = await _missing_originals(session, originals=originals, listed_at=listed_at)
     if fix:
         for key in orphans:
-            await storage.delete(key)
+            await trash.delete_blobs(storage, key)
         if orphans:
             logger.info("deleted %d orphan blobs", len(orphans))
     return OrphanReport(orphan_keys=orphans, missing_file_ids=missing, removed=len(orphans) if fix else 0)
 
 
-async def _known_keys(session: AsyncSession, keys: set[str]) -> set[str]:
-    ordered = sorted(keys)
+async def _stored_keys(storage: BlobStore, *, cutoff: datetime) -> tuple[set[str], set[str]]:
+    """The storage keys that have an original, and those with any blob older than the cutoff."""
+    originals: set[str] = set()
+    old: set[str] = set()
+    for prefix in (keys.ORIGINALS, keys.RENDITIONS):
+        async for entry in storage.scan(prefix):
+            storage_key = keys.storage_key_of(entry.key)
+            if storage_key is None:
+                continue
+            if prefix == keys.ORIGINALS:
+                originals.add(storage_key)
+            if entry.modified < cutoff:
+                old.add(storage_key)
+    return originals, old
+
+
+async def _known_keys(session: AsyncSession, keys_: set[str]) -> set[str]:
+    ordered = sorted(keys_)
     known: set[str] = set()
     for start in range(0, len(ordered), BATCH):
         batch = ordered[start : start + BATCH]
@@ -64,17 +80,17 @@ async def _known_keys(session: AsyncSession, keys: set[str]) -> set[str]:
     return known
 
 
-async def _missing_originals(session: AsyncSession, *, storage: LocalBlobStore) -> list[uuid.UUID]:
+async def _missing_originals(
+    session: AsyncSession, *, originals: set[str], listed_at: datetime
+) -> list[uuid.UUID]:
+    query = select(File.id, File.storage_key).where(File.created_at < listed_at).order_by(File.id)
     missing: list[uuid.UUID] = []
-    stream = await session.stream(select(File.id, File.storage_key).order_by(File.id))
-    async for rows in stream.partitions(BATCH):
-        paths = [storage.original_path(key) for _, key in rows]
-        present = await to_thread.run_sync(disk.existing, paths)
-        missing += [file_id for (file_id, _), ok in zip(rows, present, strict=True) if not ok]
+    async for rows in (await session.stream(query)).partitions(BATCH):
+        missing += [file_id for file_id, key in rows if key not in originals]
     return missing
 
 
-async def purge_trash(session: AsyncSession, *, settings: Settings, storage: LocalBlobStore) -> PurgeReport:
+async def purge_trash(session: AsyncSession, *, settings: Settings, storage: BlobStore) -> PurgeReport:
     """Purge files trashed more than TRASH_RETENTION_DAYS ago: rows, then originals and renditions."""
     cutoff = utcnow() - timedelta(days=settings.trash_retention_days)
     purged = freed = 0
@@ -98,14 +114,14 @@ async def count_files(session: AsyncSession) -> int:
 
 
 async def verify(
-    session: AsyncSession, *, storage: LocalBlobStore, progress: Progress | None = None
+    session: AsyncSession, *, storage: BlobStore, progress: Progress | None = None
 ) -> VerifyReport:
     """Re-hash every original (trash included) and compare with the row's size and SHA-256."""
     report = VerifyReport(checked=0, missing=[], corrupt=[])
     query = select(File.id, File.storage_key, File.size, File.sha256).order_by(File.id)
     async for rows in (await session.stream(query)).partitions(BATCH):
         for file_id, key, size, sha256 in rows:
-            found = await to_thread.run_sync(disk.digest, storage.original_path(key))
+            found = await to_thread.run_sync(disk.digest, storage, keys.original(key))
             if found is None:
                 report.missing.append(file_id)
             elif found.size != size or found.sha256 != sha256:

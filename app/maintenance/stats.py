@@ -1,10 +1,7 @@
 """Storage statistics of one user, and the administrator's quota override."""
 
-import shutil
 import uuid
-from pathlib import Path
 
-from anyio import to_thread
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,15 +20,19 @@ from app.maintenance.schemas import (
     UserQuota,
 )
 from app.models import Activity, File, Folder, User
+from app.storage.base import BlobStore
 
 RECENT_ACTIVITY = 20
 ROOT_NAME = "root"
 
 
-async def storage_stats(session: AsyncSession, *, settings: Settings, user: User) -> StorageStats:
+async def storage_stats(
+    session: AsyncSession, *, settings: Settings, storage: BlobStore, user: User
+) -> StorageStats:
     live = (File.owner_id == user.id, File.deleted_at.is_(None))
     by_type = await _by_type(session, live)
-    disk = await to_thread.run_sync(_disk_usage, settings.upload_dir)
+    capacity = await storage.capacity()
+    disk = Disk(free=capacity.free, total=capacity.total) if capacity else Disk(free=0, total=0)
     return StorageStats(
         total_files=sum(usage.count for usage in by_type),
         total_size=sum(usage.size for usage in by_type),
@@ -77,11 +78,6 @@ async def _recent_activity(session: AsyncSession, owner_id: uuid.UUID) -> list[A
         .limit(RECENT_ACTIVITY)
     )
     return [ActivityEntry(action=row.action, file_id=row.file_id, at=row.at) for row in rows]
-
-
-def _disk_usage(path: Path) -> Disk:
-    usage = shutil.disk_usage(path)
-    return Disk(free=usage.free, total=usage.total)
 
 
 async def set_quota(

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
 from app.errors import NotFound, Unprocessable
-from app.files.previews import ImageWork
 from app.images import renditions
 from app.images import service as images
 from app.models import Collection, CollectionItem, File, ImageMeta, User
@@ -21,6 +20,7 @@ from app.portfolio.schemas import (
     public_artwork,
 )
 from app.storage.base import BlobStore
+from app.work import ImageWork
 
 GALLERY = "gallery"
 PUBLIC = "public"
@@ -48,7 +48,7 @@ async def avatar_thumbnail(
     if avatar is None:
         raise NotFound("this artist has no avatar", code="avatar_not_found")
     made = await renditions.thumbnail(work, storage, image=avatar, size="small")
-    return await images.served(avatar, made, label="avatar", public=True, revalidate=True)
+    return images.served(avatar, made, store=storage, label="avatar", public=True, revalidate=True)
 
 
 async def get_profile(session: AsyncSession, *, user: User) -> ArtistRead:

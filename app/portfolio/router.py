@@ -22,6 +22,7 @@ from app.portfolio.schemas import (
     GalleryUpdate,
     PublicArtwork,
 )
+from app.work import image_work_of
 
 artworks_router = APIRouter(prefix="/api/artworks", tags=["portfolio"])
 galleries_router = APIRouter(prefix="/api/galleries", tags=["portfolio"])
@@ -67,7 +68,13 @@ async def upload_artwork(
 ) -> ArtworkRead:
     """Upload one image as an artwork with its portfolio fields."""
     return await service.upload_artwork(
-        request, session, settings=settings, storage=storage_of(request), user=user
+        session,
+        settings=settings,
+        store=storage_of(request),
+        work=image_work_of(request),
+        user=user,
+        body=request.stream(),
+        content_type=request.headers.get("content-type"),
     )
 
 

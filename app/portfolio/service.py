@@ -5,9 +5,8 @@ the artwork upload, seen-but-not-yours 403s, and who may download an artwork's o
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
-from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, func, select
@@ -16,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.albums import service as collections
 from app.config import Settings
 from app.errors import Forbidden, NotFound, Unprocessable, UnsupportedMediaType
+from app.files import multipart, trash
 from app.files import service as files
-from app.files import trash
-from app.files.ingest import ingest_upload
+from app.files.ingest import keep
 from app.files.schemas import FileUpdate
 from app.models import Collection, CollectionItem, File, User
 from app.pagination import Page, PageParams
@@ -35,6 +34,7 @@ from app.portfolio.schemas import (
     public_artwork,
 )
 from app.storage.base import BlobStore
+from app.work import ImageWork
 
 GALLERY: collections.Kind = "gallery"
 PUBLIC = "public"
@@ -81,27 +81,47 @@ async def require_original_download(session: AsyncSession, *, file: File, viewer
 
 
 async def upload_artwork(
-    request: Request, session: AsyncSession, *, settings: Settings, storage: BlobStore, user: User
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    store: BlobStore,
+    work: ImageWork,
+    user: User,
+    body: AsyncIterator[bytes],
+    content_type: str | None,
 ) -> ArtworkRead:
-    """One image through the shared upload pipeline, marked as an artwork, optionally into a gallery."""
-    target: list[Collection] = []
+    """One image through the shared ingest pipeline, marked as an artwork, optionally into a gallery:
+    all in one transaction (owns the unit of work)."""
+    received = await multipart.receive(
+        session,
+        settings=settings,
+        store=store,
+        user=user,
+        body=body,
+        content_type=content_type,
+        kinds_allowed=IMAGES,
+    )
 
-    async def prepare(rows: list[File], fields: dict[str, str]) -> None:
+    async def decorate(rows: list[File]) -> None:
         if len(rows) != 1:
             raise Unprocessable("send exactly one image as the `file` part", code="one_file_expected")
         if rows[0].image is None:
             raise UnsupportedMediaType("the file could not be read as an image", code="not_an_image")
-        data = _parse_fields(fields)
-        if data.gallery_id is not None:
-            target.append(await _owned_gallery(session, owner_id=user.id, gallery_id=data.gallery_id))
+        data = _parse_fields(received.fields)
         _apply_fields(rows[0], data)
+        if data.gallery_id is not None:
+            gallery = await _owned_gallery(session, owner_id=user.id, gallery_id=data.gallery_id)
+            await collections.append_items(session, collection=gallery, file_ids=[rows[0].id])
 
-    rows = await ingest_upload(
-        request, session, settings=settings, storage=storage, user=user, kinds_allowed=IMAGES, prepare=prepare
+    rows = await keep(
+        session,
+        settings=settings,
+        work=work,
+        user=user,
+        intake=received.intake,
+        folder_id=received.folder_id,
+        decorate=decorate,
     )
-    if target:
-        await collections.append_items(session, collection=target[0], file_ids=[rows[0].id])
-        await session.commit()
     return artwork_read(rows[0])
 
 

@@ -2,9 +2,7 @@
 
 import re
 import uuid
-from pathlib import Path
 
-from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import FileText
@@ -23,14 +21,6 @@ def is_index_table(name: str | None) -> bool:
     return name is not None and bool(_INDEX_TABLE.match(name))
 
 
-def read_text_head(path: Path, limit: int = TEXT_LIMIT) -> str:
-    """The first `limit` bytes as UTF-8; undecodable bytes become U+FFFD, NULs are dropped."""
-    with path.open("rb") as handle:
-        head = handle.read(limit)
-    return head.decode("utf-8", errors="replace").replace("\x00", "")
-
-
-async def index_text(session: AsyncSession, *, file_id: uuid.UUID, path: Path) -> None:
+def index_text(session: AsyncSession, *, file_id: uuid.UUID, content: str) -> None:
     """Add the searchable text of a new text file; the caller commits (triggers update the index)."""
-    content = await to_thread.run_sync(read_text_head, path)
     session.add(FileText(file_id=file_id, content=content))

@@ -1,7 +1,65 @@
-"""Where bytes live. Keys are server-generated; a client's name never becomes a path."""
+"""Where bytes live: blobs by key and byte streams, never by path.
 
-from pathlib import Path
-from typing import Protocol
+Keys are server-generated (see `keys`); a client's name never becomes one. Every store gives the
+same semantics (pinned by tests/storage/test_contract.py): a blob appears whole or not at all,
+ranges past the end are cut at the end, and a missing key raises `BlobNotFound`.
+"""
+
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Protocol
+
+ByteRange = tuple[int, int]  # start, end (exclusive)
+# Given a blob's size, the one range worth reading at once (small), or None to read nothing yet.
+RangeChoice = Callable[[int], ByteRange | None]
+Bytes = bytes | bytearray | memoryview
+
+
+class BlobNotFound(LookupError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no blob {key!r}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class BlobStat:
+    size: int
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class BlobEntry:
+    key: str
+    size: int
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class Capacity:
+    free: int
+    total: int
+
+
+class Part(Protocol):
+    """An upload in progress: bytes appended in order, then committed under a key or discarded."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    async def append(self, data: Bytes) -> None: ...
+
+    async def commit(self, key: str) -> None:
+        """Make the bytes the blob `key`, atomically; the part is gone afterwards."""
+        ...
+
+    async def discard(self) -> None:
+        """Drop the bytes; safe to call twice or after a failed commit."""
+        ...
 
 
 class BlobStore(Protocol):
@@ -9,20 +67,48 @@ class BlobStore(Protocol):
         """Raise when the store cannot be written (readiness probe)."""
         ...
 
-    def new_part_path(self) -> Path:
-        """A fresh, unused path under the temporary directory for an incoming upload."""
+    async def put(self, key: str, data: Bytes) -> BlobStat:
+        """Store `data` under `key`, replacing any blob there; readers see the old or the new whole."""
         ...
 
-    async def commit(self, part: Path, key: str) -> None:
-        """Move a finished part into place as the original of `key` (atomic)."""
+    async def put_stream(self, key: str, chunks: AsyncIterable[Bytes]) -> BlobStat: ...
+
+    def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncGenerator[bytes, None]:
+        """The bytes of [start, end) in chunks; `end` past the size stops at the size."""
         ...
 
-    def original_path(self, key: str) -> Path: ...
-
-    def rendition_path(self, key: str, name: str) -> Path:
-        """Where a derived file (thumbnail, render) of `key` lives; parent directories exist."""
+    async def read_bytes(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        """A small range at once (one round trip)."""
         ...
+
+    async def peek(self, key: str, choose: RangeChoice) -> tuple[BlobStat, bytes | None]:
+        """Stat, and read the range `choose(size)` names in the same round trip where the store can."""
+        ...
+
+    async def stat(self, key: str) -> BlobStat: ...
 
     async def delete(self, key: str) -> None:
-        """Remove the original and every rendition of `key`; missing ones are fine."""
+        """Remove `key`; a missing one is fine."""
+        ...
+
+    async def delete_prefix(self, prefix: str) -> None:
+        """Remove every blob whose key starts with `prefix` (a key's renditions)."""
+        ...
+
+    def scan(self, prefix: str) -> AsyncIterator[BlobEntry]:
+        """Every blob under `prefix`, in no particular order (for sweeps)."""
+        ...
+
+    def open_sync(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """A seekable reader for decoders; blocking, so call it in a worker thread."""
+        ...
+
+    async def new_part(self) -> Part: ...
+
+    async def sweep_parts(self, *, older_than_seconds: float) -> list[str]:
+        """Delete parts not written to for that long (crashed uploads); return their names."""
+        ...
+
+    async def capacity(self) -> Capacity | None:
+        """Free and total bytes where the store has a bound (a disk), else None."""
         ...

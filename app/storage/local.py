@@ -1,72 +1,268 @@
-"""Bytes in a local directory: originals, renditions and temporary parts under one root."""
+"""Blobs as files under one root: `originals/<xx>/<key>`, `renditions/<xx>/<key>/<name>`, and
+upload parts in `tmp/`. Every call is one worker-thread hop (a streamed read is one per chunk);
+small ranges are read with the stat, in the same hop."""
 
 import os
-import re
 import shutil
+import time
 import uuid
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
+import anyio
 from anyio import to_thread
 
-KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
-RENDITION_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+from app.storage import keys
+from app.storage.base import BlobEntry, BlobNotFound, BlobStat, Bytes, Capacity, RangeChoice
+
+CHUNK_SIZE = 1024 * 1024
+PART_SUFFIX = ".part"
+NAMESPACES = {"originals": 1, "renditions": 2}  # path segments after the namespace
 
 
-def check_key(key: str) -> str:
-    """Keys are server-generated uuid hex; anything else is a bug, never a path."""
-    if not KEY_PATTERN.match(key):
-        raise ValueError(f"invalid storage key {key!r}")
-    return key
+def _stat_of(result: os.stat_result) -> BlobStat:
+    return BlobStat(size=result.st_size, modified=datetime.fromtimestamp(result.st_mtime, UTC))
+
+
+def _write_atomically(target: Path, chunks: Iterator[Bytes] | None = None, data: Bytes = b"") -> BlobStat:
+    """Write beside the target and rename over it, so a reader sees the old or the new bytes whole."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(partial, "wb") as handle:
+            handle.write(data)
+            for chunk in chunks or ():
+                handle.write(chunk)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return _stat_of(target.stat())
+
+
+class LocalPart:
+    """An upload part in `tmp/`; created on the first append, written in worker threads."""
+
+    def __init__(self, path: Path, target_of: Callable[[str], Path]) -> None:
+        self.path = path
+        self._target_of = target_of
+        self._handle: BinaryIO | None = None
+        self._size = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def _append(self, data: Bytes) -> None:
+        if self._handle is None:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._handle = os.fdopen(fd, "wb", buffering=0)
+        self._handle.write(data)
+
+    async def append(self, data: Bytes) -> None:
+        await to_thread.run_sync(self._append, data)
+        self._size += len(data)
+
+    def _commit(self, target: Path) -> None:
+        if self._handle is None:
+            self._append(b"")
+        assert self._handle is not None
+        self._handle.close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path, target)
+
+    async def commit(self, key: str) -> None:
+        await to_thread.run_sync(self._commit, self._target_of(key))
+
+    def _discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self.path.unlink(missing_ok=True)
+
+    async def discard(self) -> None:
+        with anyio.CancelScope(shield=True):
+            await to_thread.run_sync(self._discard)
 
 
 class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.tmp_dir = root / "tmp"
-        self.originals_dir = root / "originals"
-        self.renditions_dir = root / "renditions"
+        self._tmp = root / "tmp"
 
     def prepare(self) -> None:
-        for directory in (self.root, self.tmp_dir, self.originals_dir, self.renditions_dir):
+        for directory in (self.root, self._tmp, *(self.root / name for name in NAMESPACES)):
             directory.mkdir(parents=True, exist_ok=True)
+
+    def path_of(self, key: str) -> Path:
+        """Where `key` lives: `<namespace>/<xx>/<storage key>[/<name>]` (shards keep directories small)."""
+        namespace, _, rest = key.partition("/")
+        if namespace not in NAMESPACES:
+            raise ValueError(f"invalid blob key {key!r}")
+        storage_key, _, name = rest.partition("/")
+        keys.check_storage_key(storage_key)
+        path = self.root / namespace / storage_key[:2] / storage_key
+        if NAMESPACES[namespace] == 1:
+            if name:
+                raise ValueError(f"invalid blob key {key!r}")
+            return path
+        if not keys.RENDITION_NAME.match(name):
+            raise ValueError(f"invalid blob key {key!r}")
+        return path / name
+
+    def _key_of(self, path: Path) -> str | None:
+        parts = path.relative_to(self.root).parts
+        if not parts or parts[0] not in NAMESPACES or len(parts) != 2 + NAMESPACES[parts[0]]:
+            return None
+        key = "/".join((parts[0], *parts[2:]))
+        try:
+            self.path_of(key)
+        except ValueError:
+            return None
+        return key
 
     async def check(self) -> None:
         await to_thread.run_sync(self._probe_write)
 
     def _probe_write(self) -> None:
-        probe = self.tmp_dir / f".probe-{uuid.uuid4().hex}"
+        probe = self._tmp / f".probe-{uuid.uuid4().hex}"
         probe.write_bytes(b"ok")
         os.unlink(probe)
 
-    def new_part_path(self) -> Path:
-        return self.tmp_dir / f"{uuid.uuid4().hex}.part"
+    async def put(self, key: str, data: Bytes) -> BlobStat:
+        return await to_thread.run_sync(lambda: _write_atomically(self.path_of(key), data=data))
 
-    async def commit(self, part: Path, key: str) -> None:
-        await to_thread.run_sync(self._commit_sync, part, key)
+    async def put_stream(self, key: str, chunks: AsyncIterable[Bytes]) -> BlobStat:
+        part = await self.new_part()
+        try:
+            async for chunk in chunks:
+                await part.append(chunk)
+            await part.commit(key)
+        finally:
+            await part.discard()
+        return await self.stat(key)
 
-    def _commit_sync(self, part: Path, key: str) -> None:
-        target = self.original_path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(part, target)
+    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncGenerator[bytes, None]:
+        handle = await to_thread.run_sync(self._open, key)
+        try:
+            position, stop = start, end if end is not None else os.fstat(handle.fileno()).st_size
+            while position < stop:
+                chunk = await to_thread.run_sync(
+                    os.pread, handle.fileno(), min(CHUNK_SIZE, stop - position), position
+                )
+                if not chunk:
+                    return
+                position += len(chunk)
+                yield chunk
+        finally:
+            with anyio.CancelScope(shield=True):
+                await to_thread.run_sync(handle.close)
 
-    def original_path(self, key: str) -> Path:
-        check_key(key)
-        return self.originals_dir / key[:2] / key
+    def _open(self, key: str) -> BinaryIO:
+        try:
+            return open(self.path_of(key), "rb", buffering=0)
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
 
-    def rendition_dir(self, key: str) -> Path:
-        check_key(key)
-        return self.renditions_dir / key[:2] / key
+    async def read_bytes(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        _, data = await self.peek(key, lambda size: (start, size if end is None else min(end, size)))
+        return data or b""
 
-    def rendition_path(self, key: str, name: str) -> Path:
-        if not RENDITION_NAME.match(name) or name.startswith("."):
-            raise ValueError(f"invalid rendition name {name!r}")
-        directory = self.rendition_dir(key)
-        directory.mkdir(parents=True, exist_ok=True)
-        return directory / name
+    async def peek(self, key: str, choose: RangeChoice) -> tuple[BlobStat, bytes | None]:
+        return await to_thread.run_sync(self._peek, key, choose)
+
+    def _peek(self, key: str, choose: RangeChoice) -> tuple[BlobStat, bytes | None]:
+        with self._open(key) as handle:
+            stat = _stat_of(os.fstat(handle.fileno()))
+            wanted = choose(stat.size)
+            if wanted is None:
+                return stat, None
+            start, end = wanted
+            return stat, os.pread(handle.fileno(), max(0, end - start), start) if end > start else b""
+
+    async def stat(self, key: str) -> BlobStat:
+        return await to_thread.run_sync(self._stat, key)
+
+    def _stat(self, key: str) -> BlobStat:
+        try:
+            return _stat_of(self.path_of(key).stat())
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
 
     async def delete(self, key: str) -> None:
-        await to_thread.run_sync(self._delete_sync, key)
+        await to_thread.run_sync(lambda: self.path_of(key).unlink(missing_ok=True))
 
-    def _delete_sync(self, key: str) -> None:
-        self.original_path(key).unlink(missing_ok=True)
-        shutil.rmtree(self.rendition_dir(key), ignore_errors=True)
+    async def delete_prefix(self, prefix: str) -> None:
+        """A file's renditions (`renditions/<key>/`) go as one directory; other prefixes blob by blob."""
+        namespace, _, storage_key = prefix.rstrip("/").partition("/")
+        if namespace == "renditions" and prefix.endswith("/") and keys.STORAGE_KEY.match(storage_key):
+            directory = self.root / namespace / storage_key[:2] / storage_key
+            await to_thread.run_sync(lambda: shutil.rmtree(directory, ignore_errors=True))
+            return
+        async for entry in self.scan(prefix):
+            await self.delete(entry.key)
+
+    async def scan(self, prefix: str) -> AsyncIterator[BlobEntry]:
+        namespace = prefix.split("/", 1)[0]
+        if namespace not in NAMESPACES:
+            return
+        shards = await to_thread.run_sync(_subdirectories, self.root / namespace)
+        for shard in shards:
+            for entry in await to_thread.run_sync(self._entries_under, shard):
+                if entry.key.startswith(prefix):
+                    yield entry
+
+    def _entries_under(self, directory: Path) -> list[BlobEntry]:
+        found = []
+        for base, _, names in os.walk(directory):
+            for name in names:
+                path = Path(base) / name
+                key = self._key_of(path)
+                if key is None:
+                    continue
+                try:
+                    found.append(BlobEntry(key=key, **_stat_of(path.stat()).__dict__))
+                except FileNotFoundError:
+                    continue
+        return found
+
+    def open_sync(self, key: str) -> BinaryIO:
+        try:
+            return open(self.path_of(key), "rb")
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    async def new_part(self) -> LocalPart:
+        return LocalPart(self._tmp / f"{uuid.uuid4().hex}{PART_SUFFIX}", self.path_of)
+
+    async def sweep_parts(self, *, older_than_seconds: float) -> list[str]:
+        return await to_thread.run_sync(self._sweep_parts, older_than_seconds)
+
+    def _sweep_parts(self, older_than_seconds: float) -> list[str]:
+        cutoff = time.time() - older_than_seconds
+        removed = []
+        for entry in _scan(self._tmp):
+            if entry.name.endswith(PART_SUFFIX) and entry.is_file() and entry.stat().st_mtime < cutoff:
+                Path(entry.path).unlink(missing_ok=True)
+                removed.append(entry.name)
+        return sorted(removed)
+
+    async def capacity(self) -> Capacity:
+        usage = await to_thread.run_sync(shutil.disk_usage, self.root)
+        return Capacity(free=usage.free, total=usage.total)
+
+
+def _scan(directory: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(directory) as entries:
+            return list(entries)
+    except FileNotFoundError:
+        return []
+
+
+def _subdirectories(directory: Path) -> list[Path]:
+    return sorted(Path(entry.path) for entry in _scan(directory) if entry.is_dir())

@@ -6,6 +6,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from app.storage import keys
+
 from tests.conftest import MakeUser, UserHandle
 from tests.folders.conftest import MakeFolder, PutFile, Rows
 
@@ -18,7 +20,7 @@ async def delete(
 
 
 async def original_of(app: FastAPI, rows: Rows, file_id: str) -> Path:
-    path: Path = app.state.storage.original_path((await rows.file(file_id)).storage_key)
+    path: Path = app.state.storage.path_of(keys.original((await rows.file(file_id)).storage_key))
     return path
 
 

@@ -8,6 +8,9 @@ from typing import Any
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
+from app.images.render import render
+from app.images.thumbnails import make_thumbnails
+
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
 GREEN = (0, 255, 0)
@@ -73,3 +76,13 @@ def noisy(size: tuple[int, int]) -> Image.Image:
     base = Image.linear_gradient("L").resize(size)
     noise = Image.effect_noise(size, 40).convert("L")
     return Image.merge("RGB", (base, noise, base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
+
+
+def write_thumbnails(source: Path, targets: dict[str, Path], **options: Any) -> None:
+    """`make_thumbnails` with each size written to its path (the store does this in the app)."""
+    for name, data in make_thumbnails(source, list(targets), **options).items():
+        targets[name].write_bytes(data)
+
+
+def render_to(source: Path, target: Path, **options: Any) -> None:
+    target.write_bytes(render(source, **options))

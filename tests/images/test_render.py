@@ -10,10 +10,19 @@ from app.images.render import (
     ImageError,
     Watermark,
     apply_watermark,
-    render,
 )
-from app.images.thumbnails import make_thumbnails
-from tests.images.factory import BLUE, RED, camera_exif, marked_corner, noisy, png_declaring, save, truncated
+from tests.images.factory import (
+    BLUE,
+    RED,
+    camera_exif,
+    marked_corner,
+    noisy,
+    png_declaring,
+    render_to,
+    save,
+    truncated,
+    write_thumbnails,
+)
 from tests.images.test_thumbnails import colour_at, near
 
 
@@ -22,7 +31,7 @@ def rendered(source: Path, **options: Any) -> Image.Image:
     options.setdefault("quality", 85)
     options.setdefault("fit", "contain")
     target = source.with_name(f"out.{fmt}")
-    render(source, target, **options)
+    render_to(source, target, **options)
     im = Image.open(target)
     im.load()
     return im
@@ -107,8 +116,8 @@ def test_transparency_flattened_for_jpeg_kept_for_png(tmp_path: Path) -> None:
 
 def test_quality_changes_the_bytes(tmp_path: Path) -> None:
     source = save(noisy((600, 400)), tmp_path / "n.png")
-    render(source, tmp_path / "low.jpg", width=600, height=400, fit="contain", fmt="jpeg", quality=20)
-    render(source, tmp_path / "high.jpg", width=600, height=400, fit="contain", fmt="jpeg", quality=95)
+    render_to(source, tmp_path / "low.jpg", width=600, height=400, fit="contain", fmt="jpeg", quality=20)
+    render_to(source, tmp_path / "high.jpg", width=600, height=400, fit="contain", fmt="jpeg", quality=95)
     assert (tmp_path / "low.jpg").stat().st_size < (tmp_path / "high.jpg").stat().st_size / 2
 
 
@@ -133,11 +142,11 @@ def test_bad_arguments_are_refused(photo: Path, options: dict[str, Any]) -> None
 def test_unreadable_and_bomb(tmp_path: Path) -> None:
     cut = truncated(save(noisy((600, 400)), tmp_path / "cut.jpg", quality=90))
     with pytest.raises(ImageError) as unreadable:
-        render(cut, tmp_path / "o.jpg", width=100, height=100, fit="cover", fmt="jpeg", quality=80)
+        render_to(cut, tmp_path / "o.jpg", width=100, height=100, fit="cover", fmt="jpeg", quality=80)
     assert unreadable.value.code == "image_unreadable"
     bomb = png_declaring(tmp_path / "bomb.png", 100_000, 100_000)
     with pytest.raises(ImageError) as too_large:
-        render(bomb, tmp_path / "o.jpg", width=100, height=100, fit="cover", fmt="jpeg", quality=80)
+        render_to(bomb, tmp_path / "o.jpg", width=100, height=100, fit="cover", fmt="jpeg", quality=80)
     assert too_large.value.code == "image_too_large"
     assert not (tmp_path / "o.jpg").exists()
 
@@ -239,9 +248,9 @@ def test_render_with_watermark(photo: Path) -> None:
 
 def test_thumbnails_with_watermark(tmp_path: Path) -> None:
     source = save(Image.new("RGB", (600, 400), (90, 90, 90)), tmp_path / "g.png")
-    make_thumbnails(source, {"small": tmp_path / "plain.webp"})
+    write_thumbnails(source, {"small": tmp_path / "plain.webp"})
     mark = Watermark("Atrium", 1.0, "top-left")
-    make_thumbnails(source, {"small": tmp_path / "marked.webp"}, watermark=mark)
+    write_thumbnails(source, {"small": tmp_path / "marked.webp"}, watermark=mark)
     plain, marked = Image.open(tmp_path / "plain.webp"), Image.open(tmp_path / "marked.webp")
     assert changed_share(plain, marked, QUADRANTS["top-left"]) > 0.005
     assert changed_share(plain, marked, QUADRANTS["bottom-right"]) < 0.001

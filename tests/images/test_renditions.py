@@ -3,7 +3,7 @@
 import asyncio
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 import pytest
@@ -109,12 +109,12 @@ async def test_concurrent_renders_make_it_once(
 ) -> None:
     alice = await make_user("alice")
     image = await upload(client, alice, size=(900, 700))
-    calls: list[Path] = []
+    calls: list[object] = []
     real_render = renditions.render
 
-    def counting_render(source: Path, target: Path, **options: Any) -> None:
-        calls.append(target)
-        real_render(source, target, **options)
+    def counting_render(source: BinaryIO, **options: Any) -> bytes:
+        calls.append(source)
+        return real_render(source, **options)
 
     monkeypatch.setattr(renditions, "render", counting_render)
     url = f"/api/images/{image['id']}/render?w=300&h=200&fit=cover"

@@ -7,14 +7,13 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms
 
-from app.images.thumbnails import make_thumbnails
-from tests.images.factory import BLUE, GREEN, RED, marked_corner, save
+from tests.images.factory import BLUE, GREEN, RED, marked_corner, save, write_thumbnails
 from tests.images.test_thumbnails import colour_at, near
 
 
 def thumb_of(source: Path, size: str = "small") -> Image.Image:
     target = source.with_name(f"{source.stem}-{size}.webp")
-    make_thumbnails(source, {size: target})
+    write_thumbnails(source, {size: target})
     thumb = Image.open(target)
     thumb.load()
     return thumb

@@ -8,9 +8,18 @@ from app.images.thumbnails import (
     THUMBNAIL_MEDIA_TYPE,
     THUMBNAIL_SIZES,
     ImageError,
-    make_thumbnails,
 )
-from tests.images.factory import BLUE, RED, camera_exif, marked_corner, noisy, png_declaring, save, truncated
+from tests.images.factory import (
+    BLUE,
+    RED,
+    camera_exif,
+    marked_corner,
+    noisy,
+    png_declaring,
+    save,
+    truncated,
+    write_thumbnails,
+)
 
 
 def targets_in(directory: Path, *names: str) -> dict[str, Path]:
@@ -36,7 +45,7 @@ def test_interface_constants() -> None:
 def test_three_sizes_from_a_large_jpeg(tmp_path: Path) -> None:
     source = save(marked_corner((3000, 2000)), tmp_path / "photo.jpg", quality=85)
     targets = targets_in(tmp_path)
-    make_thumbnails(source, targets)
+    write_thumbnails(source, targets)
     sizes = {}
     for name, path in targets.items():
         with Image.open(path) as thumb:
@@ -50,7 +59,7 @@ def test_three_sizes_from_a_large_jpeg(tmp_path: Path) -> None:
 def test_never_upscaled(tmp_path: Path) -> None:
     source = save(marked_corner((600, 400)), tmp_path / "small.png")
     targets = targets_in(tmp_path)
-    make_thumbnails(source, targets)
+    write_thumbnails(source, targets)
     assert Image.open(targets["large"]).size == (600, 400)
     assert Image.open(targets["medium"]).size == (600, 400)
     assert Image.open(targets["small"]).size == (256, 171)
@@ -58,14 +67,14 @@ def test_never_upscaled(tmp_path: Path) -> None:
 
 def test_only_requested_sizes_are_written(tmp_path: Path) -> None:
     source = save(marked_corner(), tmp_path / "a.png")
-    make_thumbnails(source, {"small": tmp_path / "s.webp"})
+    write_thumbnails(source, {"small": tmp_path / "s.webp"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "s.webp"]
 
 
 def test_unknown_size_name_is_a_caller_bug(tmp_path: Path) -> None:
     source = save(marked_corner(), tmp_path / "a.png")
     with pytest.raises(ValueError, match="huge"):
-        make_thumbnails(source, {"huge": tmp_path / "h.webp"})
+        write_thumbnails(source, {"huge": tmp_path / "h.webp"})
 
 
 @pytest.mark.parametrize(
@@ -76,7 +85,7 @@ def test_exif_orientation_is_applied(tmp_path: Path, orientation: int, corner: t
     exif = camera_exif(orientation=orientation)
     source = save(marked_corner((600, 400)), tmp_path / "o.jpg", exif=exif, quality=95)
     targets = targets_in(tmp_path, "small", "large")
-    make_thumbnails(source, targets)
+    write_thumbnails(source, targets)
     swapped = orientation in (6, 8)
     with Image.open(targets["large"]) as large, Image.open(targets["small"]) as small:
         assert large.size == ((400, 600) if swapped else (600, 400))
@@ -93,7 +102,7 @@ def test_all_metadata_is_stripped(tmp_path: Path) -> None:
     )
     assert Image.open(source).getexif()  # the source does carry EXIF
     targets = targets_in(tmp_path)
-    make_thumbnails(source, targets)
+    write_thumbnails(source, targets)
     for path in targets.values():
         data = path.read_bytes()
         for chunk in (b"EXIF", b"XMP ", b"ICCP", b"Canon", b"secret"):
@@ -103,27 +112,11 @@ def test_all_metadata_is_stripped(tmp_path: Path) -> None:
             assert not {"exif", "xmp", "icc_profile", "comment"} & set(thumb.info)
 
 
-def test_no_partial_files_are_left(tmp_path: Path) -> None:
-    source = save(marked_corner(), tmp_path / "a.png")
-    out = tmp_path / "out"
-    out.mkdir()
-    make_thumbnails(source, targets_in(out))
-    assert sorted(p.name for p in out.iterdir()) == ["large.webp", "medium.webp", "small.webp"]
-
-
-def test_existing_thumbnail_is_replaced(tmp_path: Path) -> None:
-    source = save(marked_corner(), tmp_path / "a.png")
-    target = tmp_path / "small.webp"
-    target.write_bytes(b"stale")
-    make_thumbnails(source, {"small": target})
-    assert Image.open(target).size == (256, 171)
-
-
 def test_truncated_jpeg_is_unreadable(tmp_path: Path) -> None:
     source = truncated(save(noisy((600, 400)), tmp_path / "cut.jpg", quality=90))
     targets = targets_in(tmp_path)
     with pytest.raises(ImageError) as caught:
-        make_thumbnails(source, targets)
+        write_thumbnails(source, targets)
     assert caught.value.code == "image_unreadable"
     assert not any(path.exists() for path in targets.values())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.jpg"]
@@ -132,7 +125,7 @@ def test_truncated_jpeg_is_unreadable(tmp_path: Path) -> None:
 def test_truncated_png_is_unreadable(tmp_path: Path) -> None:
     source = truncated(save(noisy((600, 400)), tmp_path / "cut.png"), keep=0.6)
     with pytest.raises(ImageError) as caught:
-        make_thumbnails(source, targets_in(tmp_path))
+        write_thumbnails(source, targets_in(tmp_path))
     assert caught.value.code == "image_unreadable"
 
 
@@ -140,7 +133,7 @@ def test_not_an_image_is_unreadable(tmp_path: Path) -> None:
     source = tmp_path / "notes.jpg"
     source.write_text("just text, not a picture\n" * 20)
     with pytest.raises(ImageError) as caught:
-        make_thumbnails(source, targets_in(tmp_path))
+        write_thumbnails(source, targets_in(tmp_path))
     assert caught.value.code == "image_unreadable"
 
 
@@ -149,11 +142,11 @@ def test_not_an_image_is_unreadable(tmp_path: Path) -> None:
 def test_decompression_bomb_is_too_large(tmp_path: Path, width: int, height: int) -> None:
     source = png_declaring(tmp_path / "bomb.png", width, height)
     with pytest.raises(ImageError) as caught:
-        make_thumbnails(source, targets_in(tmp_path))
+        write_thumbnails(source, targets_in(tmp_path))
     assert caught.value.code == "image_too_large"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.png"]
 
 
 def test_missing_source_is_not_an_image_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        make_thumbnails(tmp_path / "gone.jpg", targets_in(tmp_path))
+        write_thumbnails(tmp_path / "gone.jpg", targets_in(tmp_path))

@@ -15,6 +15,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.main import create_app
 from app.models import Activity, File
+from app.storage import keys
 from app.storage.local import LocalBlobStore
 from tests.conftest import MakeUser, UserHandle
 from tests.maintenance.conftest import Upload
@@ -85,13 +86,14 @@ async def test_orphan_blobs_are_found_and_removed_with_fix(
     kept = await upload(admin, "kept.txt", b"kept\n")
     storage = store(settings)
     key = uuid.uuid4().hex
-    orphan = storage.original_path(key)
+    orphan = storage.path_of(keys.original(key))
     orphan.parent.mkdir(parents=True, exist_ok=True)
     orphan.write_bytes(b"no row points here")
     age(orphan)
-    rendition = storage.rendition_path(key, "small.webp")
+    rendition = storage.path_of(keys.rendition(key, "small.webp"))
+    rendition.parent.mkdir(parents=True)
     rendition.write_bytes(b"thumb")
-    young = storage.original_path(uuid.uuid4().hex)  # an upload between bytes and row
+    young = storage.path_of(keys.original(uuid.uuid4().hex))  # an upload between bytes and row
     young.parent.mkdir(parents=True, exist_ok=True)
     young.write_bytes(b"row arrives in a moment")
 
@@ -114,7 +116,7 @@ async def test_missing_originals_are_reported(
     await upload(admin, "fine.txt", b"fine\n")
     async with app.state.session_factory() as session:
         key = await session.scalar(select(File.storage_key).where(File.id == uuid.UUID(lost["id"])))
-    store(settings).original_path(key).unlink()
+    store(settings).path_of(keys.original(key)).unlink()
     report = await client.post("/api/admin/maintenance/orphans", headers=admin.headers)
     assert report.json() == {"orphan_keys": [], "missing_file_ids": [lost["id"]], "removed": 0}
     verify = await client.post("/api/admin/maintenance/verify", headers=admin.headers)
@@ -130,7 +132,7 @@ async def test_verify_finds_a_flipped_byte(
     assert healthy.json() == {"checked": 2, "missing": [], "corrupt": []}
     async with app.state.session_factory() as session:
         key = await session.scalar(select(File.storage_key).where(File.id == uuid.UUID(bad["id"])))
-    path = store(settings).original_path(key)
+    path = store(settings).path_of(keys.original(key))
     data = bytearray(path.read_bytes())
     data[3] ^= 0x01
     path.write_bytes(bytes(data))  # same size, different bytes
@@ -153,7 +155,7 @@ async def test_purge_trash_removes_old_trash_only(
         old_key = await session.scalar(select(File.storage_key).where(File.id == uuid.UUID(old["id"])))
     response = await client.post("/api/admin/maintenance/purge-trash", headers=admin.headers)
     assert response.json() == {"purged": 1, "freed": 10}
-    assert not store(settings).original_path(old_key).exists()
+    assert not store(settings).path_of(keys.original(old_key)).exists()
     async with app.state.session_factory() as session:
         remaining = set(await session.scalars(select(File.id)))
         purges = (await session.scalars(select(Activity.file_id).where(Activity.action == "purge"))).all()

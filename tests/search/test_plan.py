@@ -17,7 +17,7 @@ from app.search.schemas import SearchFilters
 from tests.conftest import MakeUser, UserHandle, sqlite_only
 from tests.search.conftest import AddFile
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.internals]
 
 
 async def query_plan(session: AsyncSession, statement: sa.Executable) -> list[str]:

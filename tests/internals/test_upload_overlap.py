@@ -1,7 +1,6 @@
 """The body goes on being read while earlier batches are hashed and written, within a bound."""
 
 import hashlib
-import uuid
 from pathlib import Path
 
 import anyio
@@ -9,42 +8,46 @@ from anyio import to_thread
 
 from app.files import ingest
 from app.files.kinds import DEFAULT_ALLOWED_TYPES
+from app.files.multipart import MultipartReader
+from app.storage import keys
+from app.storage.local import LocalBlobStore
 from tests.files.helpers import BOUNDARY, multipart, part
 
 LINE = b"0123456789abcdef" * 4 + b"\n"
 CHUNK = 64 * 1024
 
 
-def receiver_in(directory: Path) -> ingest.MultipartReceiver:
+def reader_in(store: LocalBlobStore) -> MultipartReader:
     limits = ingest.Limits(
         max_file_size=1 << 30, quota_left=1 << 30, allowed_types=frozenset(DEFAULT_ALLOWED_TYPES), kinds=None
     )
-    return ingest.MultipartReceiver(
-        BOUNDARY.encode(), new_part_path=lambda: directory / f"{uuid.uuid4().hex}.part", limits=limits
-    )
+    return MultipartReader(BOUNDARY.encode(), ingest.Intake(store, limits))
 
 
 async def test_reading_goes_on_while_the_writer_is_busy(tmp_path: Path) -> None:
     content = LINE * (4 * ingest.BATCH_BYTES // len(LINE))
     body = multipart([part("files", content, filename="big.txt")])
     chunks = [body[i : i + CHUNK] for i in range(0, len(body), CHUNK)]
-    receiver = receiver_in(tmp_path)
+    store = LocalBlobStore(tmp_path)
+    store.prepare()
+    reader = reader_in(store)
+    receiver = reader.intake
     limiter = to_thread.current_default_thread_limiter()
     holders = [object() for _ in range(int(limiter.total_tokens))]
     async with receiver.overlapped_writes():
-        receiver.feed(chunks.pop(0))
+        reader.feed(chunks.pop(0))
         await receiver.drain()  # sniffed while a worker thread was free
         (incoming,) = receiver.files
         for holder in holders:  # now no worker thread is free: nothing can be written
             await limiter.acquire_on_behalf_of(holder)
         handed = 0
         while handed < 2:  # one batch taken by the writer (waiting for a thread), one queued
-            receiver.feed(chunks.pop(0))
+            reader.feed(chunks.pop(0))
             handed += len(incoming.pending) >= ingest.BATCH_BYTES
             with anyio.fail_after(5):
                 await receiver.drain()
         while len(incoming.pending) < ingest.BATCH_BYTES:
-            receiver.feed(chunks.pop(0))
+            reader.feed(chunks.pop(0))
         drained = anyio.Event()
 
         async def drain_third() -> None:
@@ -58,7 +61,9 @@ async def test_reading_goes_on_while_the_writer_is_busy(tmp_path: Path) -> None:
             for holder in holders:
                 limiter.release_on_behalf_of(holder)
         for chunk in chunks:
-            receiver.feed(chunk)
+            reader.feed(chunk)
             await receiver.drain()
-    assert incoming.part_path.read_bytes() == content
+    assert incoming.part is not None
+    await incoming.part.commit(keys.original(incoming.storage_key))
+    assert await store.read_bytes(keys.original(incoming.storage_key)) == content
     assert incoming.sha256 == hashlib.sha256(content).hexdigest()

@@ -1,4 +1,5 @@
-"""A small Range read costs two statements and one worker-thread hop; a big one still streams."""
+"""A small Range read on the local store costs two statements and one worker-thread hop; a big one
+still streams."""
 
 from collections.abc import Callable
 from typing import Any
@@ -9,9 +10,10 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 from app.files import serve
+from app.storage import local
 from tests.conftest import MakeUser
 from tests.files.test_download import upload
-from tests.files.test_list_cost import statements
+from tests.internals.test_list_cost import statements
 
 MIB = 1024 * 1024
 DATA = b"".join(f"{i:015d}\n".encode() for i in range(6 * MIB // 16))  # 6 MiB of text lines
@@ -19,7 +21,7 @@ DATA = b"".join(f"{i:015d}\n".encode() for i in range(6 * MIB // 16))  # 6 MiB o
 
 @pytest.fixture
 def thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names of the functions the download module sends to worker threads (calls go through)."""
+    """Names of the functions the local store sends to worker threads (calls go through)."""
     calls: list[str] = []
     real = to_thread.run_sync
 
@@ -27,7 +29,7 @@ def thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(getattr(function, "__name__", None) or function.func.__name__)
         return await real(function, *args, **kwargs)
 
-    monkeypatch.setattr(serve.to_thread, "run_sync", counting)
+    monkeypatch.setattr(local.to_thread, "run_sync", counting)
     return calls
 
 
@@ -47,7 +49,7 @@ async def test_a_mid_file_mebibyte_is_one_read(
     assert response.headers["content-range"] == f"bytes {start}-{start + MIB - 1}/{len(DATA)}"
     assert response.headers["content-length"] == str(MIB)
     assert response.headers["etag"] == f'"{item["sha256"]}"'
-    assert thread_calls == ["probe_blob"]
+    assert thread_calls == ["_peek"]
     assert len(seen) == 2, seen  # the session, the file row (no tags, no image rows)
 
 

@@ -1,0 +1,75 @@
+"""Heavy work off the event loop: decoders run in worker threads under one CapacityLimiter, and a
+derived blob (thumbnail, render) is made once per key at a time, then kept in the store."""
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import BinaryIO, TypeVar
+
+import anyio
+from anyio import to_thread
+from fastapi import Request
+
+from app.storage.base import BlobNotFound, BlobStat, BlobStore
+
+T = TypeVar("T")
+
+
+class ImageWork:
+    """Decoding runs under one CapacityLimiter; one maker per derived blob at a time."""
+
+    def __init__(self, limit: int) -> None:
+        self.limiter = anyio.CapacityLimiter(limit)
+        self._locks: dict[str, tuple[anyio.Lock, int]] = {}
+
+    async def run(self, func: Callable[..., T], *args: object) -> T:
+        return await to_thread.run_sync(func, *args, limiter=self.limiter)
+
+    @asynccontextmanager
+    async def one_maker(self, name: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(name, (anyio.Lock(), 0))
+        self._locks[name] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[name]
+            if users == 1:
+                del self._locks[name]
+            else:
+                self._locks[name] = (lock, users - 1)
+
+
+def create_image_work() -> ImageWork:
+    return ImageWork(limit=max(1, os.cpu_count() or 1))
+
+
+def image_work_of(request: Request) -> ImageWork:
+    work: ImageWork = request.app.state.image_work
+    return work
+
+
+async def stat_or_none(store: BlobStore, key: str) -> BlobStat | None:
+    try:
+        return await store.stat(key)
+    except BlobNotFound:
+        return None
+
+
+async def ensure_derived(
+    store: BlobStore, work: ImageWork, *, key: str, source: str, make: Callable[[BinaryIO], bytes]
+) -> BlobStat:
+    """The blob `key`, made by `make` from the blob `source` when missing. One maker per key in this
+    process; another process making it at the same time is harmless (each put is whole)."""
+    if (found := await stat_or_none(store, key)) is not None:
+        return found
+    async with work.one_maker(key):
+        if (found := await stat_or_none(store, key)) is not None:
+            return found  # another request made it while we waited
+        data = await work.run(_make_from, store, source, make)
+        return await store.put(key, data)
+
+
+def _make_from(store: BlobStore, source: str, make: Callable[[BinaryIO], bytes]) -> bytes:
+    with store.open_sync(source) as handle:
+        return make(handle)
