@@ -91,10 +91,6 @@ class Settings(BaseSettings):
     def allowed_type_set(self) -> frozenset[str]:
         return frozenset(self.allowed_types)
 
-    @property
-    def tmp_dir(self) -> Path:
-        return self.upload_dir / "tmp"
-
 
 def load_or_create_secret(path: Path) -> str:
     if path.exists():

@@ -1,0 +1,204 @@
+"""What every BlobStore must do, whatever keeps the bytes: whole-or-nothing visibility, ranges at
+the edges, missing keys, listing, parts, and concurrent makers of one rendition."""
+
+import asyncio
+import uuid
+from typing import BinaryIO
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from app.storage import keys
+from app.storage.base import BlobNotFound, BlobStore
+from app.work import ImageWork, ensure_derived
+
+pytestmark = pytest.mark.anyio
+DATA = bytes(range(256)) * 4096  # 1 MiB, every byte value
+OTHER = b"\xff" * len(DATA)
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+async def read_all(store: BlobStore, key: str, start: int = 0, end: int | None = None) -> bytes:
+    return b"".join([chunk async for chunk in store.read(key, start, end)])
+
+
+async def test_put_then_read_stat_and_peek(store: BlobStore) -> None:
+    key = keys.original(new_key())
+    stat = await store.put(key, DATA)
+    assert stat.size == len(DATA)
+    assert (await store.stat(key)).size == len(DATA)
+    assert await read_all(store, key) == DATA
+    assert await store.read_bytes(key, 10, 20) == DATA[10:20]
+    seen, body = await store.peek(key, lambda size: (size - 3, size))
+    assert (seen.size, body) == (len(DATA), DATA[-3:])
+    _, nothing = await store.peek(key, lambda size: None)
+    assert nothing is None
+    with store.open_sync(key) as handle:
+        handle.seek(1000)
+        assert handle.read(5) == DATA[1000:1005]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(0, None), (0, len(DATA)), (len(DATA) - 1, None), (5, len(DATA) + 100), (len(DATA), None), (7, 7)],
+)
+async def test_ranges_at_the_edges(store: BlobStore, start: int, end: int | None) -> None:
+    key = keys.original(new_key())
+    await store.put(key, DATA)
+    assert await read_all(store, key, start, end) == DATA[start:end]
+    assert await store.read_bytes(key, start, end) == DATA[start:end]
+
+
+async def test_an_empty_blob(store: BlobStore) -> None:
+    key = keys.original(new_key())
+    await store.put(key, b"")
+    assert (await store.stat(key)).size == 0
+    assert await read_all(store, key) == b""
+
+
+async def test_missing_keys(store: BlobStore) -> None:
+    key = keys.original(new_key())
+    for call in (store.stat(key), store.read_bytes(key), store.peek(key, lambda size: None)):
+        with pytest.raises(BlobNotFound):
+            await call
+    with pytest.raises(BlobNotFound):
+        await read_all(store, key)
+    with pytest.raises(BlobNotFound):
+        store.open_sync(key)
+    await store.delete(key)  # deleting what is not there is fine
+    await store.delete_prefix(keys.renditions_of(new_key()))
+
+
+async def test_keys_are_never_paths(store: BlobStore) -> None:
+    for bad in ("originals/../etc", "originals/" + "A" * 32, "../x", "renditions/" + "a" * 32 + "/.hidden"):
+        with pytest.raises(ValueError, match="invalid"):
+            await store.put(bad, b"x")
+
+
+async def test_a_reader_sees_the_old_or_the_new_blob_whole(store: BlobStore) -> None:
+    key = keys.original(new_key())
+    await store.put(key, DATA)
+    seen: set[bytes] = set()
+
+    async def keep_reading() -> None:
+        for _ in range(30):
+            seen.add(await read_all(store, key))
+            await anyio.lowlevel.checkpoint()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(keep_reading)
+        for data in (OTHER, DATA, OTHER):
+            await store.put(key, data)
+    assert seen <= {DATA, OTHER}
+    assert await read_all(store, key) == OTHER
+
+
+async def test_scan_lists_blobs_under_a_prefix(store: BlobStore) -> None:
+    first, second = new_key(), new_key()
+    await store.put(keys.original(first), b"one")
+    await store.put(keys.rendition(first, "small.webp"), b"thumb")
+    await store.put(keys.original(second), b"two!")
+    part = await store.new_part()
+    await part.append(b"in progress")
+    originals = {entry.key: entry.size async for entry in store.scan(keys.ORIGINALS)}
+    assert originals == {keys.original(first): 3, keys.original(second): 4}
+    renditions = [entry.key async for entry in store.scan(keys.renditions_of(first))]
+    assert renditions == [keys.rendition(first, "small.webp")]
+    await part.discard()
+
+
+async def test_delete_prefix_takes_one_files_renditions_only(store: BlobStore) -> None:
+    mine, other = new_key(), new_key()
+    for storage_key in (mine, other):
+        await store.put(keys.rendition(storage_key, "small.webp"), b"s")
+        await store.put(keys.rendition(storage_key, "large.webp"), b"l")
+    await store.delete_prefix(keys.renditions_of(mine))
+    left = sorted([entry.key async for entry in store.scan(keys.RENDITIONS)])
+    assert left == sorted([keys.rendition(other, "large.webp"), keys.rendition(other, "small.webp")])
+
+
+async def test_a_part_is_invisible_until_committed(store: BlobStore) -> None:
+    key = keys.original(new_key())
+    part = await store.new_part()
+    for piece in (DATA[:1000], DATA[1000:], b""):
+        await part.append(piece)
+    assert part.size == len(DATA)
+    with pytest.raises(BlobNotFound):
+        await store.stat(key)
+    await part.commit(key)
+    assert await read_all(store, key) == DATA
+    await part.discard()  # after a commit: nothing to drop, the blob stays
+    assert (await store.stat(key)).size == len(DATA)
+
+
+async def test_a_discarded_part_leaves_nothing(store: BlobStore) -> None:
+    part = await store.new_part()
+    await part.append(b"half an upload")
+    await part.discard()
+    await part.discard()
+    assert await store.sweep_parts(older_than_seconds=0) == []
+    assert [entry async for entry in store.scan(keys.ORIGINALS)] == []
+
+
+async def test_an_empty_part_commits_an_empty_blob(store: BlobStore) -> None:
+    key = keys.original(new_key())
+    part = await store.new_part()
+    await part.commit(key)
+    assert await store.read_bytes(key) == b""
+
+
+async def test_sweep_removes_abandoned_parts_by_age(store: BlobStore) -> None:
+    part = await store.new_part()
+    await part.append(b"abandoned")
+    assert await store.sweep_parts(older_than_seconds=3600) == []
+    assert await store.sweep_parts(older_than_seconds=0) == [part.name]
+
+
+async def test_concurrent_makers_of_one_rendition_make_it_once(store: BlobStore) -> None:
+    source = keys.original(new_key())
+    await store.put(source, DATA)
+    target = keys.rendition(source.split("/")[1], "small.webp")
+    made: list[int] = []
+
+    def make(handle: BinaryIO) -> bytes:
+        made.append(1)
+        return handle.read()[::-1]
+
+    work = ImageWork(limit=2)
+    stats = await asyncio.gather(
+        *(ensure_derived(store, work, key=target, source=source, make=make) for _ in range(8))
+    )
+    assert len(made) == 1
+    assert {stat.size for stat in stats} == {len(DATA)}
+    assert await store.read_bytes(target) == DATA[::-1]
+
+
+async def test_two_processes_making_one_rendition_leave_it_whole(store: BlobStore) -> None:
+    """Another process has its own ImageWork: both may make it, and the blob stays whole."""
+    source = keys.original(new_key())
+    await store.put(source, DATA)
+    target = keys.rendition(source.split("/")[1], "render.png")
+
+    def make(handle: BinaryIO) -> bytes:
+        return handle.read()
+
+    await asyncio.gather(
+        *(ensure_derived(store, ImageWork(limit=1), key=target, source=source, make=make) for _ in range(4))
+    )
+    assert await read_all(store, target) == DATA
+
+
+async def test_a_derived_blob_of_a_missing_source(store: BlobStore) -> None:
+    source = keys.original(new_key())
+    with pytest.raises(BlobNotFound):
+        await ensure_derived(
+            store,
+            ImageWork(limit=1),
+            key=keys.rendition(source.split("/")[1], "x.webp"),
+            source=source,
+            make=lambda handle: handle.read(),
+        )
