@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 import anyio
 from anyio import to_thread
@@ -24,7 +24,7 @@ from app.images.thumbnails import (
     ImageError,
     make_thumbnails,
 )
-from app.models import File, User
+from app.models import File
 from app.storage.base import BlobStore
 
 # Bump when the image code changes its output, so cached files and ETags are renewed.
@@ -65,12 +65,13 @@ async def ensure_rendition(work: ImageWork, target: Path, *, key: str, make: Cal
 ImageWorkDep = Annotated[ImageWork, Depends(image_work_of)]
 
 
-def watermark_for(owner: User, viewer: User | None) -> Watermark | None:
-    """The owner's watermark when someone else looks; none for the owner or without one."""
-    if not owner.watermark or (viewer is not None and viewer.id == owner.id):
+def watermark_of(settings: dict[str, Any] | None) -> Watermark | None:
+    """An owner's stored watermark settings as drawn; none without (valid) settings. Whether a
+    viewer gets it is the access policy's call (`policy.gets_watermark`)."""
+    if not settings:
         return None
     try:
-        return Watermark(**owner.watermark)
+        return Watermark(**settings)
     except (TypeError, ValueError):
         return None
 
