@@ -227,7 +227,7 @@ def rendering_of_thumbnail(size: str) -> Rendering:
 def gets_watermark(principal: Principal, subject: Subject, rendering: Rendering = "render") -> bool:
     """The owner's watermark is drawn for anyone but the owner, on everything larger than a small
     thumbnail (small ones stay shared with the file previews)."""
-    if rendering == "small_thumbnail" or not subject.watermark:
+    if rendering == "small_thumbnail" or not subject.watermark or not subject.readable:
         return False
     return not is_owner(principal, subject.owner_id)
 
