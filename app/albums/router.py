@@ -3,6 +3,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from app.access import policy
 from app.albums import service
 from app.albums.schemas import AlbumCreate, AlbumDetail, AlbumImageIds, AlbumRead, AlbumUpdate
 from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser
@@ -50,7 +51,7 @@ async def create_album(data: AlbumCreate, user: CurrentUser, session: SessionDep
 async def get_album(album_id: uuid.UUID, viewer: OptionalUser, session: SessionDep) -> AlbumDetail:
     """An album with its images in display order (public albums need no token)."""
     detail = await service.get_collection_detail(session, viewer=viewer, kind="album", collection_id=album_id)
-    return AlbumDetail.of_detail(detail, viewer_id=viewer.id if viewer else None)
+    return AlbumDetail.of_detail(detail, principal=policy.principal_of(viewer))
 
 
 @router.put(
@@ -96,7 +97,7 @@ async def add_album_images(
     detail = await service.add_items(
         session, owner_id=user.id, kind="album", collection_id=album_id, file_ids=data.image_ids
     )
-    return AlbumDetail.of_detail(detail, viewer_id=user.id)
+    return AlbumDetail.of_detail(detail, principal=policy.principal_of(user))
 
 
 @router.delete(
@@ -122,4 +123,4 @@ async def reorder_album(
     detail = await service.reorder_items(
         session, owner_id=user.id, kind="album", collection_id=album_id, file_ids=data.image_ids
     )
-    return AlbumDetail.of_detail(detail, viewer_id=user.id)
+    return AlbumDetail.of_detail(detail, principal=policy.principal_of(user))

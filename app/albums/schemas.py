@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.access import policy
 from app.albums.service import CollectionChanges, CollectionDetail, CollectionView
 from app.images.schemas import ImageView, image_view
 from app.pagination import Page, PageParams
@@ -100,8 +101,8 @@ class AlbumDetail(AlbumRead):
     image_ids: list[uuid.UUID] = Field(description="the same images' ids")
 
     @classmethod
-    def of_detail(cls, detail: CollectionDetail, *, viewer_id: uuid.UUID | None) -> "AlbumDetail":
+    def of_detail(cls, detail: CollectionDetail, *, principal: policy.Principal) -> "AlbumDetail":
         """Visitors see each image's public projection."""
         base = AlbumRead.of(detail).model_dump()
-        images = [image_view(f, viewer_id=viewer_id) for f in detail.files]
+        images = [image_view(f, principal=principal) for f in detail.files]
         return cls(**base, images=images, image_ids=[f.id for f in detail.files])

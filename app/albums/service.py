@@ -8,9 +8,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import policy
 from app.albums import items
 from app.auth.schemas import Preferences
 from app.db import utcnow
@@ -20,7 +21,6 @@ from app.models import Collection, CollectionItem, File, User
 from app.pagination import PageParams
 
 Kind = Literal["album", "gallery"]
-PUBLIC = "public"
 
 
 class CollectionChanges(TypedDict, total=False):
@@ -50,15 +50,6 @@ def _item_filter(kind: Kind) -> ColumnElement[bool]:
     if kind == "gallery":
         return File.is_artwork.is_(True)
     return File.kind == "image"
-
-
-def public_file_clause() -> ColumnElement[bool]:
-    """True for a `File` row that sits in any public collection (album or gallery)."""
-    return exists(
-        select(CollectionItem.file_id)
-        .join(Collection, Collection.id == CollectionItem.collection_id)
-        .where(CollectionItem.file_id == File.id, Collection.visibility == PUBLIC)
-    )
 
 
 def kind_of(collection: Collection) -> Kind:
@@ -116,12 +107,12 @@ async def get_owned_collection(
 
 
 async def get_viewable_collection(
-    session: AsyncSession, *, viewer: User | None, kind: Kind, collection_id: uuid.UUID
+    session: AsyncSession, *, principal: policy.Principal, kind: Kind, collection_id: uuid.UUID
 ) -> Collection:
-    """The viewer's own collection or anyone's public one; 404 otherwise."""
+    """A collection the principal may view (the policy decides); 404 otherwise, whoever asks."""
     query = select(Collection).where(Collection.id == collection_id, Collection.kind == kind)
     collection = await session.scalar(query)
-    if collection is None or not _may_view(collection, viewer):
+    if collection is None or not policy.may_view_collection(principal, collection):
         raise NotFound(f"{kind} not found", code=f"{kind}_not_found")
     return collection
 
@@ -130,12 +121,10 @@ async def get_collection_detail(
     session: AsyncSession, *, viewer: User | None, kind: Kind, collection_id: uuid.UUID
 ) -> CollectionDetail:
     """A collection with its files in display order: the owner's, or anyone's public one."""
-    collection = await get_viewable_collection(session, viewer=viewer, kind=kind, collection_id=collection_id)
+    collection = await get_viewable_collection(
+        session, principal=policy.principal_of(viewer), kind=kind, collection_id=collection_id
+    )
     return await _detail(session, collection)
-
-
-def _may_view(collection: Collection, viewer: User | None) -> bool:
-    return collection.visibility == PUBLIC or (viewer is not None and viewer.id == collection.owner_id)
 
 
 async def list_visible_collections(
@@ -151,8 +140,8 @@ async def list_visible_collections(
         if viewer is None:
             raise Unauthorized("a bearer token is required unless an owner is named")
         owner_id = viewer.id
-    public_only = viewer is None or viewer.id != owner_id
-    return await list_collections(session, kind=kind, owner_id=owner_id, public_only=public_only, page=page)
+    visible = policy.readable_collections(policy.principal_of(viewer))
+    return await list_collections(session, kind=kind, owner_id=owner_id, visible=visible, page=page)
 
 
 async def list_collections(
@@ -160,13 +149,11 @@ async def list_collections(
     *,
     kind: Kind,
     owner_id: uuid.UUID,
-    public_only: bool,
+    visible: ColumnElement[bool],
     page: PageParams,
 ) -> tuple[list[CollectionView], int]:
-    """One owner's collections of this kind, newest first by default; `public_only` for visitors."""
-    conditions = [Collection.owner_id == owner_id, Collection.kind == kind]
-    if public_only:
-        conditions.append(Collection.visibility == PUBLIC)
+    """One owner's collections of this kind that pass `visible` (a policy clause), newest first by default."""
+    conditions = [Collection.owner_id == owner_id, Collection.kind == kind, visible]
     total = await session.scalar(select(func.count()).select_from(Collection).where(*conditions)) or 0
     order = Collection.created_at.desc() if page.order == "desc" else Collection.created_at.asc()
     query = select(Collection).where(*conditions).order_by(order, Collection.id)

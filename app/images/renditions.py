@@ -5,7 +5,7 @@ import json
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Annotated, BinaryIO, Self
+from typing import Annotated, Any, BinaryIO, Self
 
 from fastapi import Depends
 
@@ -16,7 +16,7 @@ from app.images.thumbnails import (
     THUMBNAIL_MEDIA_TYPE,
     THUMBNAIL_SIZES,
 )
-from app.models import File, User
+from app.models import File
 from app.storage import keys
 from app.storage.base import BlobStat, BlobStore
 from app.work import ImageWork, ensure_derived, image_work_of, stat_or_none
@@ -46,12 +46,13 @@ class Rendition:
 ImageWorkDep = Annotated[ImageWork, Depends(image_work_of)]
 
 
-def watermark_for(owner: User, viewer: User | None) -> Watermark | None:
-    """The owner's watermark when someone else looks; none for the owner or without one."""
-    if not owner.watermark or (viewer is not None and viewer.id == owner.id):
+def watermark_of(settings: dict[str, Any] | None) -> Watermark | None:
+    """An owner's stored watermark settings as drawn; none without (valid) settings. Whether a
+    viewer gets it is the access policy's call (`policy.gets_watermark`)."""
+    if not settings:
         return None
     try:
-        return Watermark(**owner.watermark)
+        return Watermark(**settings)
     except (TypeError, ValueError):
         return None
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.access import policy
 from app.files.schemas import (
     EXIF_FIELDS,
     MAX_TAGS,
@@ -84,9 +85,11 @@ def public_image_read(file: File) -> PublicImageRead:
     )
 
 
-def image_view(file: File, *, viewer_id: uuid.UUID | None) -> ImageView:
-    """The owner's full view, or the public projection for everyone else."""
-    return image_file_read(file) if viewer_id == file.owner_id else public_image_read(file)
+def image_view(file: File, *, principal: policy.Principal) -> ImageView:
+    """The owner's full view, or the public projection for everyone else (the policy decides)."""
+    if policy.sees_private_metadata(principal, file.owner_id):
+        return image_file_read(file)
+    return public_image_read(file)
 
 
 class ImageFilters(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity, ratelimit
+from app.access import policy
 from app.albums import items as collection_items
 from app.albums import service as albums
 from app.config import Settings
@@ -55,26 +56,17 @@ def _live_image() -> list[ColumnElement[bool]]:
 
 
 async def get_readable_image(
-    session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None, eager: bool = True
+    session: AsyncSession, *, image_id: uuid.UUID, principal: policy.Principal, eager: bool = True
 ) -> File:
-    """The one visibility rule: the owner reads their image, anyone reads one in a public collection.
-    Everything else is 404, whoever asks. Tags and image metadata are loaded unless `eager=False`
-    (serving bytes needs neither)."""
-    readable = albums.public_file_clause()
-    if viewer is not None:
-        readable = or_(File.owner_id == viewer.id, readable)
-    query = select(File).where(File.id == image_id, *_live_image(), readable)
+    """An image the principal may read (the access policy decides); 404 otherwise, whoever asks.
+    Tags and image metadata are loaded unless `eager=False` (serving bytes needs neither)."""
+    query = select(File).where(File.id == image_id, *_live_image(), policy.readable_files(principal))
     if eager:
         query = query.options(*files.FILE_LOAD)
     image = await session.scalar(query)
     if image is None:
         raise image_not_found()
     return image
-
-
-async def is_public(session: AsyncSession, *, image_id: uuid.UUID) -> bool:
-    query = select(File.id).where(File.id == image_id, albums.public_file_clause())
-    return await session.scalar(query) is not None
 
 
 async def get_owned_images(
@@ -99,7 +91,8 @@ async def get_owned_images(
 
 async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> ImageView:
     """An image's details (the public projection unless the viewer owns it); counts one view."""
-    image = await get_readable_image(session, image_id=image_id, viewer=viewer)
+    principal = policy.principal_of(viewer)
+    image = await get_readable_image(session, image_id=image_id, principal=principal)
     await session.execute(update(File).where(File.id == image.id).values(view_count=File.view_count + 1))
     activity.record(
         session,
@@ -110,7 +103,7 @@ async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User
     )
     await session.commit()
     await session.refresh(image, ["view_count"])
-    return image_view(image, viewer_id=viewer.id if viewer else None)
+    return image_view(image, principal=principal)
 
 
 async def list_images(
@@ -122,8 +115,11 @@ async def list_images(
     page: PageParams,
 ) -> Page[ImageView]:
     """The viewer's images, another user's public ones (`user_id`), or an album's (`album_id`)."""
+    principal = policy.principal_of(viewer)
     query = select(File).outerjoin(ImageMeta, ImageMeta.file_id == File.id).where(*_live_image())
-    query = query.where(*await _scope(session, viewer=viewer, filters=filters), *_image_clauses(filters))
+    query = query.where(
+        *await _scope(session, principal=principal, filters=filters), *_image_clauses(filters)
+    )
     column = {
         "created_at": File.created_at,
         "taken_at": ImageMeta.taken_at,
@@ -136,33 +132,33 @@ async def list_images(
     query = query.order_by(ordered.nulls_last(), tiebreak)
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = await session.scalars(query.offset(page.offset).limit(page.per_page).options(*files.FILE_LOAD))
-    viewer_id = viewer.id if viewer else None
-    items = [image_view(row, viewer_id=viewer_id) for row in rows]
+    items = [image_view(row, principal=principal) for row in rows]
     return Page(items=items, total=total, page=page.page, per_page=page.per_page)
 
 
 async def _scope(
-    session: AsyncSession, *, viewer: User | None, filters: ImageFilters
+    session: AsyncSession, *, principal: policy.Principal, filters: ImageFilters
 ) -> list[ColumnElement[bool]]:
-    """Whose images the listing may show."""
+    """Whose images the listing may show: a viewable album's, another owner's readable ones, or the
+    caller's own."""
     if filters.album_id is not None:
         album = await albums.get_viewable_collection(
-            session, viewer=viewer, kind="album", collection_id=filters.album_id
+            session, principal=principal, kind="album", collection_id=filters.album_id
         )
         in_album = select(CollectionItem.file_id).where(CollectionItem.collection_id == album.id)
-        _require_own_tags(filters, viewer=viewer, owner_id=album.owner_id)
+        _require_own_tags(filters, principal=principal, owner_id=album.owner_id)
         return [File.id.in_(in_album), File.owner_id == album.owner_id]
-    if filters.user_id is not None and (viewer is None or viewer.id != filters.user_id):
-        _require_own_tags(filters, viewer=viewer, owner_id=filters.user_id)
-        return [File.owner_id == filters.user_id, albums.public_file_clause()]
-    if viewer is None:
+    if filters.user_id is not None and not policy.is_owner(principal, filters.user_id):
+        _require_own_tags(filters, principal=principal, owner_id=filters.user_id)
+        return [File.owner_id == filters.user_id, policy.readable_files(principal)]
+    if principal.user_id is None:
         raise Unauthorized("a bearer token is required unless user_id or a public album_id is given")
-    return [File.owner_id == viewer.id]
+    return [File.owner_id == principal.user_id]
 
 
-def _require_own_tags(filters: ImageFilters, *, viewer: User | None, owner_id: uuid.UUID) -> None:
+def _require_own_tags(filters: ImageFilters, *, principal: policy.Principal, owner_id: uuid.UUID) -> None:
     """Tags are the owner's private labels: filtering someone else's images by one would reveal them."""
-    if filters.tag and (viewer is None or viewer.id != owner_id):
+    if filters.tag and not policy.sees_private_metadata(principal, owner_id):
         raise BadRequest("the tag filter applies to your own images only", code="tag_filter_private")
 
 
@@ -244,8 +240,9 @@ class Served:
 async def download_image(
     session: AsyncSession, *, storage: BlobStore, request: Request, image_id: uuid.UUID, viewer: User | None
 ) -> Response:
-    image = await get_readable_image(session, image_id=image_id, viewer=viewer, eager=False)
-    await portfolio.require_original_download(session, file=image, viewer=viewer)
+    principal = policy.principal_of(viewer)
+    image = await get_readable_image(session, image_id=image_id, principal=principal, eager=False)
+    await portfolio.require_original_download(session, file=image, principal=principal)
     actor_id = viewer.id if viewer else None
     return await files.serve_original(
         session, storage=storage, request=request, file=image, actor_id=actor_id
@@ -261,12 +258,14 @@ async def image_thumbnail(
     viewer: User | None,
     size: ThumbnailSize,
 ) -> Served:
-    image = await get_readable_image(session, image_id=image_id, viewer=viewer, eager=False)
-    mark = await _watermark(session, image=image, viewer=viewer)
+    principal = policy.principal_of(viewer)
+    image = await get_readable_image(session, image_id=image_id, principal=principal, eager=False)
+    subject = await policy.subject(session, principal=principal, file=image)
+    rendering = policy.rendering_of_thumbnail(size)
+    mark = _watermark(principal, subject, rendering)
     made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark)
-    varies = _is_owner(viewer, image) or (mark is not None and size != "small")
-    public = not varies and await is_public(session, image_id=image.id)
-    return served(image, made, store=storage, label=size, public=public)
+    scope = policy.cache_scope(principal, subject, rendering)
+    return served(image, made, store=storage, label=size, public=scope == "public")
 
 
 async def image_rendition(
@@ -281,11 +280,13 @@ async def image_rendition(
     client: str,
 ) -> Served:
     """A rendition; making one that is not cached counts against the caller's render limit."""
-    image = await get_readable_image(session, image_id=image_id, viewer=viewer)
-    protected = not await portfolio.may_download_original(session, file=image, viewer=viewer)
+    principal = policy.principal_of(viewer)
+    image = await get_readable_image(session, image_id=image_id, principal=principal)
+    subject = await policy.subject(session, principal=principal, file=image)
+    protected = not policy.may_download_original(principal, subject)
     shown = (image.image.width, image.image.height) if image.image else None
     spec = spec.for_source(shown, protected=protected)
-    mark = await _watermark(session, image=image, viewer=viewer)
+    mark = _watermark(principal, subject, "render")
 
     async def count_render() -> None:
         await _count_render(session, settings=settings, key=f"user:{viewer.id}" if viewer else f"ip:{client}")
@@ -294,9 +295,8 @@ async def image_rendition(
         work, storage, image=image, spec=spec, watermark=mark, before_making=count_render
     )
     label = f"{spec.width or 0}x{spec.height or 0}"
-    varies = _is_owner(viewer, image) or mark is not None or protected
-    public = not varies and await is_public(session, image_id=image.id)
-    return served(image, made, store=storage, label=label, public=public)
+    scope = policy.cache_scope(principal, subject, "render")
+    return served(image, made, store=storage, label=label, public=scope == "public")
 
 
 async def _count_render(session: AsyncSession, *, settings: Settings, key: str) -> None:
@@ -310,15 +310,13 @@ async def _count_render(session: AsyncSession, *, settings: Settings, key: str) 
     )
 
 
-def _is_owner(viewer: User | None, image: File) -> bool:
-    return viewer is not None and viewer.id == image.owner_id
-
-
-async def _watermark(session: AsyncSession, *, image: File, viewer: User | None) -> Watermark | None:
-    if _is_owner(viewer, image):
+def _watermark(
+    principal: policy.Principal, subject: policy.Subject, rendering: policy.Rendering
+) -> Watermark | None:
+    """The owner's watermark when the policy says this viewer gets one on this rendering."""
+    if not policy.gets_watermark(principal, subject, rendering):
         return None
-    owner = await session.get(User, image.owner_id)
-    return None if owner is None else renditions.watermark_for(owner, viewer)
+    return renditions.watermark_of(subject.watermark)
 
 
 def served(
@@ -359,7 +357,8 @@ async def update_image(
         )
         await albums.append_items(session, collection=album, file_ids=[image.id])
     await files.update_file(session, owner_id=owner.id, file_id=image.id, data=data.file_update())
-    return image_file_read(await get_readable_image(session, image_id=image.id, viewer=owner))
+    readable = await get_readable_image(session, image_id=image.id, principal=policy.principal_of(owner))
+    return image_file_read(readable)
 
 
 async def delete_image(session: AsyncSession, *, owner: User, image_id: uuid.UUID) -> None:

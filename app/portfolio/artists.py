@@ -6,6 +6,7 @@ from collections import defaultdict
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import policy
 from app.db import utcnow
 from app.errors import NotFound, Unprocessable
 from app.images import renditions
@@ -23,7 +24,6 @@ from app.storage.base import BlobStore
 from app.work import ImageWork
 
 GALLERY = "gallery"
-PUBLIC = "public"
 
 
 def artist_not_found() -> NotFound:
@@ -48,7 +48,8 @@ async def avatar_thumbnail(
     if avatar is None:
         raise NotFound("this artist has no avatar", code="avatar_not_found")
     made = await renditions.thumbnail(work, storage, image=avatar, size="small")
-    return images.served(avatar, made, store=storage, label="avatar", public=True, revalidate=True)
+    public = policy.avatar_cache_scope() == "public"
+    return images.served(avatar, made, store=storage, label="avatar", public=public, revalidate=True)
 
 
 async def get_profile(session: AsyncSession, *, user: User) -> ArtistRead:
@@ -86,7 +87,8 @@ async def _check_avatar(session: AsyncSession, *, owner_id: uuid.UUID, file_id: 
 
 
 async def get_artist_page(session: AsyncSession, *, artist_id: uuid.UUID) -> ArtistPage:
-    """Three statements whatever the number of galleries and artworks: artist, galleries, items."""
+    """Three statements whatever the number of galleries and artworks: artist, galleries, items.
+    The page is the artist's public face: what an anonymous visitor may see, whoever asks."""
     row = (
         await session.execute(
             select(User, File.id)
@@ -101,7 +103,7 @@ async def get_artist_page(session: AsyncSession, *, artist_id: uuid.UUID) -> Art
         await session.scalars(
             select(Collection)
             .where(Collection.owner_id == artist.id, Collection.kind == GALLERY)
-            .where(Collection.visibility == PUBLIC)
+            .where(policy.readable_collections(policy.ANONYMOUS))
             .order_by(Collection.created_at.desc(), Collection.id)
         )
     )
@@ -116,7 +118,7 @@ async def _artworks_by_gallery(
     session: AsyncSession, galleries: list[Collection]
 ) -> defaultdict[uuid.UUID, list[PublicArtwork]]:
     """Every live artwork of these galleries, in display order, in one statement."""
-    downloadable = {g.id: g.allow_original_download for g in galleries}
+    downloadable = {g.id: policy.may_download_originals_of(policy.ANONYMOUS, g) for g in galleries}
     query = (
         select(CollectionItem.collection_id, File, ImageMeta)
         .join(File, File.id == CollectionItem.file_id)

@@ -1,7 +1,8 @@
 """Artworks (file rows with `is_artwork`) and galleries (collections of kind "gallery").
 
 Galleries go through the shared collection service; this module adds what the portfolio alone has:
-the artwork upload, seen-but-not-yours 403s, and who may download an artwork's original.
+the artwork upload, seen-but-not-yours 403s, and the 403 for a protected original (the access
+policy decides who may download one).
 """
 
 import uuid
@@ -9,9 +10,10 @@ from collections.abc import AsyncIterator, Sequence
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import policy
 from app.albums import service as collections
 from app.config import Settings
 from app.errors import Forbidden, NotFound, Unprocessable, UnsupportedMediaType
@@ -19,7 +21,7 @@ from app.files import multipart, trash
 from app.files import service as files
 from app.files.ingest import keep
 from app.files.schemas import FileUpdate
-from app.models import Collection, CollectionItem, File, User
+from app.models import Collection, File, User
 from app.pagination import Page, PageParams
 from app.portfolio.schemas import (
     ArtworkFields,
@@ -37,7 +39,6 @@ from app.storage.base import BlobStore
 from app.work import ImageWork
 
 GALLERY: collections.Kind = "gallery"
-PUBLIC = "public"
 IMAGES = frozenset({"image"})
 
 
@@ -49,31 +50,12 @@ def not_owner(noun: str) -> Forbidden:
     return Forbidden(f"only the artist may change this {noun}", code="not_owner")
 
 
-def _downloadable_items() -> Select[uuid.UUID]:
-    """Items of public galleries that let visitors download originals."""
-    return (
-        select(CollectionItem.file_id)
-        .join(Collection, Collection.id == CollectionItem.collection_id)
-        .where(
-            Collection.kind == GALLERY,
-            Collection.visibility == PUBLIC,
-            Collection.allow_original_download.is_(True),
-        )
-    )
-
-
-async def may_download_original(session: AsyncSession, *, file: File, viewer: User | None) -> bool:
-    """Anyone who may see an ordinary image may download it; an artwork's original stays the
-    artist's unless a public gallery holding it allows downloads."""
-    if not file.is_artwork or (viewer is not None and viewer.id == file.owner_id):
-        return True
-    query = _downloadable_items().where(CollectionItem.file_id == file.id).limit(1)
-    return await session.scalar(query) is not None
-
-
-async def require_original_download(session: AsyncSession, *, file: File, viewer: User | None) -> None:
+async def require_original_download(
+    session: AsyncSession, *, file: File, principal: policy.Principal
+) -> None:
     """403 `original_protected` when a visitor may see an artwork but not download its original."""
-    if not await may_download_original(session, file=file, viewer=viewer):
+    subject = await policy.subject(session, principal=principal, file=file)
+    if not policy.may_download_original(principal, subject):
         raise Forbidden("the artist does not allow downloading this original", code="original_protected")
 
 
@@ -164,14 +146,13 @@ async def list_artworks(session: AsyncSession, *, owner_id: uuid.UUID, page: Pag
     return Page(items=items, total=total, page=page.page, per_page=page.per_page)
 
 
-async def _viewable_artwork(session: AsyncSession, *, viewer: User | None, artwork_id: uuid.UUID) -> File:
-    """The viewer's own artwork or anyone's artwork in a public collection; 404 otherwise."""
-    visible = collections.public_file_clause()
-    if viewer is not None:
-        visible = visible | (File.owner_id == viewer.id)
+async def _viewable_artwork(
+    session: AsyncSession, *, principal: policy.Principal, artwork_id: uuid.UUID
+) -> File:
+    """An artwork the principal may read (the access policy decides); 404 otherwise."""
     file = await session.scalar(
         select(File)
-        .where(File.id == artwork_id, File.is_artwork.is_(True), File.deleted_at.is_(None), visible)
+        .where(File.id == artwork_id, File.is_artwork.is_(True), policy.readable_files(principal))
         .options(*files.FILE_LOAD)
     )
     if file is None:
@@ -181,8 +162,9 @@ async def _viewable_artwork(session: AsyncSession, *, viewer: User | None, artwo
 
 async def _changeable_artwork(session: AsyncSession, *, user: User, artwork_id: uuid.UUID) -> File:
     """The caller's artwork; 403 for one the caller may only see, 404 for one they cannot."""
-    file = await _viewable_artwork(session, viewer=user, artwork_id=artwork_id)
-    if file.owner_id != user.id:
+    principal = policy.principal_of(user)
+    file = await _viewable_artwork(session, principal=principal, artwork_id=artwork_id)
+    if not policy.may_change(principal, file.owner_id):
         raise not_owner("artwork")
     return file
 
@@ -191,10 +173,12 @@ async def get_artwork(
     session: AsyncSession, *, viewer: User | None, artwork_id: uuid.UUID
 ) -> ArtworkRead | PublicArtwork:
     """The owner gets the full `Artwork`; a visitor of a public artwork its public face."""
-    file = await _viewable_artwork(session, viewer=viewer, artwork_id=artwork_id)
-    if viewer is not None and viewer.id == file.owner_id:
+    principal = policy.principal_of(viewer)
+    file = await _viewable_artwork(session, principal=principal, artwork_id=artwork_id)
+    if policy.sees_private_metadata(principal, file.owner_id):
         return artwork_read(file)
-    downloadable = await may_download_original(session, file=file, viewer=viewer)
+    subject = await policy.subject(session, principal=principal, file=file)
+    downloadable = policy.may_download_original(principal, subject)
     return public_artwork(file, file.image, downloadable=downloadable)
 
 
@@ -237,10 +221,11 @@ async def _owned_gallery(session: AsyncSession, *, owner_id: uuid.UUID, gallery_
 
 async def _changeable_gallery(session: AsyncSession, *, user: User, gallery_id: uuid.UUID) -> Collection:
     """The caller's gallery; 403 for someone else's public one, 404 for a private or missing one."""
+    principal = policy.principal_of(user)
     gallery = await collections.get_viewable_collection(
-        session, viewer=user, kind=GALLERY, collection_id=gallery_id
+        session, principal=principal, kind=GALLERY, collection_id=gallery_id
     )
-    if gallery.owner_id != user.id:
+    if not policy.may_change(principal, gallery.owner_id):
         raise not_owner("gallery")
     return gallery
 
@@ -271,12 +256,13 @@ async def get_gallery(session: AsyncSession, *, viewer: User | None, gallery_id:
     detail = await collections.get_collection_detail(
         session, viewer=viewer, kind=GALLERY, collection_id=gallery_id
     )
-    return gallery_detail(detail.collection, detail.files, viewer=viewer)
+    return gallery_detail(detail.collection, detail.files, principal=policy.principal_of(viewer))
 
 
-def gallery_detail(gallery: Collection, artworks: Sequence[File], *, viewer: User | None) -> GalleryDetail:
-    owner_view = viewer is not None and viewer.id == gallery.owner_id
-    downloadable = owner_view or gallery.allow_original_download
+def gallery_detail(
+    gallery: Collection, artworks: Sequence[File], *, principal: policy.Principal
+) -> GalleryDetail:
+    downloadable = policy.may_download_originals_of(principal, gallery)
     return GalleryDetail(
         **GalleryRead.of(gallery, len(artworks)).model_dump(),
         artwork_ids=[f.id for f in artworks],
@@ -307,7 +293,7 @@ async def add_artworks(
     detail = await collections.add_items(
         session, owner_id=user.id, kind=GALLERY, collection_id=gallery_id, file_ids=artwork_ids
     )
-    return gallery_detail(detail.collection, detail.files, viewer=user)
+    return gallery_detail(detail.collection, detail.files, principal=policy.principal_of(user))
 
 
 async def remove_artwork(
@@ -326,4 +312,4 @@ async def reorder_artworks(
     detail = await collections.reorder_items(
         session, owner_id=user.id, kind=GALLERY, collection_id=gallery_id, file_ids=artwork_ids
     )
-    return gallery_detail(detail.collection, detail.files, viewer=user)
+    return gallery_detail(detail.collection, detail.files, principal=policy.principal_of(user))
