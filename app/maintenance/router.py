@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from app.auth.dependencies import (
     ADMIN_RESPONSES,
     AUTH_RESPONSES,
-    PROBLEM_SCHEMA,
     AdminUser,
     CurrentUser,
     SettingsDep,
@@ -22,6 +21,7 @@ from app.maintenance.schemas import (
     UserQuota,
     VerifyReport,
 )
+from app.problems import problems
 from app.storage.local import LocalBlobStore
 
 router = APIRouter(prefix="/api", tags=["storage"])
@@ -42,7 +42,7 @@ async def storage_stats(user: CurrentUser, session: SessionDep, settings: Settin
     return await stats.storage_stats(session, settings=settings, user=user)
 
 
-@admin.put("/users/{user_id}/quota", responses={404: {"description": "user_not_found", **PROBLEM_SCHEMA}})
+@admin.put("/users/{user_id}/quota", responses=problems("user_not_found"))
 async def set_quota(
     user_id: uuid.UUID, data: QuotaUpdate, _: AdminUser, session: SessionDep, settings: SettingsDep
 ) -> UserQuota:
