@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 
-from app.db import MAX_SQL_INT
+from app.db import MAX_SAFE_INT
 from app.files.service import FileFilters
 from app.storage.base import BlobStore
 
@@ -53,8 +53,8 @@ async def file_filters(
     folder_id: Annotated[uuid.UUID | Literal["root"] | None, Query(description=FOLDER_HELP)] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
-    min_size: Annotated[int | None, Query(ge=0, le=MAX_SQL_INT)] = None,
-    max_size: Annotated[int | None, Query(ge=0, le=MAX_SQL_INT)] = None,
+    min_size: Annotated[int | None, Query(ge=0, le=MAX_SAFE_INT)] = None,
+    max_size: Annotated[int | None, Query(ge=0, le=MAX_SAFE_INT)] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
 ) -> FileFilters:
     """The filters of `GET /api/files`, which `GET /api/search` takes too."""

@@ -3,7 +3,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.db import MAX_SQL_INT
+from app.db import MAX_SAFE_INT
 
 
 class TypeUsage(BaseModel):
@@ -47,7 +47,7 @@ class StorageStats(BaseModel):
 
 class QuotaUpdate(BaseModel):
     storage_quota: int | None = Field(
-        ge=0, le=MAX_SQL_INT, description="bytes; null returns the user to the default quota"
+        ge=0, le=MAX_SAFE_INT, description="bytes; null returns the user to the default quota"
     )
 
 
