@@ -303,7 +303,9 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
         return _invalid_utf8(exc.__cause__)
-    code = getattr(exc, "code", None) or STATUS_CODES.get(exc.status_code, "bad_request")
+    code = getattr(exc, "code", None) or STATUS_CODES.get(exc.status_code)
+    if code is None:  # a status no code is registered for: a bug in a route, not the client's fault
+        return await handle_unexpected(request, exc)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route for {request.method} {request.url.path}"
