@@ -12,6 +12,9 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 MAX_SQL_INT = 2**63 - 1  # BIGINT; a larger integer from a client cannot be bound
+# The bound of every client integer that reaches SQL: inside BIGINT, exact in a JavaScript number
+# and in the OpenAPI document (FastAPI writes bounds as floats: 2**63 - 1 would read as 2**63).
+MAX_SAFE_INT = 2**53 - 1
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

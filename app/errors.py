@@ -1,12 +1,19 @@
-"""Every error leaves as RFC 9457 problem+json with a stable `code`."""
+"""Every error leaves as RFC 9457 problem+json with a stable `code` from one registry.
+
+`ERRORS` is the only list of codes the server answers with: raising or answering an unknown
+code is a programming error (`UnregisteredCode`), and each route's documented problem
+responses are generated from the codes it names (`app.problems.problems`).
+"""
 
 import logging
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -17,8 +24,204 @@ logger = logging.getLogger("atrium.errors")
 PROBLEM_JSON = "application/problem+json"
 
 
+@dataclass(frozen=True)
+class ErrorSpec:
+    """One registered problem: the status it answers with and what it means."""
+
+    status: int
+    description: str
+
+    @property
+    def title(self) -> str:
+        return HTTPStatus(self.status).phrase
+
+
+def _codes(status: int, **descriptions: str) -> dict[str, ErrorSpec]:
+    return {code: ErrorSpec(status, text) for code, text in descriptions.items()}
+
+
+ERRORS: dict[str, ErrorSpec] = {
+    **_codes(
+        400,
+        bad_request="the request cannot be understood",
+        malformed_multipart="the multipart body is malformed",
+        client_disconnected="the client went away before the body was complete",
+        tag_filter_private="the tag filter applies to the caller's own images only",
+    ),
+    **_codes(
+        401,
+        not_authenticated="a bearer token is required",
+        invalid_token="the token is invalid, expired or revoked",  # noqa: S106 - a code, not a secret
+        invalid_credentials="wrong username or password",
+    ),
+    **_codes(
+        403,
+        forbidden="the caller may see this but not do that",
+        admin_required="the caller is not an administrator",
+        not_owner="visible to the caller, but only its owner may change it",
+        original_protected="the artist does not allow downloading this original",
+    ),
+    **_codes(
+        404,
+        not_found="no such route or resource",
+        file_not_found="no such file, or not visible to the caller",
+        folder_not_found="no such folder, or not the caller's",
+        image_not_found="no such image, or not visible to the caller",
+        album_not_found="no such album, or not visible to the caller",
+        gallery_not_found="no such gallery, or not visible to the caller",
+        artwork_not_found="no such artwork, or not visible to the caller",
+        artist_not_found="no such artist",
+        avatar_not_found="the artist has no avatar",
+        user_not_found="no such user",
+        preview_unavailable="files of this kind have no preview",
+        content_missing="the stored bytes of this file are missing",
+    ),
+    **_codes(405, method_not_allowed="the route does not take this method"),
+    **_codes(406, not_acceptable="no representation matches the Accept header"),
+    **_codes(
+        409,
+        conflict="the request conflicts with the current state",
+        username_taken="the username is already registered",
+        email_taken="the email is already registered",
+        folder_exists="a sibling folder has this name",
+        folder_not_empty="the folder is not empty (send recursive=true)",
+        folder_cycle="a folder cannot move into its own subtree",
+        album_cycle="an album cannot nest inside itself",
+        gallery_cycle="a gallery cannot nest inside itself",
+    ),
+    **_codes(411, length_required="the request needs a Content-Length"),
+    **_codes(
+        413,
+        payload_too_large="the request is too large",
+        file_too_large="a file exceeds MAX_FILE_SIZE",
+        quota_exceeded="the upload exceeds the caller's storage quota",
+        too_many_files="the upload request carries too many files",
+        request_too_large="the request body exceeds the request limit",
+    ),
+    **_codes(
+        415,
+        unsupported_type="the content's type is not accepted",
+        type_mismatch="the name claims another kind than the content",
+        not_an_image="the file could not be read as an image",
+    ),
+    **_codes(416, range_not_satisfiable="the Range lies outside the file"),
+    **_codes(
+        422,
+        validation_error="a parameter or the body is invalid (see `errors`)",
+        invalid_text="the request contains text that is not valid Unicode",
+        folder_too_deep="folders nest too deep",
+        empty_query="the search query has no word to look for",
+        query_too_complex="the search query has too many terms",
+        invalid_query="the search query cannot be searched",
+        no_files="the upload request has no file parts",
+        one_file_expected="send exactly one image as the `file` part",
+        avatar_not_an_image="the avatar must be one of the caller's images",
+        cover_not_in_collection="the cover must be an image of this collection",
+        order_mismatch="the new order must list exactly the collection's items",
+        image_unreadable="the image cannot be decoded",
+        image_too_large="the image has too many pixels",
+        not_a_regular_file="an imported path is not a regular file",
+        invalid_folder_name="an imported directory name is not a valid folder name",
+    ),
+    **_codes(429, rate_limited="too many requests; see Retry-After"),
+    **_codes(500, internal_error="an unexpected error; the request id is in the log"),
+    **_codes(
+        503,
+        service_unavailable="the server cannot answer now",
+        database_unavailable="the database does not answer",
+        storage_unavailable="the storage cannot be written",
+    ),
+}
+
+# The code of an HTTPException (Starlette's routing, 405s, body limits) that names none.
+STATUS_CODES: dict[int, str] = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    411: "length_required",
+    413: "payload_too_large",
+    415: "unsupported_type",
+    416: "range_not_satisfiable",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class UnregisteredCode(LookupError):
+    """A code that is not in `ERRORS`, or used with another status: a bug, caught by the tests."""
+
+
+def spec(code: str, status: int | None = None) -> ErrorSpec:
+    """The registry entry of `code`; `status`, when given, must be the registered one."""
+    found = ERRORS.get(code)
+    if found is None:
+        raise UnregisteredCode(f"error code {code!r} is not in app.errors.ERRORS")
+    if status is not None and status != found.status:
+        raise UnregisteredCode(f"error code {code!r} is registered with {found.status}, not {status}")
+    return found
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; `code` is one of the registered error codes."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+class ValidationIssue(BaseModel):
+    """One invalid part of the request: where (`loc`), what is wrong, and its kind."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """A 422 problem; `errors` lists the invalid parts (empty for a code other than validation_error)."""
+
+    errors: list[ValidationIssue]
+
+
+def problem_body(code: str, detail: str, *, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The one place the problem shape is built. Every 422 carries `errors`."""
+    found = spec(code)
+    problem = Problem(title=found.title, status=found.status, detail=detail, code=code)
+    if found.status == 422:
+        issues = [ValidationIssue.model_validate(error) for error in errors or []]
+        problem = ValidationProblem(**problem.model_dump(), errors=issues)
+    return problem.model_dump(mode="json")
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> JSONResponse:
+    spec(code, status)
+    all_headers = dict(headers or {})
+    all_headers.setdefault(REQUEST_ID_HEADER, current_request_id())
+    body = problem_body(code, detail, errors=errors)
+    return JSONResponse(body, status_code=status, headers=all_headers, media_type=PROBLEM_JSON)
+
+
 class AppError(Exception):
-    """An error that carries its own HTTP status and stable code."""
+    """An error that carries its own HTTP status and a registered code.
+
+    The status is the code's registered one; a subclass (NotFound, ...) or an explicit `status`
+    that disagrees with the registry raises `UnregisteredCode` at construction.
+    """
 
     status: int = 400
     code: str = "bad_request"
@@ -35,8 +238,9 @@ class AppError(Exception):
         self.detail = detail
         if code is not None:
             self.code = code
-        if status is not None:
-            self.status = status
+        if status is None and type(self) is not AppError:
+            status = self.status
+        self.status = spec(self.code, status).status
         self.headers = headers or {}
 
 
@@ -90,46 +294,6 @@ class ServiceUnavailable(AppError):
     status, code = 503, "service_unavailable"
 
 
-STATUS_CODES: dict[int, str] = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    409: "conflict",
-    411: "length_required",
-    413: "payload_too_large",
-    415: "unsupported_type",
-    416: "range_not_satisfiable",
-    422: "validation_error",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "service_unavailable",
-}
-
-
-def problem_response(
-    status: int,
-    code: str,
-    detail: str,
-    *,
-    headers: dict[str, str] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    body.update(extra or {})
-    all_headers = dict(headers or {})
-    all_headers.setdefault(REQUEST_ID_HEADER, current_request_id())
-    return JSONResponse(body, status_code=status, headers=all_headers, media_type=PROBLEM_JSON)
-
-
 async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return problem_response(exc.status, exc.code, exc.detail, headers=dict(exc.headers or {}))
@@ -137,11 +301,22 @@ async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = getattr(exc, "code", None) or STATUS_CODES.get(exc.status_code, "http_error")
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        return _invalid_utf8(exc.__cause__)
+    code = getattr(exc, "code", None) or STATUS_CODES.get(exc.status_code)
+    if code is None:  # a status no code is registered for: a bug in a route, not the client's fault
+        return await handle_unexpected(request, exc)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"no route for {request.method} {request.url.path}"
     return problem_response(exc.status_code, code, detail, headers=dict(exc.headers or {}))
+
+
+def _invalid_utf8(exc: UnicodeDecodeError) -> JSONResponse:
+    """FastAPI answers 400 to a JSON body that is not UTF-8; it is invalid JSON (RFC 8259 §8.1)."""
+    msg = f"JSON body is not valid UTF-8 (byte {exc.start})"
+    error = {"loc": ["body", exc.start], "msg": msg, "type": "json_invalid"}
+    return problem_response(422, "validation_error", f"body: {msg}", errors=[error])
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -151,7 +326,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         for err in exc.errors()
     ]
     summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3])
-    return problem_response(422, "validation_error", summary or "invalid request", extra={"errors": errors})
+    return problem_response(422, "validation_error", summary or "invalid request", errors=errors)
 
 
 async def handle_unencodable_text(request: Request, exc: Exception) -> JSONResponse:
@@ -175,10 +350,12 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: logged with the request id; the client gets no trace, and a connection not to reuse."""
     token = bind_request_id(getattr(request.state, "request_id", current_request_id()))
     try:
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem_response(500, "internal_error", "an unexpected error occurred")
+        headers = {"Connection": "close"}
+        return problem_response(500, "internal_error", "an unexpected error occurred", headers=headers)
     finally:
         unbind_request_id(token)
 

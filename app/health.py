@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from app.db import SessionDep
 from app.errors import ServiceUnavailable
+from app.problems import problems
 
 router = APIRouter(tags=["health"])
 
@@ -20,7 +21,7 @@ async def healthz() -> Health:
     return Health()
 
 
-@router.get("/readyz", responses={503: {"description": "database or storage unavailable"}})
+@router.get("/readyz", responses=problems("database_unavailable", "storage_unavailable"))
 async def readyz(request: Request, session: SessionDep) -> Health:
     """The database and the storage answer."""
     try:

@@ -2,11 +2,9 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from pydantic import BaseModel
 
 from app.albums.router import router as albums_router
 from app.auth.router import router as auth_router
@@ -24,6 +22,7 @@ from app.maintenance import service as maintenance
 from app.maintenance.router import admin as admin_router
 from app.maintenance.router import router as storage_router
 from app.portfolio.router import router as portfolio_router
+from app.problems import document_problems
 from app.requestid import RequestIdMiddleware, configure_logging
 from app.search.router import router as search_router
 from app.storage import open_store
@@ -42,16 +41,6 @@ EXPOSED_HEADERS = [
     "Retry-After",
     "X-Request-ID",
 ]
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    code: str
 
 
 @asynccontextmanager
@@ -107,20 +96,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=EXPOSED_HEADERS,
     )
     app.add_middleware(RequestIdMiddleware)
-    _document_problems(app)
+    document_problems(app)
     return app
-
-
-def _document_problems(app: FastAPI) -> None:
-    """Publish the Problem schema that every error response refers to."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
-            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            schemas["Problem"] = Problem.model_json_schema()
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

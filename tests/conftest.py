@@ -16,10 +16,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.routing import compile_path
 
 from app.config import Settings
+from app.errors import PROBLEM_JSON
 from app.main import create_app
 from app.migrate import upgrade
+from app.problems import documented_codes
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -95,8 +98,46 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    hooks = {"response": [documented_problems_only(app)]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks=hooks
+    ) as http:
         yield http
+
+
+def documented_problems_only(app: FastAPI) -> Callable[[httpx.Response], Awaitable[None]]:
+    """A response hook: every problem a test provokes must be documented on its operation, with
+    its status and code, so the OpenAPI document cannot drift from what the server answers."""
+
+    async def check(response: httpx.Response) -> None:
+        if (
+            not response.headers.get("content-type", "").startswith(PROBLEM_JSON)
+            or response.status_code == 500
+        ):
+            return
+        operation = _operation(app, response.request)
+        if operation is None:  # no route (404/405), or a route outside the document
+            return
+        await response.aread()
+        code = response.json()["code"] if response.request.method != "HEAD" else None
+        documented = operation["responses"].get(str(response.status_code))
+        where = f"{response.request.method} {response.request.url.path}"
+        assert documented is not None, f"{where} answered an undocumented {response.status_code} ({code})"
+        if code is not None:
+            assert code in documented_codes(documented), f"{where}: {code} is not documented"
+
+    return check
+
+
+def _operation(app: FastAPI, request: httpx.Request) -> dict[str, Any] | None:
+    """The documented operation of a request: the matching path template with fewest parameters."""
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    paths: dict[str, dict[str, Any]] = app.openapi()["paths"]
+    matching = [t for t in paths if method in paths[t] and compile_path(t)[0].fullmatch(request.url.path)]
+    if not matching:
+        return None
+    operation: dict[str, Any] = paths[min(matching, key=lambda t: t.count("{"))][method]
+    return operation
 
 
 @dataclass

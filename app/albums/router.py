@@ -1,21 +1,20 @@
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
 from app.access import policy
 from app.albums import service
 from app.albums.schemas import AlbumCreate, AlbumDetail, AlbumImageIds, AlbumRead, AlbumUpdate
-from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser
+from app.auth.dependencies import AUTH_RESPONSES, CurrentUser, OptionalUser
 from app.db import SessionDep
 from app.pagination import Page, PageDep
+from app.problems import AUTH, problems
 
 router = APIRouter(prefix="/api/albums", tags=["albums"])
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "album_not_found or image_not_found", **PROBLEM_SCHEMA}
-}
-UNPROCESSABLE: dict[int | str, dict[str, Any]] = {422: {"description": "invalid input", **PROBLEM_SCHEMA}}
+NOT_FOUND = problems(*AUTH, "album_not_found")
+WITH_IMAGES = problems(*AUTH, "album_not_found", "image_not_found")
 
 
 @router.get("", responses=AUTH_RESPONSES)
@@ -32,7 +31,9 @@ async def list_albums(
     return AlbumRead.page(views, total, page)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, responses=problems(*AUTH, "album_not_found", "album_cycle")
+)
 async def create_album(data: AlbumCreate, user: CurrentUser, session: SessionDep) -> AlbumRead:
     """Create an album, optionally inside another of the caller's albums."""
     view = await service.create_collection(
@@ -47,7 +48,7 @@ async def create_album(data: AlbumCreate, user: CurrentUser, session: SessionDep
     return AlbumRead.of(view)
 
 
-@router.get("/{album_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.get("/{album_id}", responses=NOT_FOUND)
 async def get_album(album_id: uuid.UUID, viewer: OptionalUser, session: SessionDep) -> AlbumDetail:
     """An album with its images in display order (public albums need no token)."""
     detail = await service.get_collection_detail(session, viewer=viewer, kind="album", collection_id=album_id)
@@ -56,12 +57,7 @@ async def get_album(album_id: uuid.UUID, viewer: OptionalUser, session: SessionD
 
 @router.put(
     "/{album_id}",
-    responses={
-        **AUTH_RESPONSES,
-        **NOT_FOUND,
-        **UNPROCESSABLE,
-        409: {"description": "album_cycle", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, "album_not_found", "image_not_found", "cover_not_in_collection", "album_cycle"),
 )
 async def update_album(
     album_id: uuid.UUID, data: AlbumUpdate, user: CurrentUser, session: SessionDep
@@ -73,9 +69,7 @@ async def update_album(
     return AlbumRead.of(view)
 
 
-@router.delete(
-    "/{album_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**AUTH_RESPONSES, **NOT_FOUND}
-)
+@router.delete("/{album_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_album(
     album_id: uuid.UUID,
     user: CurrentUser,
@@ -89,7 +83,7 @@ async def delete_album(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{album_id}/images", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.post("/{album_id}/images", responses=WITH_IMAGES)
 async def add_album_images(
     album_id: uuid.UUID, data: AlbumImageIds, user: CurrentUser, session: SessionDep
 ) -> AlbumDetail:
@@ -103,7 +97,7 @@ async def add_album_images(
 @router.delete(
     "/{album_id}/images/{image_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**AUTH_RESPONSES, **NOT_FOUND},
+    responses=WITH_IMAGES,
 )
 async def remove_album_image(
     album_id: uuid.UUID, image_id: uuid.UUID, user: CurrentUser, session: SessionDep
@@ -115,7 +109,7 @@ async def remove_album_image(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put("/{album_id}/order", responses={**AUTH_RESPONSES, **NOT_FOUND, **UNPROCESSABLE})
+@router.put("/{album_id}/order", responses=problems(*AUTH, "album_not_found", "order_mismatch"))
 async def reorder_album(
     album_id: uuid.UUID, data: AlbumImageIds, user: CurrentUser, session: SessionDep
 ) -> AlbumDetail:

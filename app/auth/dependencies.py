@@ -1,6 +1,6 @@
 """Who is calling: `CurrentUser` for protected routes, `OptionalUser` for public ones."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -11,15 +11,11 @@ from app.config import Settings
 from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
 from app.models import User
+from app.problems import AUTH, Responses, problems
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-}
-AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Missing, invalid, expired or revoked token", **PROBLEM_SCHEMA},
-}
+AUTH_RESPONSES: Responses = problems(*AUTH)
 
 
 # async although it awaits nothing: FastAPI runs a sync dependency in a worker thread
@@ -68,7 +64,4 @@ async def get_admin_user(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(get_admin_user)]
-ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **AUTH_RESPONSES,
-    403: {"description": "admin_required: the caller is not an administrator", **PROBLEM_SCHEMA},
-}
+ADMIN_RESPONSES: Responses = problems(*AUTH, "admin_required")

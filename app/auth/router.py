@@ -6,7 +6,6 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.auth import service
 from app.auth.dependencies import (
     AUTH_RESPONSES,
-    PROBLEM_SCHEMA,
     ClientAddress,
     CurrentAuth,
     CurrentUser,
@@ -14,6 +13,7 @@ from app.auth.dependencies import (
 )
 from app.auth.schemas import AuthResult, TokenResult, UserDetail, UserLogin, UserRegister, UserUpdate
 from app.db import SessionDep
+from app.problems import AUTH, problems
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "username_taken or email_taken", **PROBLEM_SCHEMA}},
+    responses=problems("username_taken", "email_taken"),
 )
 async def register(data: UserRegister, session: SessionDep, settings: SettingsDep) -> AuthResult:
     """Create an account and sign in."""
@@ -30,10 +30,7 @@ async def register(data: UserRegister, session: SessionDep, settings: SettingsDe
 
 @router.post(
     "/login",
-    responses={
-        401: {"description": "invalid_credentials", **PROBLEM_SCHEMA},
-        429: {"description": "too many attempts", **PROBLEM_SCHEMA},
-    },
+    responses=problems("invalid_credentials", "rate_limited"),
 )
 async def login(
     data: UserLogin, session: SessionDep, settings: SettingsDep, client: ClientAddress
@@ -44,10 +41,7 @@ async def login(
 
 @router.post(
     "/token",
-    responses={
-        401: {"description": "invalid_credentials", **PROBLEM_SCHEMA},
-        429: {"description": "too many attempts", **PROBLEM_SCHEMA},
-    },
+    responses=problems("invalid_credentials", "rate_limited"),
 )
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -74,7 +68,7 @@ async def get_user(user: CurrentUser, session: SessionDep, settings: SettingsDep
     return await service.user_detail(session, settings=settings, user=user)
 
 
-@router.patch("/user", responses=AUTH_RESPONSES)
+@router.patch("/user", responses=problems(*AUTH, "email_taken"))
 async def update_user(
     data: UserUpdate, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> UserDetail:

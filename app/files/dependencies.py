@@ -1,33 +1,37 @@
 """Request dependencies and OpenAPI pieces shared by every router that serves or lists files."""
 
+import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 
-from app.auth.dependencies import PROBLEM_SCHEMA
-from app.db import MAX_SQL_INT
+from app.db import MAX_SAFE_INT
 from app.files.service import FileFilters
 from app.storage.base import BlobStore
 
-Responses = dict[int | str, dict[str, Any]]
-
-# The problems every upload through the shared pipeline can answer; routes add their own 404/415/422.
-UPLOAD_PROBLEMS: Responses = {
-    400: {"description": "malformed_multipart", **PROBLEM_SCHEMA},
-    413: {
-        "description": "file_too_large, quota_exceeded, too_many_files or request_too_large",
-        **PROBLEM_SCHEMA,
-    },
-    415: {"description": "unsupported_type or type_mismatch", **PROBLEM_SCHEMA},
-    429: {"description": "too many uploads", **PROBLEM_SCHEMA},
-}
+# The codes every upload through the shared pipeline can answer; routes add their own.
+UPLOAD_CODES = (
+    "malformed_multipart",
+    "client_disconnected",
+    "file_too_large",
+    "quota_exceeded",
+    "too_many_files",
+    "request_too_large",
+    "unsupported_type",
+    "type_mismatch",
+    "image_too_large",
+    "rate_limited",
+)
 
 
 def multipart_body(properties: dict[str, Any], *, required: list[str]) -> dict[str, Any]:
     """`openapi_extra` for a route that parses its multipart body itself (the streaming upload)."""
     schema = {"type": "object", "properties": properties, "required": required}
     return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+FOLDER_HELP = "a folder id (an unknown one matches nothing), or `root` for the top level"
 
 
 def storage_of(request: Request) -> BlobStore:
@@ -46,17 +50,17 @@ def _utc(value: datetime | None) -> datetime | None:
 # async although it awaits nothing: FastAPI runs a sync dependency in a worker thread
 async def file_filters(
     type: Annotated[str | None, Query(description="a kind (image, video, ...) or a MIME prefix")] = None,
-    folder_id: Annotated[str | None, Query(description="a folder id, or `root` for the top level")] = None,
+    folder_id: Annotated[uuid.UUID | Literal["root"] | None, Query(description=FOLDER_HELP)] = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
-    min_size: Annotated[int | None, Query(ge=0, le=MAX_SQL_INT)] = None,
-    max_size: Annotated[int | None, Query(ge=0, le=MAX_SQL_INT)] = None,
+    min_size: Annotated[int | None, Query(ge=0, le=MAX_SAFE_INT)] = None,
+    max_size: Annotated[int | None, Query(ge=0, le=MAX_SAFE_INT)] = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
 ) -> FileFilters:
     """The filters of `GET /api/files`, which `GET /api/search` takes too."""
     return FileFilters(
         type=type,
-        folder_id=folder_id,
+        folder_id=None if folder_id is None else str(folder_id),
         created_after=_utc(created_after),
         created_before=_utc(created_before),
         min_size=min_size,

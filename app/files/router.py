@@ -1,14 +1,15 @@
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, SettingsDep
+from app.auth.dependencies import AUTH_RESPONSES, CurrentUser, SettingsDep
 from app.db import SessionDep
 from app.files import multipart, service
-from app.files.dependencies import UPLOAD_PROBLEMS, FileFiltersDep, multipart_body, storage_of
+from app.files.dependencies import UPLOAD_CODES, FileFiltersDep, multipart_body, storage_of
 from app.files.schemas import FileDetail, FileMove, FileRead, FileUpdate, SortField, UploadResult, file_read
 from app.pagination import Page, PageDep
+from app.problems import AUTH, problems
 from app.work import image_work_of
 
 router = APIRouter(prefix="/api", tags=["files"])
@@ -28,21 +29,14 @@ UPLOAD_BODY = multipart_body(
     },
     required=["files"],
 )
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "not the caller's file (or no such file)", **PROBLEM_SCHEMA}
-}
+NOT_FOUND = problems(*AUTH, "file_not_found")
 
 
 @router.post(
     "/upload",
     status_code=status.HTTP_201_CREATED,
     openapi_extra=UPLOAD_BODY,
-    responses={
-        **AUTH_RESPONSES,
-        **UPLOAD_PROBLEMS,
-        404: {"description": "folder_id is not the caller's folder", **PROBLEM_SCHEMA},
-        422: {"description": "no_files", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, *UPLOAD_CODES, "folder_not_found", "no_files"),
 )
 async def upload(
     request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
@@ -72,7 +66,7 @@ async def list_files(
     return await service.list_files(session, owner_id=user.id, filters=filters, sort=sort, page=page)
 
 
-@router.get("/files/{file_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.get("/files/{file_id}", responses=NOT_FOUND)
 async def get_file(
     file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
 ) -> FileDetail:
@@ -84,11 +78,7 @@ async def get_file(
 
 @router.patch(
     "/files/{file_id}",
-    responses={
-        **AUTH_RESPONSES,
-        **NOT_FOUND,
-        415: {"description": "type_mismatch: an active or executable name", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, "file_not_found", "type_mismatch"),
 )
 async def update_file(
     file_id: uuid.UUID, data: FileUpdate, session: SessionDep, user: CurrentUser
@@ -97,7 +87,7 @@ async def update_file(
     return await service.update_file(session, owner_id=user.id, file_id=file_id, data=data)
 
 
-@router.put("/files/{file_id}/move", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.put("/files/{file_id}/move", responses=problems(*AUTH, "file_not_found", "folder_not_found"))
 async def move_file(file_id: uuid.UUID, data: FileMove, session: SessionDep, user: CurrentUser) -> FileRead:
     """Move a file into one of the caller's folders (null: the top level)."""
     return await service.move_file(session, owner_id=user.id, file_id=file_id, data=data)
@@ -108,12 +98,10 @@ async def move_file(file_id: uuid.UUID, data: FileMove, session: SessionDep, use
     "/files/{file_id}/download",
     response_class=Response,
     responses={
-        **AUTH_RESPONSES,
-        **NOT_FOUND,
+        **problems(*AUTH, "file_not_found", "content_missing", "range_not_satisfiable"),
         200: {"description": "the original bytes", "content": {"application/octet-stream": {}}},
         206: {"description": "the requested range"},
         304: {"description": "not modified (If-None-Match)"},
-        416: {"description": "range_not_satisfiable", **PROBLEM_SCHEMA},
     },
 )
 async def download_file(
@@ -125,9 +113,7 @@ async def download_file(
     )
 
 
-@router.delete(
-    "/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**AUTH_RESPONSES, **NOT_FOUND}
-)
+@router.delete("/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_file(
     file_id: uuid.UUID,
     request: Request,
@@ -141,7 +127,7 @@ async def delete_file(
     )
 
 
-@router.post("/files/{file_id}/restore", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.post("/files/{file_id}/restore", responses=NOT_FOUND)
 async def restore_file(file_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> FileRead:
     """Bring a file back from the trash."""
     return await service.restore_file(session, owner_id=user.id, file_id=file_id)
@@ -163,13 +149,18 @@ async def empty_trash(request: Request, session: SessionDep, user: CurrentUser) 
     "/files/{file_id}/preview",
     response_class=Response,
     responses={
-        **AUTH_RESPONSES,
+        **problems(
+            *AUTH,
+            "file_not_found",
+            "preview_unavailable",
+            "content_missing",
+            "image_unreadable",
+            "image_too_large",
+        ),
         200: {
             "description": "a WebP thumbnail (images) or the first 64 KiB as text/plain (text files)",
             "content": {"image/webp": {}, "text/plain": {}},
         },
-        404: {"description": "file_not_found or preview_unavailable", **PROBLEM_SCHEMA},
-        422: {"description": "image_unreadable or image_too_large", **PROBLEM_SCHEMA},
     },
 )
 async def preview_file(

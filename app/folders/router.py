@@ -1,28 +1,21 @@
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser
+from app.auth.dependencies import AUTH_RESPONSES, CurrentUser
 from app.db import SessionDep
 from app.folders import service
 from app.folders.schemas import FolderCreate, FolderDetail, FolderNode, FolderUpdate
+from app.problems import AUTH, problems
 
 router = APIRouter(prefix="/api/folders", tags=["folders"])
-
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "folder_not_found (missing or not the caller's)", **PROBLEM_SCHEMA}
-}
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={
-        **AUTH_RESPONSES,
-        404: {"description": "folder_not_found: the parent is missing or not the caller's", **PROBLEM_SCHEMA},
-        409: {"description": "folder_exists: a sibling has this name (case-insensitive)", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, "folder_not_found", "folder_exists", "folder_too_deep"),
 )
 async def create_folder(data: FolderCreate, user: CurrentUser, session: SessionDep) -> FolderDetail:
     """Create a folder at the top level or inside one of the caller's folders."""
@@ -35,7 +28,7 @@ async def list_folders(user: CurrentUser, session: SessionDep) -> list[FolderNod
     return await service.list_tree(session, owner_id=user.id)
 
 
-@router.get("/{folder_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.get("/{folder_id}", responses=problems(*AUTH, "folder_not_found"))
 async def get_folder(folder_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> FolderDetail:
     """One folder with its direct subfolders, counts and path."""
     return await service.read_folder(session, owner_id=user.id, folder_id=folder_id)
@@ -43,11 +36,7 @@ async def get_folder(folder_id: uuid.UUID, user: CurrentUser, session: SessionDe
 
 @router.patch(
     "/{folder_id}",
-    responses={
-        **AUTH_RESPONSES,
-        **NOT_FOUND,
-        409: {"description": "folder_exists at the target, or folder_cycle", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, "folder_not_found", "folder_exists", "folder_cycle", "folder_too_deep"),
 )
 async def update_folder(
     folder_id: uuid.UUID, data: FolderUpdate, user: CurrentUser, session: SessionDep
@@ -59,11 +48,7 @@ async def update_folder(
 @router.delete(
     "/{folder_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={
-        **AUTH_RESPONSES,
-        **NOT_FOUND,
-        409: {"description": "folder_not_empty (send recursive=true)", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, "folder_not_found", "folder_not_empty"),
 )
 async def delete_folder(
     folder_id: uuid.UUID,

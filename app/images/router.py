@@ -1,12 +1,11 @@
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import (
     AUTH_RESPONSES,
-    PROBLEM_SCHEMA,
     ClientAddress,
     CurrentUser,
     OptionalUser,
@@ -29,50 +28,38 @@ from app.images.schemas import (
     ThumbnailSize,
 )
 from app.pagination import Page, PageDep
+from app.problems import AUTH, Responses, problems
 
 router = APIRouter(prefix="/api", tags=["images"])
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "image_not_found", **PROBLEM_SCHEMA}}
-BYTES: dict[int | str, dict[str, Any]] = {
-    **AUTH_RESPONSES,
-    **NOT_FOUND,
-    304: {"description": "not modified (If-None-Match)"},
-    422: {"description": "bad parameters, or image_unreadable / image_too_large", **PROBLEM_SCHEMA},
-}
-DOWNLOAD_OK: dict[int | str, dict[str, Any]] = {
+NOT_FOUND = problems(*AUTH, "image_not_found")
+# the codes of every route that serves an image's bytes
+SERVED = (*AUTH, "image_not_found", "content_missing")
+RENDERED = (*SERVED, "image_unreadable", "image_too_large")
+NOT_MODIFIED: Responses = {304: {"description": "not modified (If-None-Match)"}}
+DOWNLOAD_OK: Responses = {
     200: {"description": "the original bytes", "content": {"application/octet-stream": {}}},
     206: {"description": "the requested range"},
 }
-THUMBNAIL_OK: dict[int | str, dict[str, Any]] = {
-    200: {"description": "a WebP thumbnail", "content": {"image/webp": {}}}
-}
-RENDER_OK: dict[int | str, dict[str, Any]] = {
+THUMBNAIL_OK: Responses = {200: {"description": "a WebP thumbnail", "content": {"image/webp": {}}}}
+RENDER_OK: Responses = {
     200: {"description": "the rendition", "content": {t: {} for t in RENDER_MEDIA_TYPES.values()}},
-    429: {"description": "too many new (uncached) renditions; see Retry-After", **PROBLEM_SCHEMA},
 }
 Edge = Annotated[int | None, Query(ge=1, le=MAX_RENDER_EDGE)]
-
-PROTECTED: dict[int | str, dict[str, Any]] = {
-    403: {
-        "description": "original_protected: an artwork whose artist does not allow downloads",
-        **PROBLEM_SCHEMA,
-    }
-}
 
 
 @router.get(
     "/images",
-    responses={
-        **AUTH_RESPONSES,
-        400: {"description": "tag_filter_private: `tag` on someone else's images", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, "tag_filter_private", "album_not_found"),
 )
 async def list_images(
     viewer: OptionalUser,
     session: SessionDep,
     page: PageDep,
-    album_id: uuid.UUID | None = None,
-    tag: str | None = None,
+    album_id: Annotated[
+        uuid.UUID | None, Query(description="an album the caller may see (else 404 album_not_found)")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=64, description="one of your own tags")] = None,
     taken_after: datetime | None = None,
     taken_before: datetime | None = None,
     camera: Annotated[str | None, Query(description="camera make or model contains (any case)")] = None,
@@ -91,19 +78,21 @@ async def list_images(
     return await service.list_images(session, viewer=viewer, filters=filters, sort=sort, page=page)
 
 
-@router.post("/images/batch", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.post(
+    "/images/batch", responses=problems(*AUTH, "image_not_found", "album_not_found", "folder_not_found")
+)
 async def batch(data: ImageBatch, user: CurrentUser, session: SessionDep) -> BatchResult:
     """Apply one operation to many images; any unknown or foreign id changes nothing (404)."""
     return await service.run_batch(session, owner=user, batch=data)
 
 
-@router.get("/images/{image_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.get("/images/{image_id}", responses=NOT_FOUND)
 async def get_image(image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep) -> ImageView:
     """An image with its dimensions and EXIF (others see no tags, checksum, folder or GPS); counts a view."""
     return await service.view_image(session, image_id=image_id, viewer=viewer)
 
 
-@router.put("/images/{image_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@router.put("/images/{image_id}", responses=problems(*AUTH, "image_not_found", "album_not_found"))
 async def update_image(
     image_id: uuid.UUID, data: ImageUpdate, user: CurrentUser, session: SessionDep
 ) -> ImageRead:
@@ -111,9 +100,7 @@ async def update_image(
     return await service.update_image(session, owner=user, image_id=image_id, data=data)
 
 
-@router.delete(
-    "/images/{image_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**AUTH_RESPONSES, **NOT_FOUND}
-)
+@router.delete("/images/{image_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
 async def delete_image(image_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
     """Move an image to the trash and out of every album."""
     await service.delete_image(session, owner=user, image_id=image_id)
@@ -122,7 +109,13 @@ async def delete_image(image_id: uuid.UUID, user: CurrentUser, session: SessionD
 
 @router.head("/images/{image_id}/download", include_in_schema=False)
 @router.get(
-    "/images/{image_id}/download", response_class=Response, responses={**BYTES, **DOWNLOAD_OK, **PROTECTED}
+    "/images/{image_id}/download",
+    response_class=Response,
+    responses={
+        **problems(*SERVED, "range_not_satisfiable", "original_protected"),
+        **NOT_MODIFIED,
+        **DOWNLOAD_OK,
+    },
 )
 async def download_image(
     request: Request, image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep, storage: StorageDep
@@ -134,7 +127,11 @@ async def download_image(
 
 
 @router.head("/images/{image_id}/thumbnail", include_in_schema=False)
-@router.get("/images/{image_id}/thumbnail", response_class=Response, responses={**BYTES, **THUMBNAIL_OK})
+@router.get(
+    "/images/{image_id}/thumbnail",
+    response_class=Response,
+    responses={**problems(*RENDERED), **NOT_MODIFIED, **THUMBNAIL_OK},
+)
 async def get_thumbnail(
     request: Request,
     image_id: uuid.UUID,
@@ -152,7 +149,11 @@ async def get_thumbnail(
 
 
 @router.head("/images/{image_id}/render", include_in_schema=False)
-@router.get("/images/{image_id}/render", response_class=Response, responses={**BYTES, **RENDER_OK})
+@router.get(
+    "/images/{image_id}/render",
+    response_class=Response,
+    responses={**problems(*RENDERED, "rate_limited"), **NOT_MODIFIED, **RENDER_OK},
+)
 async def get_render(
     request: Request,
     image_id: uuid.UUID,

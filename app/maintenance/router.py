@@ -6,7 +6,6 @@ from fastapi import APIRouter, Query
 from app.auth.dependencies import (
     ADMIN_RESPONSES,
     AUTH_RESPONSES,
-    PROBLEM_SCHEMA,
     AdminUser,
     CurrentUser,
     SettingsDep,
@@ -23,6 +22,7 @@ from app.maintenance.schemas import (
     UserQuota,
     VerifyReport,
 )
+from app.problems import problems
 
 router = APIRouter(prefix="/api", tags=["storage"])
 admin = APIRouter(prefix="/api/admin", tags=["admin"], responses=ADMIN_RESPONSES)
@@ -39,7 +39,7 @@ async def storage_stats(
     return await stats.storage_stats(session, settings=settings, storage=storage, user=user)
 
 
-@admin.put("/users/{user_id}/quota", responses={404: {"description": "user_not_found", **PROBLEM_SCHEMA}})
+@admin.put("/users/{user_id}/quota", responses=problems("user_not_found"))
 async def set_quota(
     user_id: uuid.UUID, data: QuotaUpdate, _: AdminUser, session: SessionDep, settings: SettingsDep
 ) -> UserQuota:

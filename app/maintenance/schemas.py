@@ -3,6 +3,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.db import MAX_SAFE_INT
+
 
 class TypeUsage(BaseModel):
     type: str
@@ -44,7 +46,9 @@ class StorageStats(BaseModel):
 
 
 class QuotaUpdate(BaseModel):
-    storage_quota: int | None = Field(ge=0, description="bytes; null returns the user to the default quota")
+    storage_quota: int | None = Field(
+        ge=0, le=MAX_SAFE_INT, description="bytes; null returns the user to the default quota"
+    )
 
 
 class UserQuota(BaseModel):

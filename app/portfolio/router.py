@@ -1,11 +1,11 @@
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser, OptionalUser, SettingsDep
+from app.auth.dependencies import AUTH_RESPONSES, CurrentUser, OptionalUser, SettingsDep
 from app.db import SessionDep
-from app.files.dependencies import UPLOAD_PROBLEMS, StorageDep, multipart_body, storage_of
+from app.files.dependencies import UPLOAD_CODES, StorageDep, multipart_body, storage_of
 from app.images.renditions import ImageWorkDep
 from app.pagination import Page, PageDep
 from app.portfolio import artists, service
@@ -13,6 +13,7 @@ from app.portfolio.schemas import (
     ArtistPage,
     ArtistRead,
     ArtistUpdate,
+    ArtworkFields,
     ArtworkRead,
     ArtworkUpdate,
     GalleryArtworkIds,
@@ -22,27 +23,23 @@ from app.portfolio.schemas import (
     GalleryUpdate,
     PublicArtwork,
 )
+from app.problems import AUTH, problems
 from app.work import image_work_of
 
 artworks_router = APIRouter(prefix="/api/artworks", tags=["portfolio"])
 galleries_router = APIRouter(prefix="/api/galleries", tags=["portfolio"])
 artists_router = APIRouter(prefix="/api/artists", tags=["portfolio"])
 
-Responses = dict[int | str, dict[str, Any]]
-SEEN_NOT_YOURS: Responses = {
-    403: {"description": "not_owner: visible to the caller but not theirs", **PROBLEM_SCHEMA},
-    404: {"description": "artwork_not_found or gallery_not_found", **PROBLEM_SCHEMA},
-}
-NOT_FOUND: Responses = {404: {"description": "not found or not visible to the caller", **PROBLEM_SCHEMA}}
+ARTWORK = problems(*AUTH, "artwork_not_found")
+ARTWORK_NOT_YOURS = problems(*AUTH, "artwork_not_found", "not_owner")
+GALLERY = problems(*AUTH, "gallery_not_found")
+GALLERY_NOT_YOURS = problems(*AUTH, "gallery_not_found", "not_owner")
+GALLERY_ITEMS = problems(*AUTH, "gallery_not_found", "not_owner", "artwork_not_found")
+# The form fields are ArtworkFields' own schema, so the document states every bound the server checks.
 UPLOAD_BODY = multipart_body(
     {
         "file": {"type": "string", "format": "binary", "description": "the artwork image"},
-        "title": {"type": "string", "maxLength": 255},
-        "description": {"type": "string"},
-        "medium": {"type": "string", "maxLength": 255},
-        "year": {"type": "integer"},
-        "dimensions": {"type": "string", "maxLength": 255},
-        "gallery_id": {"type": "string", "format": "uuid"},
+        **ArtworkFields.model_json_schema()["properties"],
     },
     required=["file", "title"],
 )
@@ -55,13 +52,7 @@ UPLOAD_BODY = multipart_body(
     "/upload",
     status_code=status.HTTP_201_CREATED,
     openapi_extra=UPLOAD_BODY,
-    responses={
-        **AUTH_RESPONSES,
-        **UPLOAD_PROBLEMS,
-        404: {"description": "gallery_id is not the caller's gallery", **PROBLEM_SCHEMA},
-        415: {"description": "unsupported_type, type_mismatch or not_an_image", **PROBLEM_SCHEMA},
-        422: {"description": "missing title, bad year, or not exactly one file", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, *UPLOAD_CODES, "gallery_not_found", "not_an_image", "one_file_expected"),
 )
 async def upload_artwork(
     request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
@@ -84,7 +75,7 @@ async def list_artworks(session: SessionDep, user: CurrentUser, page: PageDep) -
     return await service.list_artworks(session, owner_id=user.id, page=page)
 
 
-@artworks_router.get("/{artwork_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@artworks_router.get("/{artwork_id}", responses=ARTWORK)
 async def get_artwork(
     artwork_id: uuid.UUID, session: SessionDep, viewer: OptionalUser
 ) -> ArtworkRead | PublicArtwork:
@@ -92,7 +83,7 @@ async def get_artwork(
     return await service.get_artwork(session, viewer=viewer, artwork_id=artwork_id)
 
 
-@artworks_router.put("/{artwork_id}", responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS})
+@artworks_router.put("/{artwork_id}", responses=ARTWORK_NOT_YOURS)
 async def update_artwork(
     artwork_id: uuid.UUID, data: ArtworkUpdate, session: SessionDep, user: CurrentUser
 ) -> ArtworkRead:
@@ -100,9 +91,7 @@ async def update_artwork(
     return await service.update_artwork(session, user=user, artwork_id=artwork_id, data=data)
 
 
-@artworks_router.delete(
-    "/{artwork_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS}
-)
+@artworks_router.delete("/{artwork_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ARTWORK_NOT_YOURS)
 async def delete_artwork(
     artwork_id: uuid.UUID,
     request: Request,
@@ -137,13 +126,15 @@ async def create_gallery(data: GalleryCreate, session: SessionDep, user: Current
     return await service.create_gallery(session, owner=user, data=data)
 
 
-@galleries_router.get("/{gallery_id}", responses={**AUTH_RESPONSES, **NOT_FOUND})
+@galleries_router.get("/{gallery_id}", responses=GALLERY)
 async def get_gallery(gallery_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> GalleryDetail:
     """A gallery with its artworks in display order (public galleries need no token)."""
     return await service.get_gallery(session, viewer=viewer, gallery_id=gallery_id)
 
 
-@galleries_router.put("/{gallery_id}", responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS})
+@galleries_router.put(
+    "/{gallery_id}", responses=problems(*AUTH, "gallery_not_found", "not_owner", "cover_not_in_collection")
+)
 async def update_gallery(
     gallery_id: uuid.UUID, data: GalleryUpdate, session: SessionDep, user: CurrentUser
 ) -> GalleryRead:
@@ -151,16 +142,14 @@ async def update_gallery(
     return await service.update_gallery(session, user=user, gallery_id=gallery_id, data=data)
 
 
-@galleries_router.delete(
-    "/{gallery_id}", status_code=status.HTTP_204_NO_CONTENT, responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS}
-)
+@galleries_router.delete("/{gallery_id}", status_code=status.HTTP_204_NO_CONTENT, responses=GALLERY_NOT_YOURS)
 async def delete_gallery(gallery_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Response:
     """Delete a gallery; its artworks stay."""
     await service.delete_gallery(session, user=user, gallery_id=gallery_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@galleries_router.post("/{gallery_id}/artworks", responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS})
+@galleries_router.post("/{gallery_id}/artworks", responses=GALLERY_ITEMS)
 async def add_gallery_artworks(
     gallery_id: uuid.UUID, data: GalleryArtworkIds, session: SessionDep, user: CurrentUser
 ) -> GalleryDetail:
@@ -171,7 +160,7 @@ async def add_gallery_artworks(
 @galleries_router.delete(
     "/{gallery_id}/artworks/{artwork_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS},
+    responses=GALLERY_ITEMS,
 )
 async def remove_gallery_artwork(
     gallery_id: uuid.UUID, artwork_id: uuid.UUID, session: SessionDep, user: CurrentUser
@@ -183,7 +172,7 @@ async def remove_gallery_artwork(
 
 @galleries_router.put(
     "/{gallery_id}/order",
-    responses={**AUTH_RESPONSES, **SEEN_NOT_YOURS, 422: {"description": "order_mismatch", **PROBLEM_SCHEMA}},
+    responses=problems(*AUTH, "gallery_not_found", "not_owner", "order_mismatch"),
 )
 async def reorder_gallery(
     gallery_id: uuid.UUID, data: GalleryArtworkIds, session: SessionDep, user: CurrentUser
@@ -205,11 +194,7 @@ async def get_my_profile(session: SessionDep, user: CurrentUser) -> ArtistRead:
 
 @artists_router.put(
     "/me",
-    responses={
-        **AUTH_RESPONSES,
-        404: {"description": "the avatar is not one of the caller's files", **PROBLEM_SCHEMA},
-        422: {"description": "avatar_not_an_image, a non-http(s) website, a bad watermark", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, "file_not_found", "avatar_not_an_image"),
 )
 async def update_my_profile(data: ArtistUpdate, session: SessionDep, user: CurrentUser) -> ArtistRead:
     """Update the caller's display name, bio, website, avatar or watermark."""
@@ -221,9 +206,11 @@ async def update_my_profile(data: ArtistUpdate, session: SessionDep, user: Curre
     "/{artist_id}/avatar",
     response_class=Response,
     responses={
+        **problems(
+            "artist_not_found", "avatar_not_found", "content_missing", "image_unreadable", "image_too_large"
+        ),
         200: {"description": "a WebP thumbnail (longest side 256)", "content": {"image/webp": {}}},
         304: {"description": "not modified (If-None-Match)"},
-        404: {"description": "artist_not_found or avatar_not_found", **PROBLEM_SCHEMA},
     },
 )
 async def get_avatar(
@@ -234,7 +221,7 @@ async def get_avatar(
     return await served.response(request)
 
 
-@artists_router.get("/{artist_id}", responses=NOT_FOUND)
+@artists_router.get("/{artist_id}", responses=problems("artist_not_found"))
 async def get_artist(artist_id: uuid.UUID, session: SessionDep) -> ArtistPage:
     """An artist's public page with their public galleries and artworks; no token needed."""
     return await artists.get_artist_page(session, artist_id=artist_id)

@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.auth.dependencies import AUTH_RESPONSES, PROBLEM_SCHEMA, CurrentUser
+from app.auth.dependencies import CurrentUser
 from app.db import SessionDep
 from app.files.dependencies import FileFiltersDep
 from app.pagination import Page, PageDep
+from app.problems import AUTH, problems
 from app.search import service
 from app.search.schemas import SearchFilters, SearchHit
 
@@ -19,11 +20,7 @@ QUERY_HELP = 'words (all must match), "exact phrase", a OR b, -excluded, prefix*
 
 @router.get(
     "/search",
-    responses={
-        **AUTH_RESPONSES,
-        404: {"description": "folder_id is not the caller's folder", **PROBLEM_SCHEMA},
-        422: {"description": "empty_query, query_too_complex or validation_error", **PROBLEM_SCHEMA},
-    },
+    responses=problems(*AUTH, "empty_query", "query_too_complex", "invalid_query"),
 )
 async def search(
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_LENGTH, description=QUERY_HELP)],

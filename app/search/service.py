@@ -87,7 +87,9 @@ async def _search_fts5(
         logger.error("FTS5 refused a rendered query %r: %s", to_fts5(parsed), exc.orig)
         raise Unprocessable("this query cannot be searched", code="invalid_query") from exc
     loaded = await _load_files(session, [hit.id for hit in hits])
-    return _Ranked(rows=[(loaded[hit.id], float(hit.score)) for hit in hits], total=total)
+    # a file purged between the two statements is left out, not a KeyError (a 500)
+    rows = [(loaded[hit.id], float(hit.score)) for hit in hits if hit.id in loaded]
+    return _Ranked(rows=rows, total=total - (len(hits) - len(rows)))
 
 
 def fts5_statements(

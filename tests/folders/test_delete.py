@@ -7,7 +7,6 @@ import httpx
 from fastapi import FastAPI
 
 from app.storage import keys
-
 from tests.conftest import MakeUser, UserHandle
 from tests.folders.conftest import MakeFolder, PutFile, Rows
 

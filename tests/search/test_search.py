@@ -169,7 +169,7 @@ async def test_filters(client: httpx.AsyncClient, alice: UserHandle, add_file: A
 @pytest.mark.parametrize(
     ("bad", "code"),
     [
-        ({"folder_id": "top"}, "folder_not_found"),
+        ({"folder_id": "top"}, "validation_error"),
         ({"min_size": "-1"}, "validation_error"),
         ({"created_after": "yesterday"}, "validation_error"),
         ({"album_id": "x"}, "validation_error"),
