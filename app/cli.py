@@ -216,8 +216,10 @@ def cleanup() -> None:
     storage = _storage(settings)
 
     async def work(session: AsyncSession) -> None:
-        swept = await maintenance.sweep_parts(settings=settings, storage=storage)
+        swept = await maintenance.sweep_parts(session, settings=settings, storage=storage)
         typer.echo(f"removed {len(swept.removed)} stale upload parts")
+        if swept.removed_blobs:
+            typer.echo(f"removed {len(swept.removed_blobs)} blobs of uploads that crashed before their rows")
         orphans = await maintenance.find_orphans(session, settings=settings, storage=storage, fix=True)
         typer.echo(f"removed {orphans.removed} orphan blobs")
         purged = await maintenance.purge_trash(session, settings=settings, storage=storage)

@@ -48,9 +48,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(settings.database_url)
     storage = open_store(settings)
-    await maintenance.sweep_parts(settings=settings, storage=storage)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    async with app.state.session_factory() as session:
+        await maintenance.sweep_parts(session, settings=settings, storage=storage)
     app.state.storage = storage
     app.state.image_work = create_image_work()
     try:

@@ -168,9 +168,15 @@ class Intake:
         """Drop every part and stored blob of this intake; nothing of it is kept."""
         with anyio.CancelScope(shield=True):
             for candidate in self.files:
+                await self.store.delete(keys.original(candidate.storage_key))
                 if candidate.part is not None:
                     await candidate.part.discard()
-                await self.store.delete(keys.original(candidate.storage_key))
+
+    async def release(self) -> None:
+        """The rows are committed: the blobs are kept for good."""
+        for candidate in self.files:
+            if candidate.part is not None:
+                await candidate.part.release()
 
 
 @asynccontextmanager
@@ -278,6 +284,7 @@ async def keep(
         if decorate is not None:
             await decorate(rows)
         await session.commit()
+        await intake.release()
     except BaseException:
         with anyio.CancelScope(shield=True):
             await session.rollback()  # ends the transaction: the owner's lock is released now
@@ -292,7 +299,6 @@ async def _store_blobs(intake: Intake, work: ImageWork) -> None:
     for candidate in intake.files:
         assert candidate.part is not None, "keep() runs after the intake has drained"
         await candidate.part.commit(keys.original(candidate.storage_key))
-        candidate.part = None
     for candidate in intake.files:
         if candidate.kind == "image":
             candidate.metadata = await _image_metadata(intake.store, work, candidate.storage_key)

@@ -48,9 +48,9 @@ async def set_quota(
 
 
 @admin.post("/maintenance/sweep")
-async def sweep(_: AdminUser, settings: SettingsDep, storage: Storage) -> SweepReport:
-    """Delete upload parts older than STALE_PART_MINUTES."""
-    return await service.sweep_parts(settings=settings, storage=storage)
+async def sweep(_: AdminUser, session: SessionDep, settings: SettingsDep, storage: Storage) -> SweepReport:
+    """Delete what crashed uploads left: parts nobody writes, blobs whose rows never came."""
+    return await service.sweep_parts(session, settings=settings, storage=storage)
 
 
 @admin.post("/maintenance/orphans")

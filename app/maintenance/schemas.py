@@ -60,7 +60,10 @@ class UserQuota(BaseModel):
 
 
 class SweepReport(BaseModel):
-    removed: list[str] = Field(description="names of the stale parts deleted from UPLOAD_DIR/tmp")
+    removed: list[str] = Field(description="upload parts of crashed uploads that were deleted")
+    removed_blobs: list[str] = Field(
+        default_factory=list, description="blobs of uploads that crashed before their rows were committed"
+    )
 
 
 class OrphanReport(BaseModel):

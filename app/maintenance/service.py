@@ -27,12 +27,20 @@ BATCH = 500
 Progress = Callable[[], None]  # one more file done
 
 
-async def sweep_parts(*, settings: Settings, storage: BlobStore) -> SweepReport:
-    """Delete upload parts nobody has written to for STALE_PART_MINUTES (crashed uploads)."""
-    removed = await storage.sweep_parts(older_than_seconds=settings.stale_part_minutes * 60)
-    if removed:
-        logger.info("swept %d stale upload parts", len(removed))
-    return SweepReport(removed=removed)
+async def sweep_parts(session: AsyncSession, *, settings: Settings, storage: BlobStore) -> SweepReport:
+    """Remove what crashed uploads left, at once and safely beside live uploads of other processes:
+    parts nobody writes, and blobs whose upload died before its rows were committed."""
+
+    async def is_kept(key: str) -> bool:
+        storage_key = keys.storage_key_of(key)
+        found = await session.scalar(select(File.id).where(File.storage_key == storage_key).limit(1))
+        await session.rollback()  # end the read: the next check sees new commits
+        return found is not None
+
+    sweep = await storage.sweep_parts(is_kept=is_kept, older_than_seconds=settings.stale_part_minutes * 60)
+    if sweep.parts or sweep.blobs:
+        logger.info("swept %d parts and %d blobs of crashed uploads", len(sweep.parts), len(sweep.blobs))
+    return SweepReport(removed=sweep.parts, removed_blobs=sweep.blobs)
 
 
 async def find_orphans(

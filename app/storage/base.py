@@ -5,9 +5,9 @@ same semantics (pinned by tests/storage/test_contract.py): a blob appears whole 
 ranges past the end are cut at the end, and a missing key raises `BlobNotFound`.
 """
 
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
@@ -36,6 +36,19 @@ class BlobEntry:
     modified: datetime
 
 
+# Whether the rows of a blob's upload made it in (the sweep keeps the blob then).
+KeepCheck = Callable[[str], Awaitable[bool]]
+
+
+@dataclass
+class Sweep:
+    """What a sweep removed: parts of uploads that died, and blobs committed by an upload that died
+    before its rows were."""
+
+    parts: list[str] = field(default_factory=list)
+    blobs: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Capacity:
     free: int
@@ -54,11 +67,17 @@ class Part(Protocol):
     async def append(self, data: Bytes) -> None: ...
 
     async def commit(self, key: str) -> None:
-        """Make the bytes the blob `key`, atomically; the part is gone afterwards."""
+        """Make the bytes the blob `key`, atomically. The part keeps a claim on the blob until
+        `release` (or `discard`), so a sweep can tell an upload in progress from a dead one."""
+        ...
+
+    async def release(self) -> None:
+        """The blob's rows are committed: drop the claim."""
         ...
 
     async def discard(self) -> None:
-        """Drop the bytes; safe to call twice or after a failed commit."""
+        """Drop the bytes not yet committed and any claim; safe to call twice, or after a commit
+        (the committed blob stays: the caller deletes it)."""
         ...
 
 
@@ -105,8 +124,9 @@ class BlobStore(Protocol):
 
     async def new_part(self) -> Part: ...
 
-    async def sweep_parts(self, *, older_than_seconds: float) -> list[str]:
-        """Delete parts not written to for that long (crashed uploads); return their names."""
+    async def sweep_parts(self, *, is_kept: KeepCheck, older_than_seconds: float) -> Sweep:
+        """Remove what crashed uploads left: parts nobody writes, and blobs whose upload died before
+        its rows (unless `is_kept`). A store that cannot tell a dead writer uses the age."""
         ...
 
     async def capacity(self) -> Capacity | None:

@@ -2,12 +2,15 @@
 upload parts in `tmp/`. Every call is one worker-thread hop (a streamed read is one per chunk);
 small ranges are read with the stat, in the same hop."""
 
+import contextlib
+import fcntl
 import os
 import shutil
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,10 +18,11 @@ import anyio
 from anyio import to_thread
 
 from app.storage import keys
-from app.storage.base import BlobEntry, BlobNotFound, BlobStat, Bytes, Capacity, RangeChoice
+from app.storage.base import BlobEntry, BlobNotFound, BlobStat, Bytes, Capacity, KeepCheck, RangeChoice, Sweep
 
 CHUNK_SIZE = 1024 * 1024
 PART_SUFFIX = ".part"
+CLAIM_SUFFIX = ".claim"
 NAMESPACES = {"originals": 1, "renditions": 2}  # path segments after the namespace
 
 
@@ -41,13 +45,29 @@ def _write_atomically(target: Path, chunks: Iterator[Bytes] | None = None, data:
     return _stat_of(target.stat())
 
 
+def _create_held(path: Path) -> int:
+    """Create `path` locked (flock) by this process: made under a hidden name, locked, then renamed,
+    so a sweeper never sees it unlocked while its writer lives. The kernel drops the lock when the
+    process dies, which is how a sweep tells a crashed upload from a live one."""
+    hidden = path.with_name(f".{path.name}.new")
+    fd = os.open(hidden, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(hidden, path)
+    return fd
+
+
 class LocalPart:
-    """An upload part in `tmp/`; created on the first append, written in worker threads."""
+    """An upload part in `tmp/`, held (flock) by its writer until it is committed or discarded.
+
+    A commit moves the bytes to their key and leaves a held claim (`tmp/<id>.claim`, naming the key)
+    until `release`: the upload's rows are in by then, so a claim nobody holds marks a blob whose
+    upload died between its bytes and its rows."""
 
     def __init__(self, path: Path, target_of: Callable[[str], Path]) -> None:
         self.path = path
         self._target_of = target_of
         self._handle: BinaryIO | None = None
+        self._claim: int | None = None
         self._size = 0
 
     @property
@@ -60,33 +80,62 @@ class LocalPart:
 
     def _append(self, data: Bytes) -> None:
         if self._handle is None:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            self._handle = os.fdopen(fd, "wb", buffering=0)
+            self._handle = os.fdopen(_create_held(self.path), "wb", buffering=0)
         self._handle.write(data)
 
     async def append(self, data: Bytes) -> None:
         await to_thread.run_sync(self._append, data)
         self._size += len(data)
 
-    def _commit(self, target: Path) -> None:
+    def _commit(self, key: str) -> None:
+        target = self._target_of(key)
         if self._handle is None:
             self._append(b"")
         assert self._handle is not None
-        self._handle.close()
+        self._claim = _create_held(self.path.with_suffix(CLAIM_SUFFIX))
+        os.write(self._claim, key.encode())
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.path, target)
+        self._handle.close()
+        self._handle = None
 
     async def commit(self, key: str) -> None:
-        await to_thread.run_sync(self._commit, self._target_of(key))
+        await to_thread.run_sync(self._commit, key)
+
+    def _release(self) -> None:
+        if self._claim is not None:
+            self.path.with_suffix(CLAIM_SUFFIX).unlink(missing_ok=True)
+            os.close(self._claim)
+            self._claim = None
+
+    async def release(self) -> None:
+        with anyio.CancelScope(shield=True):
+            await to_thread.run_sync(self._release)
 
     def _discard(self) -> None:
         if self._handle is not None:
+            self.path.unlink(missing_ok=True)
             self._handle.close()
-        self.path.unlink(missing_ok=True)
+            self._handle = None
+        self._release()
 
     async def discard(self) -> None:
         with anyio.CancelScope(shield=True):
             await to_thread.run_sync(self._discard)
+
+
+def _take_if_dead(path: Path) -> int | None:
+    """An open, locked fd of `path` when no live process holds it (its writer died), else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 class LocalBlobStore:
@@ -239,21 +288,61 @@ class LocalBlobStore:
     async def new_part(self) -> LocalPart:
         return LocalPart(self._tmp / f"{uuid.uuid4().hex}{PART_SUFFIX}", self.path_of)
 
-    async def sweep_parts(self, *, older_than_seconds: float) -> list[str]:
-        return await to_thread.run_sync(self._sweep_parts, older_than_seconds)
+    async def sweep_parts(self, *, is_kept: KeepCheck, older_than_seconds: float) -> Sweep:
+        """Every part and claim nobody holds is a crashed upload's, whatever its age: parts go at once;
+        a claimed blob stays only if `is_kept` (its rows made it in). Hidden files of a create
+        interrupted by a crash go once they are `older_than_seconds`."""
+        sweep = Sweep()
+        for entry in await to_thread.run_sync(_scan, self._tmp):
+            path = Path(entry.path)
+            if entry.name.endswith(PART_SUFFIX) and not entry.name.startswith("."):
+                if await to_thread.run_sync(_remove_if_dead, path):
+                    sweep.parts.append(entry.name)
+            elif entry.name.endswith(CLAIM_SUFFIX) and not entry.name.startswith("."):
+                if (key := await self._settle_claim(path, is_kept)) is not None:
+                    sweep.blobs.append(key)
+            elif entry.name.startswith(".") and entry.name.endswith(".new"):
+                await to_thread.run_sync(_remove_if_older, path, time.time() - older_than_seconds)
+        sweep.parts.sort()
+        return sweep
 
-    def _sweep_parts(self, older_than_seconds: float) -> list[str]:
-        cutoff = time.time() - older_than_seconds
-        removed = []
-        for entry in _scan(self._tmp):
-            if entry.name.endswith(PART_SUFFIX) and entry.is_file() and entry.stat().st_mtime < cutoff:
-                Path(entry.path).unlink(missing_ok=True)
-                removed.append(entry.name)
-        return sorted(removed)
+    async def _settle_claim(self, path: Path, is_kept: KeepCheck) -> str | None:
+        """Holding a dead upload's claim, delete its blob unless its rows made it in; the key deleted."""
+        fd = await to_thread.run_sync(_take_if_dead, path)
+        if fd is None:
+            return None
+        try:
+            key = (await to_thread.run_sync(os.pread, fd, 1024, 0)).decode()
+            kept = await is_kept(key)
+            if not kept:
+                await self.delete(key)
+                if (storage_key := keys.storage_key_of(key)) is not None:
+                    await self.delete_prefix(keys.renditions_of(storage_key))
+            await to_thread.run_sync(partial(path.unlink, missing_ok=True))
+        finally:
+            await to_thread.run_sync(os.close, fd)
+        return None if kept else key
 
     async def capacity(self) -> Capacity:
         usage = await to_thread.run_sync(shutil.disk_usage, self.root)
         return Capacity(free=usage.free, total=usage.total)
+
+
+def _remove_if_dead(path: Path) -> bool:
+    fd = _take_if_dead(path)
+    if fd is None:
+        return False
+    try:
+        path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _remove_if_older(path: Path, cutoff: float) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_mtime < cutoff:
+            path.unlink()
 
 
 def _scan(directory: Path) -> list[os.DirEntry[str]]:

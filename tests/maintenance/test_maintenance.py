@@ -46,38 +46,57 @@ async def test_maintenance_is_for_admins(
     assert response.json()["code"] == "admin_required"
 
 
-async def test_sweep_removes_only_stale_parts(
-    client: httpx.AsyncClient, admin: UserHandle, settings: Settings
+def dead_claim(settings: Settings, key: str) -> None:
+    """What an upload killed between its bytes and its rows leaves: a claim nobody holds."""
+    (settings.upload_dir / "tmp" / f"{uuid.uuid4().hex}.claim").write_text(key)
+
+
+async def test_sweep_removes_what_nobody_holds_at_once(
+    client: httpx.AsyncClient, admin: UserHandle, upload: Upload, app: FastAPI, settings: Settings
 ) -> None:
     tmp = settings.upload_dir / "tmp"
-    stale = tmp / f"{uuid.uuid4().hex}.part"
-    stale.write_bytes(b"crashed upload")
-    age(stale)
-    fresh = tmp / f"{uuid.uuid4().hex}.part"
-    fresh.write_bytes(b"upload in progress")
+    dead = tmp / f"{uuid.uuid4().hex}.part"
+    dead.write_bytes(b"crashed upload, a second ago")
+    live = await app.state.storage.new_part()
+    await live.append(b"upload in progress")
     not_a_part = tmp / "keep.bin"
     not_a_part.write_bytes(b"x")
-    age(not_a_part)
+    kept = await upload(admin, "kept.txt", b"rows made it in\n")
+    async with app.state.session_factory() as session:
+        kept_key = await session.scalar(select(File.storage_key).where(File.id == uuid.UUID(kept["id"])))
+    lost_key = uuid.uuid4().hex
+    await app.state.storage.put(keys.original(lost_key), b"rows never came")
+    await app.state.storage.put(keys.rendition(lost_key, "small.webp"), b"thumb")
+    dead_claim(settings, keys.original(lost_key))
+    dead_claim(settings, keys.original(kept_key))
+
     response = await client.post("/api/admin/maintenance/sweep", headers=admin.headers)
     assert response.status_code == 200
-    assert response.json() == {"removed": [stale.name]}
-    assert not stale.exists()
-    assert fresh.exists()
+    assert response.json() == {"removed": [dead.name], "removed_blobs": [keys.original(lost_key)]}
+    assert not dead.exists()
     assert not_a_part.exists()
+    assert sorted(p.suffix for p in tmp.iterdir()) == [".bin", ".part"]  # the live part, no claims
+    assert not store(settings).path_of(keys.original(lost_key)).exists()
+    assert not store(settings).path_of(keys.rendition(lost_key, "small.webp")).exists()
+    download = await client.get(f"/api/files/{kept['id']}/download", headers=admin.headers)
+    assert download.content == b"rows made it in\n"
+    await live.append(b", still going")
+    await live.discard()
 
 
-async def test_startup_sweeps_stale_parts(settings: Settings) -> None:
+async def test_startup_sweeps_dead_parts_but_not_live_ones(settings: Settings) -> None:
     tmp = settings.upload_dir / "tmp"
     tmp.mkdir(parents=True)
-    stale = tmp / "left-by-a-crash.part"
-    stale.write_bytes(b"x")
-    age(stale)
-    fresh = tmp / "fresh.part"
-    fresh.write_bytes(b"x")
+    dead = tmp / "left-by-a-crash.part"
+    dead.write_bytes(b"x")
+    other_process = LocalBlobStore(settings.upload_dir)
+    live = await other_process.new_part()
+    await live.append(b"another process is uploading")
     application = create_app(settings)
     async with application.router.lifespan_context(application):
-        assert not stale.exists()
-        assert fresh.exists()
+        assert not dead.exists()
+        assert live.path.exists()
+    await live.discard()
 
 
 async def test_orphan_blobs_are_found_and_removed_with_fix(
