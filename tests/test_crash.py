@@ -143,8 +143,9 @@ async def test_kill_9_mid_upload_leaves_nothing_after_restart(
     await wait_for(lambda: len(parts_in(settings)) == 4, "four parts on disk")
 
     doomed.stop(signal.SIGKILL)
-    for task in cut:
-        with pytest.raises(httpx.TransportError):
+    for task in cut:  # each is stuck in its own body generator: the server that read it is gone
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
             await task
     assert len(parts_in(settings)) == 4  # the dead process could not clean up
     start(settings, servers)  # its replacement sweeps at startup, at once
