@@ -134,8 +134,7 @@ class Intake:
         if candidate.part is None:
             candidate.part = await self.store.new_part()
         if data:
-            await to_thread.run_sync(candidate.hasher.update, data)
-            await candidate.part.append(data)
+            await candidate.part.append(data, hasher=candidate.hasher)
 
     @asynccontextmanager
     async def overlapped_writes(self) -> AsyncIterator[None]:

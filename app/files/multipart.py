@@ -6,7 +6,7 @@ size or quota while it is still arriving.
 """
 
 import uuid
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass
 
 from python_multipart.exceptions import MultipartParseError
@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect
 from app.config import Settings
 from app.errors import BadRequest, Unprocessable
 from app.files import service as files
-from app.files.ingest import Candidate, Intake, count_upload, keep, open_intake, receiving
+from app.files.ingest import Candidate, Decorate, Intake, count_upload, keep, open_intake, receiving
 from app.files.names import sanitize_name
 from app.models import File, User
 from app.storage.base import BlobStore
@@ -201,8 +201,11 @@ async def upload_files(
     user: User,
     body: AsyncIterator[bytes],
     content_type: str | None,
+    kinds_allowed: Collection[str] | None = None,
+    decorate_with: Callable[[dict[str, str]], Decorate] | None = None,
 ) -> list[File]:
-    """Keep every file part of a multipart body, all or nothing. Owns the unit of work."""
+    """Keep every file part of a multipart body, all or nothing; `decorate_with(fields)` may adjust
+    the rows inside the same transaction. Owns the unit of work."""
     received = await receive(
         session,
         settings=settings,
@@ -210,6 +213,7 @@ async def upload_files(
         user=user,
         body=body,
         content_type=content_type,
+        kinds_allowed=kinds_allowed,
     )
     return await keep(
         session,
@@ -218,4 +222,5 @@ async def upload_files(
         user=user,
         intake=received.intake,
         folder_id=received.folder_id,
+        decorate=None if decorate_with is None else decorate_with(received.fields),
     )

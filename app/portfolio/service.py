@@ -19,7 +19,7 @@ from app.config import Settings
 from app.errors import Forbidden, NotFound, Unprocessable, UnsupportedMediaType
 from app.files import multipart, trash
 from app.files import service as files
-from app.files.ingest import keep
+from app.files.ingest import Decorate
 from app.files.schemas import FileUpdate
 from app.models import Collection, File, User
 from app.pagination import Page, PageParams
@@ -74,35 +74,31 @@ async def upload_artwork(
 ) -> ArtworkRead:
     """One image through the shared ingest pipeline, marked as an artwork, optionally into a gallery:
     all in one transaction (owns the unit of work)."""
-    received = await multipart.receive(
+
+    def as_artwork(fields: dict[str, str]) -> Decorate:
+        async def decorate(rows: list[File]) -> None:
+            if len(rows) != 1:
+                raise Unprocessable("send exactly one image as the `file` part", code="one_file_expected")
+            if rows[0].image is None:
+                raise UnsupportedMediaType("the file could not be read as an image", code="not_an_image")
+            data = _parse_fields(fields)
+            _apply_fields(rows[0], data)
+            if data.gallery_id is not None:
+                gallery = await _owned_gallery(session, owner_id=user.id, gallery_id=data.gallery_id)
+                await collections.append_items(session, collection=gallery, file_ids=[rows[0].id])
+
+        return decorate
+
+    rows = await multipart.upload_files(
         session,
         settings=settings,
         store=store,
+        work=work,
         user=user,
         body=body,
         content_type=content_type,
         kinds_allowed=IMAGES,
-    )
-
-    async def decorate(rows: list[File]) -> None:
-        if len(rows) != 1:
-            raise Unprocessable("send exactly one image as the `file` part", code="one_file_expected")
-        if rows[0].image is None:
-            raise UnsupportedMediaType("the file could not be read as an image", code="not_an_image")
-        data = _parse_fields(received.fields)
-        _apply_fields(rows[0], data)
-        if data.gallery_id is not None:
-            gallery = await _owned_gallery(session, owner_id=user.id, gallery_id=data.gallery_id)
-            await collections.append_items(session, collection=gallery, file_ids=[rows[0].id])
-
-    rows = await keep(
-        session,
-        settings=settings,
-        work=work,
-        user=user,
-        intake=received.intake,
-        folder_id=received.folder_id,
-        decorate=decorate,
+        decorate_with=as_artwork,
     )
     return artwork_read(rows[0])
 

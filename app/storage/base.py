@@ -17,6 +17,10 @@ RangeChoice = Callable[[int], ByteRange | None]
 Bytes = bytes | bytearray | memoryview
 
 
+class Hasher(Protocol):
+    def update(self, data: Bytes, /) -> None: ...
+
+
 class BlobNotFound(LookupError):
     def __init__(self, key: str) -> None:
         super().__init__(f"no blob {key!r}")
@@ -64,7 +68,10 @@ class Part(Protocol):
     @property
     def size(self) -> int: ...
 
-    async def append(self, data: Bytes) -> None: ...
+    async def append(self, data: Bytes, *, hasher: Hasher | None = None) -> None:
+        """Add `data` at the end; `hasher` (if any) is updated with it on the way, in the same
+        worker-thread hop as the write (one hop per batch, not two)."""
+        ...
 
     async def commit(self, key: str) -> None:
         """Make the bytes the blob `key`, atomically. The part keeps a claim on the blob until

@@ -18,7 +18,17 @@ import anyio
 from anyio import to_thread
 
 from app.storage import keys
-from app.storage.base import BlobEntry, BlobNotFound, BlobStat, Bytes, Capacity, KeepCheck, RangeChoice, Sweep
+from app.storage.base import (
+    BlobEntry,
+    BlobNotFound,
+    BlobStat,
+    Bytes,
+    Capacity,
+    Hasher,
+    KeepCheck,
+    RangeChoice,
+    Sweep,
+)
 
 CHUNK_SIZE = 1024 * 1024
 PART_SUFFIX = ".part"
@@ -78,13 +88,15 @@ class LocalPart:
     def size(self) -> int:
         return self._size
 
-    def _append(self, data: Bytes) -> None:
+    def _append(self, data: Bytes, hasher: Hasher | None = None) -> None:
         if self._handle is None:
             self._handle = os.fdopen(_create_held(self.path), "wb", buffering=0)
+        if hasher is not None:
+            hasher.update(data)
         self._handle.write(data)
 
-    async def append(self, data: Bytes) -> None:
-        await to_thread.run_sync(self._append, data)
+    async def append(self, data: Bytes, *, hasher: Hasher | None = None) -> None:
+        await to_thread.run_sync(self._append, data, hasher)
         self._size += len(data)
 
     def _commit(self, key: str) -> None:

@@ -2,6 +2,7 @@
 the edges, missing keys, listing, parts, and concurrent makers of one rendition."""
 
 import asyncio
+import hashlib
 import uuid
 from typing import BinaryIO
 
@@ -128,9 +129,11 @@ async def test_delete_prefix_takes_one_files_renditions_only(store: BlobStore) -
 async def test_a_part_is_invisible_until_committed(store: BlobStore) -> None:
     key = keys.original(new_key())
     part = await store.new_part()
+    hasher = hashlib.sha256()
     for piece in (DATA[:1000], DATA[1000:], b""):
-        await part.append(piece)
+        await part.append(piece, hasher=hasher)
     assert part.size == len(DATA)
+    assert hasher.hexdigest() == hashlib.sha256(DATA).hexdigest()
     with pytest.raises(BlobNotFound):
         await store.stat(key)
     await part.commit(key)
