@@ -1,13 +1,14 @@
 """The API.md `File` shape and the bodies of the file routes."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.files.names import sanitize_name
 from app.models import File, ImageMeta
+from app.names import sanitize_name
 
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 64
@@ -155,3 +156,16 @@ def file_detail(file: File, *, integrity: str, history: list[AccessEntry]) -> Fi
         integrity=integrity,
         access_history=history,
     )
+
+
+@dataclass
+class FileFilters:
+    """The listing filters of files and search, already parsed by the router's dependency."""
+
+    type: str | None = None
+    folder_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    tag: str | None = None

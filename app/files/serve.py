@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from app.errors import NotFound, problem_response
-from app.files.kinds import is_active
-from app.files.names import content_disposition
+from app.kinds import is_active
+from app.names import content_disposition
 from app.storage.base import BlobNotFound, BlobStore, ByteRange
 
 SMALL_RANGE = 4 * 1024 * 1024  # read with the stat and sent as one body

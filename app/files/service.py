@@ -2,8 +2,6 @@
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import PurePath
 
 from fastapi import Request
@@ -13,14 +11,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 from starlette.responses import Response
 
-from app import activity
+from app import activity, kinds
 from app.db import utcnow
 from app.errors import NotFound, UnsupportedMediaType
-from app.files import kinds, trash
 from app.files.previews import TEXT_PREVIEW_BYTES, ensure_thumbnail, read_text_head
 from app.files.schemas import (
     AccessEntry,
     FileDetail,
+    FileFilters,
     FileMove,
     FileRead,
     FileUpdate,
@@ -30,7 +28,8 @@ from app.files.schemas import (
 )
 from app.files.serve import file_response, protective_headers
 from app.folders import service as folders
-from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
+from app.imaging.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
+from app.library import trash
 from app.models import Activity, File, FileTag, User
 from app.pagination import Page, PageParams
 from app.storage import keys
@@ -40,17 +39,6 @@ from app.work import ImageWork
 # The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
 FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), joinedload(File.image))
 HISTORY_LENGTH = 20
-
-
-@dataclass
-class FileFilters:
-    type: str | None = None
-    folder_id: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    min_size: int | None = None
-    max_size: int | None = None
-    tag: str | None = None
 
 
 def file_not_found() -> NotFound:

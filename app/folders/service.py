@@ -8,7 +8,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound, Unprocessable
-from app.files import trash
 from app.folders.schemas import (
     FolderCreate,
     FolderDetail,
@@ -17,6 +16,7 @@ from app.folders.schemas import (
     FolderRef,
     FolderUpdate,
 )
+from app.library import trash
 from app.models import File, Folder
 
 # Bounds the tree's nesting (the JSON tree is serialised recursively; pydantic stops near 250 levels).

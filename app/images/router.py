@@ -14,7 +14,6 @@ from app.auth.dependencies import (
 from app.db import SessionDep
 from app.files.dependencies import StorageDep
 from app.images import service
-from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat
 from app.images.renditions import ImageWorkDep, RenderRequest
 from app.images.schemas import (
     BatchResult,
@@ -27,6 +26,7 @@ from app.images.schemas import (
     TagCount,
     ThumbnailSize,
 )
+from app.imaging.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat
 from app.pagination import Page, PageDep
 from app.problems import AUTH, Responses, problems
 

@@ -11,18 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity, ratelimit
 from app.access import policy
-from app.albums import items as collection_items
-from app.albums import service as albums
+from app.collections import service as albums
 from app.config import Settings
 from app.db import utcnow
-from app.errors import BadRequest, NotFound, Unauthorized
+from app.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from app.files import service as files
-from app.files import trash
 from app.files.schemas import normalize_tags
 from app.files.serve import file_response
 from app.folders import service as folders
 from app.images import renditions
-from app.images.render import Watermark
 from app.images.renditions import RenderRequest
 from app.images.schemas import (
     BatchResult,
@@ -37,9 +34,11 @@ from app.images.schemas import (
     image_file_read,
     image_view,
 )
+from app.imaging.render import Watermark
+from app.library import items as collection_items
+from app.library import trash
 from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
-from app.portfolio import service as portfolio
 from app.storage.base import BlobStore
 from app.work import ImageWork
 
@@ -237,12 +236,21 @@ class Served:
         return response
 
 
+async def require_original_download(
+    session: AsyncSession, *, file: File, principal: policy.Principal
+) -> None:
+    """403 `original_protected` when a visitor may see an artwork but not download its original."""
+    subject = await policy.subject(session, principal=principal, file=file)
+    if not policy.may_download_original(principal, subject):
+        raise Forbidden("the artist does not allow downloading this original", code="original_protected")
+
+
 async def download_image(
     session: AsyncSession, *, storage: BlobStore, request: Request, image_id: uuid.UUID, viewer: User | None
 ) -> Response:
     principal = policy.principal_of(viewer)
     image = await get_readable_image(session, image_id=image_id, principal=principal, eager=False)
-    await portfolio.require_original_download(session, file=image, principal=principal)
+    await require_original_download(session, file=image, principal=principal)
     actor_id = viewer.id if viewer else None
     return await files.serve_original(
         session, storage=storage, request=request, file=image, actor_id=actor_id

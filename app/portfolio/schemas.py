@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.albums.service import CollectionChanges, CollectionView
+from app.collections.domain import CollectionChanges, CollectionView
 from app.files.schemas import MAX_TAGS, FileRead, file_read, normalize_tags
-from app.images.watermark import MAX_TEXT_LENGTH, Watermark, WatermarkPosition
+from app.imaging.watermark import MAX_TEXT_LENGTH, Watermark, WatermarkPosition
 from app.models import Collection, File, ImageMeta, User
 from app.pagination import Page, PageParams
 

@@ -14,13 +14,15 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import policy
-from app.albums import service as collections
+from app.collections import service as collections
+from app.collections.domain import Kind
 from app.config import Settings
 from app.errors import Forbidden, NotFound, Unprocessable, UnsupportedMediaType
-from app.files import multipart, trash
+from app.files import multipart
 from app.files import service as files
 from app.files.ingest import keep
 from app.files.schemas import FileUpdate
+from app.library import trash
 from app.models import Collection, File, User
 from app.pagination import Page, PageParams
 from app.portfolio.schemas import (
@@ -38,7 +40,7 @@ from app.portfolio.schemas import (
 from app.storage.base import BlobStore
 from app.work import ImageWork
 
-GALLERY: collections.Kind = "gallery"
+GALLERY: Kind = "gallery"
 IMAGES = frozenset({"image"})
 
 
@@ -48,15 +50,6 @@ def artwork_not_found() -> NotFound:
 
 def not_owner(noun: str) -> Forbidden:
     return Forbidden(f"only the artist may change this {noun}", code="not_owner")
-
-
-async def require_original_download(
-    session: AsyncSession, *, file: File, principal: policy.Principal
-) -> None:
-    """403 `original_protected` when a visitor may see an artwork but not download its original."""
-    subject = await policy.subject(session, principal=principal, file=file)
-    if not policy.may_download_original(principal, subject):
-        raise Forbidden("the artist does not allow downloading this original", code="original_protected")
 
 
 # --- artworks ---------------------------------------------------------------------------------------

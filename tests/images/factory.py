@@ -8,8 +8,8 @@ from typing import Any
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from app.images.render import render
-from app.images.thumbnails import make_thumbnails
+from app.imaging.render import render
+from app.imaging.thumbnails import make_thumbnails
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)

@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops
 
-from app.images.render import (
+from app.imaging.render import (
     MAX_RENDER_EDGE,
     RENDER_MEDIA_TYPES,
     ImageError,

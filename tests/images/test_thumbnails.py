@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.images.thumbnails import (
+from app.imaging.thumbnails import (
     THUMBNAIL_FORMAT,
     THUMBNAIL_MEDIA_TYPE,
     THUMBNAIL_SIZES,

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import sqlite
 
 from app.config import Settings
 from app.files import service
-from app.files.schemas import SortField
+from app.files.schemas import FileFilters, SortField
 from app.gctune import YOUNG_THRESHOLD
 from app.main import create_app
 from tests.conftest import MakeUser, sqlite_only
@@ -25,7 +25,7 @@ from tests.files.helpers import png_bytes
 @pytest.mark.parametrize("order", ["asc", "desc"])
 @pytest.mark.parametrize("sort", get_args(SortField))
 async def test_each_sort_reads_a_page_in_index_order(app: FastAPI, sort: Any, order: str) -> None:
-    query = service.list_query(owner_id=uuid.uuid4(), filters=service.FileFilters(), sort=sort, order=order)
+    query = service.list_query(owner_id=uuid.uuid4(), filters=FileFilters(), sort=sort, order=order)
     sql = str(query.limit(50).compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
     async with app.state.session_factory() as session:
         plan = [row[3] for row in await session.execute(sa.text("EXPLAIN QUERY PLAN " + sql))]

@@ -5,44 +5,18 @@ Every function takes the collection `kind`, so both faces share one implementati
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal, TypedDict
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import policy
-from app.albums import items
 from app.auth.schemas import Preferences
+from app.collections.domain import CollectionChanges, CollectionDetail, CollectionView, Kind
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
-from app.files import trash
+from app.library import items, trash
 from app.models import Collection, CollectionItem, File, User
 from app.pagination import PageParams
-
-Kind = Literal["album", "gallery"]
-
-
-class CollectionChanges(TypedDict, total=False):
-    """A partial update in model terms; keys that are absent stay unchanged."""
-
-    name: str
-    description: str | None
-    visibility: str
-    cover_file_id: uuid.UUID | None
-    parent_id: uuid.UUID | None
-    allow_original_download: bool
-
-
-@dataclass
-class CollectionView:
-    collection: Collection
-    item_count: int
-
-
-@dataclass
-class CollectionDetail(CollectionView):
-    files: list[File] = field(default_factory=list)
 
 
 def _item_filter(kind: Kind) -> ColumnElement[bool]:
