@@ -104,7 +104,8 @@ async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> None:
 
 
 async def link_duplicates(session: AsyncSession, *, owner_id: uuid.UUID, rows: Sequence[File]) -> None:
-    """Point each new row at the earliest live file of the owner with the same bytes."""
+    """Point each new row at the earliest live file of the owner with the same bytes.
+    Only stages (the caller commits)."""
     digests = {row.sha256 for row in rows}
     query = (
         select(File.sha256, File.id)
@@ -220,12 +221,23 @@ async def get_file_detail(
 async def update_file(
     session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID, data: FileUpdate
 ) -> FileRead:
+    """Renames or re-describes the caller's file; owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
+    await apply_file_update(session, file=file, data=data)
+    await session.commit()
+    return file_read(await get_owned_file(session, owner_id=owner_id, file_id=file_id))
+
+
+async def apply_file_update(session: AsyncSession, *, file: File, data: FileUpdate) -> None:
+    """Applies the fields `data` sets (name, title, description, tags) to an owned file and flushes; the
+    caller commits, so images and artworks change their own fields in the same transaction."""
     changes = data.model_dump(exclude_unset=True)
     if changes.get("name") is not None and changes["name"] != file.name:
         refuse_active_name(changes["name"], file.mime_type)
         file.name = changes["name"]
-        activity.record(session, owner_id=owner_id, file_id=file.id, action="rename", actor_id=owner_id)
+        activity.record(
+            session, owner_id=file.owner_id, file_id=file.id, action="rename", actor_id=file.owner_id
+        )
     if "title" in changes:
         file.title = changes["title"]
     if "description" in changes:
@@ -233,11 +245,11 @@ async def update_file(
     if changes.get("tags") is not None:
         await _replace_tags(session, file=file, tags=changes["tags"])
     file.updated_at = utcnow()
-    await session.commit()
-    return file_read(await get_owned_file(session, owner_id=owner_id, file_id=file_id))
+    await session.flush()
 
 
 async def _replace_tags(session: AsyncSession, *, file: File, tags: list[str]) -> None:
+    """Flushes; the caller commits."""
     await session.execute(delete(FileTag).where(FileTag.file_id == file.id))
     session.add_all(FileTag(file_id=file.id, name=tag) for tag in tags)
     await session.flush()
@@ -257,6 +269,7 @@ def refuse_active_name(name: str, mime_type: str) -> None:
 async def move_file(
     session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID, data: FileMove
 ) -> FileRead:
+    """Owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     if data.target_folder_id is not None:
         await folders.get_owned_folder(session, owner_id=owner_id, folder_id=data.target_folder_id)
@@ -298,6 +311,7 @@ async def serve_original(
 
 
 async def count_download(session: AsyncSession, *, file: File, actor_id: uuid.UUID | None) -> None:
+    """Owns the unit of work and commits."""
     now = utcnow()
     await session.execute(
         update(File)
@@ -312,6 +326,7 @@ async def count_download(session: AsyncSession, *, file: File, actor_id: uuid.UU
 async def trash_file(
     session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID, permanent: bool
 ) -> None:
+    """Owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     if permanent:
         await trash.purge_files(session, storage=storage, files=[file], actor_id=owner_id)
@@ -321,7 +336,8 @@ async def trash_file(
 
 
 async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID) -> FileRead:
-    """Back from the trash into its folder; trashing took it out of every collection and it stays out."""
+    """Back from the trash into its folder; trashing took it out of every collection and it stays out.
+    Owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     if file.deleted_at is not None:
         file.deleted_at = None

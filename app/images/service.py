@@ -89,7 +89,8 @@ async def get_owned_images(
 
 
 async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> ImageView:
-    """An image's details (the public projection unless the viewer owns it); counts one view."""
+    """An image's details (the public projection unless the viewer owns it); counts one view.
+    Owns the unit of work and commits."""
     principal = policy.principal_of(viewer)
     image = await get_readable_image(session, image_id=image_id, principal=principal)
     await session.execute(update(File).where(File.id == image.id).values(view_count=File.view_count + 1))
@@ -357,27 +358,31 @@ def served(
 async def update_image(
     session: AsyncSession, *, owner: User, image_id: uuid.UUID, data: ImageUpdate
 ) -> ImageRead:
-    """Edit title, description, tags; `album_id` also adds the image to that album (one commit)."""
+    """Edit title, description, tags; `album_id` also adds the image to that album. Owns the unit of
+    work: one commit for both."""
     image = (await get_owned_images(session, owner_id=owner.id, image_ids=[image_id]))[0]
     if data.album_id is not None:
         album = await albums.get_owned_collection(
             session, owner_id=owner.id, kind="album", collection_id=data.album_id
         )
         await albums.append_items(session, collection=album, file_ids=[image.id])
-    await files.update_file(session, owner_id=owner.id, file_id=image.id, data=data.file_update())
+    await files.apply_file_update(session, file=image, data=data.file_update())
+    await session.commit()
     readable = await get_readable_image(session, image_id=image.id, principal=policy.principal_of(owner))
     return image_file_read(readable)
 
 
 async def delete_image(session: AsyncSession, *, owner: User, image_id: uuid.UUID) -> None:
-    """To the trash like any file, and out of every album (covers move on)."""
+    """To the trash like any file, and out of every album (covers move on).
+    Owns the unit of work and commits."""
     await get_owned_images(session, owner_id=owner.id, image_ids=[image_id])
     await trash.trash_files(session, owner_id=owner.id, file_ids=[image_id])
     await session.commit()
 
 
 async def run_batch(session: AsyncSession, *, owner: User, batch: ImageBatch) -> BatchResult:
-    """Checks every id and argument first, then applies the operation in one transaction."""
+    """Checks every id and argument first, then applies the operation in one transaction.
+    Owns the unit of work and commits."""
     images = await get_owned_images(session, owner_id=owner.id, image_ids=batch.image_ids)
     ids = [image.id for image in images]
     if batch.operation == "delete":
@@ -403,6 +408,7 @@ async def run_batch(session: AsyncSession, *, owner: User, batch: ImageBatch) ->
 async def _move(
     session: AsyncSession, *, owner: User, images: Sequence[File], folder_id: uuid.UUID | None
 ) -> None:
+    """Only stages (the caller commits)."""
     if folder_id is not None:
         await folders.get_owned_folder(session, owner_id=owner.id, folder_id=folder_id)
     now = utcnow()
@@ -414,6 +420,7 @@ async def _move(
 
 
 async def _retag(session: AsyncSession, *, images: Sequence[File], tags: list[str], add: bool) -> None:
+    """Only stages (the caller commits)."""
     tags = normalize_tags(tags)
     ids = [image.id for image in images]
     now = utcnow()

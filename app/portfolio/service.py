@@ -178,6 +178,7 @@ async def get_artwork(
 async def update_artwork(
     session: AsyncSession, *, user: User, artwork_id: uuid.UUID, data: ArtworkUpdate
 ) -> ArtworkRead:
+    """Edits the artist's artwork: portfolio fields and the file's own, one commit (owns the unit of work)."""
     file = await _changeable_artwork(session, user=user, artwork_id=artwork_id)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("title") is None:
@@ -185,16 +186,17 @@ async def update_artwork(
     for key in ("medium", "year", "dimensions"):
         if key in changes:
             setattr(file, key, changes[key])
-    # The file service applies title, description and tags and commits the portfolio fields with them.
     shared = FileUpdate(**{k: changes[k] for k in ("title", "description", "tags") if k in changes})
-    await files.update_file(session, owner_id=user.id, file_id=file.id, data=shared)
+    await files.apply_file_update(session, file=file, data=shared)
+    await session.commit()
     return artwork_read(await files.get_owned_file(session, owner_id=user.id, file_id=file.id))
 
 
 async def delete_artwork(
     session: AsyncSession, *, storage: BlobStore, user: User, artwork_id: uuid.UUID, permanent: bool
 ) -> None:
-    """Out of every gallery, then to the trash (or gone for good with `permanent`)."""
+    """Out of every gallery, then to the trash (or gone for good with `permanent`).
+    Owns the unit of work and commits."""
     file = await _changeable_artwork(session, user=user, artwork_id=artwork_id)
     if permanent:
         await trash.purge_files(session, storage=storage, files=[file], actor_id=user.id)
