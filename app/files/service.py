@@ -4,16 +4,15 @@ import uuid
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from fastapi import Request
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
-from starlette.responses import Response
 
 from app import activity, kinds
 from app.db import utcnow
 from app.errors import NotFound, UnsupportedMediaType
+from app.files.download import Download, TextPreview
 from app.files.previews import TEXT_PREVIEW_BYTES, ensure_thumbnail, read_text_head
 from app.files.schemas import (
     AccessEntry,
@@ -26,7 +25,6 @@ from app.files.schemas import (
     file_detail,
     file_read,
 )
-from app.files.serve import file_response, protective_headers
 from app.folders import service as folders
 from app.imaging.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
 from app.library import trash
@@ -286,28 +284,29 @@ def kind_filter_help() -> str:
 
 
 async def download_file(
-    session: AsyncSession, *, storage: BlobStore, request: Request, owner_id: uuid.UUID, file_id: uuid.UUID
-) -> Response:
+    session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID
+) -> Download:
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, eager=False)
-    return await serve_original(session, storage=storage, request=request, file=file, actor_id=owner_id)
+    return original_download(session, storage=storage, file=file, actor_id=owner_id)
 
 
-async def serve_original(
-    session: AsyncSession, *, storage: BlobStore, request: Request, file: File, actor_id: uuid.UUID | None
-) -> Response:
-    """The original bytes; a full GET (not a range, HEAD or 304) counts as a download."""
-    response = await file_response(
-        request,
+def original_download(
+    session: AsyncSession, *, storage: BlobStore, file: File, actor_id: uuid.UUID | None
+) -> Download:
+    """The original bytes as an attachment; sending them in full counts a download (which commits)."""
+
+    async def count() -> None:
+        await count_download(session, file=file, actor_id=actor_id)
+
+    return Download(
         store=storage,
         key=keys.original(file.storage_key),
         media_type=file.mime_type,
         filename=file.name,
         etag=file.sha256,
         last_modified=file.created_at,
+        on_full_get=count,
     )
-    if request.method == "GET" and response.status_code == 200:
-        await count_download(session, file=file, actor_id=actor_id)
-    return response
 
 
 async def count_download(session: AsyncSession, *, file: File, actor_id: uuid.UUID | None) -> None:
@@ -360,20 +359,13 @@ async def empty_trash(session: AsyncSession, *, storage: BlobStore, owner_id: uu
 
 
 async def preview_file(
-    session: AsyncSession,
-    *,
-    storage: BlobStore,
-    work: ImageWork,
-    request: Request,
-    owner_id: uuid.UUID,
-    file_id: uuid.UUID,
-) -> Response:
+    session: AsyncSession, *, storage: BlobStore, work: ImageWork, owner_id: uuid.UUID, file_id: uuid.UUID
+) -> Download | TextPreview:
     """Images: the small thumbnail; text: its first 64 KiB as plain text; else 404."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     if file.kind == "image":
         key, _ = await ensure_thumbnail(storage, work, storage_key=file.storage_key, size="small")
-        return await file_response(
-            request,
+        return Download(
             store=storage,
             key=key,
             media_type=THUMBNAIL_MEDIA_TYPE,
@@ -387,12 +379,6 @@ async def preview_file(
     raise NotFound(f"no preview for {file.kind} files", code="preview_unavailable")
 
 
-async def text_preview(storage: BlobStore, *, file: File) -> Response:
+async def text_preview(storage: BlobStore, *, file: File) -> TextPreview:
     text = await read_text_head(storage, storage_key=file.storage_key, limit=TEXT_PREVIEW_BYTES)
-    body = text.encode("utf-8")
-    headers = {
-        "ETag": f'"{file.sha256}-text"',
-        "Cache-Control": "private, no-cache",
-        **protective_headers(file.name, "inline"),
-    }
-    return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
+    return TextPreview(text=text, etag=f"{file.sha256}-text", filename=file.name)

@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import Request, Response
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +15,8 @@ from app.config import Settings
 from app.db import utcnow
 from app.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from app.files import service as files
+from app.files.download import Download
 from app.files.schemas import normalize_tags
-from app.files.serve import file_response
 from app.folders import service as folders
 from app.images import renditions
 from app.images.renditions import RenderRequest
@@ -218,10 +217,9 @@ class Served:
         scope = "public" if self.public else "private"
         return f"{scope}, no-cache" if self.revalidate else f"{scope}, max-age={CACHE_SECONDS}, immutable"
 
-    async def response(self, request: Request) -> Response:
-        """Inline, with ETag, Last-Modified, If-None-Match and HEAD handled."""
-        response = await file_response(
-            request,
+    def download(self) -> Download:
+        """Inline, with this cache scope; the bytes may depend on who asks, so caches key on the token."""
+        return Download(
             store=self.store,
             key=self.key,
             media_type=self.media_type,
@@ -229,12 +227,9 @@ class Served:
             etag=self.etag,
             last_modified=self.last_modified,
             disposition="inline",
+            cache_control=self.cache_control,
+            vary_authorization=True,
         )
-        response.headers["Cache-Control"] = self.cache_control
-        # The bytes may depend on who asks (watermark, owner's copy): caches must key on the token.
-        vary = response.headers.get("Vary")
-        response.headers["Vary"] = f"{vary}, Authorization" if vary else "Authorization"
-        return response
 
 
 async def require_original_download(
@@ -247,15 +242,13 @@ async def require_original_download(
 
 
 async def download_image(
-    session: AsyncSession, *, storage: BlobStore, request: Request, image_id: uuid.UUID, viewer: User | None
-) -> Response:
+    session: AsyncSession, *, storage: BlobStore, image_id: uuid.UUID, viewer: User | None
+) -> Download:
     principal = policy.principal_of(viewer)
     image = await get_readable_image(session, image_id=image_id, principal=principal, eager=False)
     await require_original_download(session, file=image, principal=principal)
     actor_id = viewer.id if viewer else None
-    return await files.serve_original(
-        session, storage=storage, request=request, file=image, actor_id=actor_id
-    )
+    return files.original_download(session, storage=storage, file=image, actor_id=actor_id)
 
 
 async def image_thumbnail(
