@@ -73,7 +73,7 @@ async def resolve_folder_field(
     try:
         folder_id = uuid.UUID(raw.strip())
     except ValueError as exc:
-        raise NotFound("folder not found", code="folder_not_found") from exc
+        raise folders.folder_not_found() from exc
     return (await folders.get_owned_folder(session, owner_id=owner_id, folder_id=folder_id)).id
 
 
@@ -158,7 +158,7 @@ def _parse_uuid(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
     except ValueError as exc:
-        raise NotFound("folder not found", code="folder_not_found") from exc
+        raise folders.folder_not_found() from exc
 
 
 async def _page_of(session: AsyncSession, query: Select[File], page: PageParams) -> Page[FileRead]:
@@ -277,10 +277,6 @@ async def move_file(
         activity.record(session, owner_id=owner_id, file_id=file.id, action="move", actor_id=owner_id)
         await session.commit()
     return file_read(file)
-
-
-def kind_filter_help() -> str:
-    return f"a kind ({', '.join(kinds.KINDS)}) or a MIME prefix such as image/"
 
 
 async def download_file(

@@ -70,8 +70,13 @@ class Tree:
     def require(self, folder_id: uuid.UUID) -> Folder:
         folder = self.folders.get(folder_id)
         if folder is None:
-            raise NotFound("folder not found", code="folder_not_found")
+            raise folder_not_found()
         return folder
+
+
+def folder_not_found() -> NotFound:
+    """A missing, malformed or foreign folder id: one answer, so a foreign id looks like a missing one."""
+    return NotFound("folder not found", code="folder_not_found")
 
 
 def name_key(name: str) -> str:
@@ -82,7 +87,7 @@ async def get_owned_folder(session: AsyncSession, *, owner_id: uuid.UUID, folder
     """The owner's folder; 404 `folder_not_found` when missing or someone else's."""
     folder = await session.scalar(select(Folder).where(Folder.id == folder_id, Folder.owner_id == owner_id))
     if folder is None:
-        raise NotFound("folder not found", code="folder_not_found")
+        raise folder_not_found()
     return folder
 
 

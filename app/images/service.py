@@ -16,7 +16,6 @@ from app.db import utcnow
 from app.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from app.files import service as files
 from app.files.download import Download
-from app.files.schemas import normalize_tags
 from app.folders import service as folders
 from app.images import renditions
 from app.images.renditions import RenderRequest
@@ -413,8 +412,7 @@ async def _move(
 
 
 async def _retag(session: AsyncSession, *, images: Sequence[File], tags: list[str], add: bool) -> None:
-    """Only stages (the caller commits)."""
-    tags = normalize_tags(tags)
+    """`tags` come normalised (the `Tags` type). Only stages (the caller commits)."""
     ids = [image.id for image in images]
     now = utcnow()
     if add:
