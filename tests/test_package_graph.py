@@ -1,8 +1,10 @@
 """The package graph of `app` has no cycle (DESIGN.md, "The seams"): `make lint` checks the layers with
 import-linter, and this runs the same rule in the suite, so a cycle fails wherever tests run."""
 
+import ast
 import graphlib
 from collections import defaultdict
+from pathlib import Path
 
 import grimp
 
@@ -40,3 +42,15 @@ def test_the_core_imports_no_domain() -> None:
     domains = {f"app.{name}" for name in ("files", "folders", "images", "albums", "portfolio", "search")}
     for core in ("app.config", "app.db", "app.models", "app.errors", "app.storage", "app.access"):
         assert not graph.get(core, set()) & domains, core
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared test helpers live in fixtures or helper modules, so a test module can move or go alone."""
+    root = Path(__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            if module and module.startswith("tests.") and module.rsplit(".", 1)[-1].startswith("test_"):
+                offenders.append(f"{path.relative_to(root)} imports {module}")
+    assert offenders == []

@@ -15,7 +15,9 @@ from tests.images.factory import (
     BLUE,
     RED,
     camera_exif,
+    colour_at,
     marked_corner,
+    near,
     noisy,
     png_declaring,
     render_to,
@@ -23,7 +25,6 @@ from tests.images.factory import (
     truncated,
     write_thumbnails,
 )
-from tests.images.test_thumbnails import colour_at, near
 
 
 def rendered(source: Path, **options: Any) -> Image.Image:

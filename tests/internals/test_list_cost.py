@@ -2,8 +2,6 @@
 
 import gc
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, get_args
 
 import httpx
@@ -19,6 +17,7 @@ from app.gctune import YOUNG_THRESHOLD
 from app.main import create_app
 from tests.conftest import MakeUser, sqlite_only
 from tests.files.helpers import png_bytes
+from tests.internals.sqlcount import statements
 
 
 @sqlite_only
@@ -31,21 +30,6 @@ async def test_each_sort_reads_a_page_in_index_order(app: FastAPI, sort: Any, or
         plan = [row[3] for row in await session.execute(sa.text("EXPLAIN QUERY PLAN " + sql))]
     assert any("USING INDEX ix_file_owner_" in line for line in plan), plan
     assert not any("TEMP B-TREE" in line for line in plan), plan  # no sort of every live file
-
-
-@contextmanager
-def statements(app: FastAPI) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    engine = app.state.engine.sync_engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_a_page_of_images_takes_four_statements(
