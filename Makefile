@@ -40,6 +40,7 @@ test: lint types pytest
 lint: install
 	$(BIN)/ruff check app tests alembic bench
 	$(BIN)/ruff format --check app tests alembic bench
+	$(BIN)/lint-imports --no-logo
 
 types: install
 	$(BIN)/mypy
@@ -63,4 +64,4 @@ lock: install
 	$(BIN)/pip freeze --exclude-editable --exclude atrium > $(CONSTRAINTS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .import_linter_cache

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.files.kinds import DEFAULT_ALLOWED_TYPES
+from app.kinds import DEFAULT_ALLOWED_TYPES
 
 SECRET_FILE_NAME = ".secret_key"
 MIB = 1024 * 1024

@@ -5,7 +5,7 @@ from pathlib import Path
 from alembic.config import Config
 
 from alembic import command
-from app.search.index import is_index_table
+from app.library.search_text import is_index_table
 
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
 

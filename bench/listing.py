@@ -149,7 +149,7 @@ def _wrk_summary(results: list[WrkResult]) -> dict[str, float] | None:
 
 def raw_fts(database: Path, match: str) -> Callable[[], list[float]]:
     """SEARCH_REPEAT timings of the ranked FTS5 query alone, straight through sqlite3."""
-    from app.search.index import FTS_TABLE
+    from app.library.search_text import FTS_TABLE
     from app.search.service import WEIGHTS
 
     weights = ", ".join(str(w) for w in WEIGHTS)

@@ -20,7 +20,7 @@ EXTENSIONS = {"WEBP": "webp", "JPEG": "jpg", "PNG": "png", "AVIF": "avif"}
 
 def load_thumbnails() -> ModuleType | None:
     try:
-        return importlib.import_module("app.images.thumbnails")
+        return importlib.import_module("app.imaging.thumbnails")
     except ImportError:
         return None
 
@@ -106,7 +106,7 @@ def measure_thumbs(photo: Path, work: Path, rounds: int) -> Outcome:
         outcome = Outcome()
         outcome.metrics["thumbs_vs_vips"] = ratio(medians["atrium"], reference)
     else:
-        reason = "app.images.thumbnails.make_thumbnails is not on this branch yet"
+        reason = "app.imaging.thumbnails.make_thumbnails is not on this branch yet"
         outcome = unmeasured(["thumbs_vs_vips"], reason)
     outcome.details["thumbnails"] = {
         "format": fmt,

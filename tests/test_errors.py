@@ -20,7 +20,7 @@ LITERAL_CODES = (
     re.compile(r"(?:ImageError|QueryError)\(\s*\"([a-z0-9_]+)\""),
     re.compile(r"problem_response\(\s*\d+,\s*\"([a-z0-9_]+)\""),
 )
-# Codes built at run time (albums/service.py: f"{kind}_not_found", f"{noun}_not_found", f"{kind}_cycle").
+# Codes built at run time (collections/service.py: f"{kind}_not_found", f"{noun}_not_found", f"{kind}_cycle").
 BUILT_CODES = {f"{kind}_{what}" for kind in ("album", "gallery") for what in ("not_found", "cycle")} | {
     "image_not_found",
     "artwork_not_found",

@@ -4,9 +4,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.access import policy
-from app.albums import service
 from app.albums.schemas import AlbumCreate, AlbumDetail, AlbumImageIds, AlbumRead, AlbumUpdate
 from app.auth.dependencies import AUTH_RESPONSES, CurrentUser, OptionalUser
+from app.collections import service
 from app.db import SessionDep
 from app.pagination import Page, PageDep
 from app.problems import AUTH, problems

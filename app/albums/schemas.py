@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.access import policy
-from app.albums.service import CollectionChanges, CollectionDetail, CollectionView
+from app.collections.domain import CollectionChanges, CollectionDetail, CollectionView
 from app.images.schemas import ImageView, image_view
 from app.pagination import Page, PageParams
 

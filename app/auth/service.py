@@ -90,6 +90,7 @@ async def _refuse_taken(session: AsyncSession, *, username_key: str, email: str)
 
 
 async def login(session: AsyncSession, *, settings: Settings, data: UserLogin, client: str) -> AuthResult:
+    """Owns the unit of work and commits."""
     identifier = data.username.strip().lower()
     user = (
         await session.execute(
@@ -127,6 +128,7 @@ def login_buckets(settings: Settings, *, subject: str, client: str) -> list[rate
 
 
 async def _open_session(session: AsyncSession, *, settings: Settings, user: User) -> AuthResult:
+    """Owns the unit of work and commits."""
     now = utcnow()
     lifetime = timedelta(minutes=settings.access_token_minutes)
     auth_session = AuthSession(user_id=user.id, created_at=now, expires_at=now + lifetime)
@@ -163,6 +165,7 @@ async def authenticate(session: AsyncSession, *, settings: Settings, token: str)
 
 
 async def logout(session: AsyncSession, *, session_id: uuid.UUID) -> None:
+    """Owns the unit of work and commits."""
     auth_session = await session.get(AuthSession, session_id)
     if auth_session is not None and auth_session.revoked_at is None:
         auth_session.revoked_at = utcnow()
@@ -199,6 +202,7 @@ async def user_detail(session: AsyncSession, *, settings: Settings, user: User) 
 async def update_user(
     session: AsyncSession, *, settings: Settings, user: User, data: UserUpdate
 ) -> UserDetail:
+    """Owns the unit of work and commits."""
     if data.email is not None and data.email.lower() != user.email:
         email = data.email.lower()
         taken = await session.scalar(select(User.id).where(User.email == email, User.id != user.id))

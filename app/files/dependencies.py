@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query, Request
 
 from app.db import MAX_SAFE_INT
-from app.files.service import FileFilters
+from app.files.schemas import FileFilters
 from app.storage.base import BlobStore
 
 # The codes every upload through the shared pipeline can answer; routes add their own.

@@ -20,18 +20,17 @@ from anyio import to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import ratelimit
+from app import kinds, ratelimit
 from app.auth.service import quota_of
 from app.config import Settings
 from app.db import utcnow
 from app.errors import PayloadTooLarge, UnsupportedMediaType
-from app.files import kinds
 from app.files import service as files
 from app.files.previews import image_problem, read_text_head
-from app.images.decode import ImageError
-from app.images.exif import ImageMetadata, read_metadata
+from app.imaging.decode import ImageError
+from app.imaging.exif import ImageMetadata, read_metadata
+from app.library import search_text as search
 from app.models import File, ImageMeta, User
-from app.search import index as search
 from app.storage import keys
 from app.storage.base import BlobStore, Part
 from app.work import ImageWork

@@ -18,8 +18,8 @@ from app.config import Settings
 from app.errors import BadRequest, Unprocessable
 from app.files import service as files
 from app.files.ingest import Candidate, Decorate, Intake, count_upload, keep, open_intake, receiving
-from app.files.names import sanitize_name
 from app.models import File, User
+from app.names import sanitize_name
 from app.storage.base import BlobStore
 from app.work import ImageWork
 

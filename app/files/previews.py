@@ -5,9 +5,9 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from app.errors import AppError, NotFound
-from app.images.decode import ImageError
-from app.images.thumbnails import THUMBNAIL_FORMAT, make_thumbnails
-from app.images.watermark import Watermark
+from app.imaging.decode import ImageError
+from app.imaging.thumbnails import THUMBNAIL_FORMAT, make_thumbnails
+from app.imaging.watermark import Watermark
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStat, BlobStore
 from app.work import ImageWork, ensure_derived

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AUTH_RESPONSES, CurrentUser, SettingsDep
 from app.db import SessionDep
-from app.files import multipart, service
+from app.files import multipart, serve, service
 from app.files.dependencies import UPLOAD_CODES, FileFiltersDep, multipart_body, storage_of
 from app.files.schemas import FileDetail, FileMove, FileRead, FileUpdate, SortField, UploadResult, file_read
 from app.pagination import Page, PageDep
@@ -108,9 +108,10 @@ async def download_file(
     file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
 ) -> Response:
     """The original bytes, as an attachment; honours Range, If-Range and If-None-Match."""
-    return await service.download_file(
-        session, storage=storage_of(request), request=request, owner_id=user.id, file_id=file_id
+    download = await service.download_file(
+        session, storage=storage_of(request), owner_id=user.id, file_id=file_id
     )
+    return await serve.send(request, download)
 
 
 @router.delete("/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
@@ -167,11 +168,7 @@ async def preview_file(
     file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
 ) -> Response:
     """A small preview: a thumbnail for images, the beginning of text files."""
-    return await service.preview_file(
-        session,
-        storage=storage_of(request),
-        work=image_work_of(request),
-        request=request,
-        owner_id=user.id,
-        file_id=file_id,
+    preview = await service.preview_file(
+        session, storage=storage_of(request), work=image_work_of(request), owner_id=user.id, file_id=file_id
     )
+    return await serve.send_preview(request, preview)

@@ -1,13 +1,14 @@
 """The API.md `File` shape and the bodies of the file routes."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from app.files.names import sanitize_name
 from app.models import File, ImageMeta
+from app.names import sanitize_name
 
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 64
@@ -89,21 +90,20 @@ def normalize_tags(tags: list[str]) -> list[str]:
     return list(seen)
 
 
+# One tag list everywhere (files, images, batches, artworks): capped, then normalised.
+Tags = Annotated[list[str], Field(max_length=MAX_TAGS), AfterValidator(normalize_tags)]
+
+
 class FileUpdate(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
     title: Annotated[str, Field(max_length=255)] | None = None
     description: Annotated[str, Field(max_length=10_000)] | None = None
-    tags: Annotated[list[str], Field(max_length=MAX_TAGS)] | None = None
+    tags: Tags | None = None
 
     @field_validator("name")
     @classmethod
     def clean_name(cls, value: str | None) -> str | None:
         return None if value is None else sanitize_name(value)
-
-    @field_validator("tags")
-    @classmethod
-    def clean_tags(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else normalize_tags(value)
 
 
 class FileMove(BaseModel):
@@ -155,3 +155,16 @@ def file_detail(file: File, *, integrity: str, history: list[AccessEntry]) -> Fi
         integrity=integrity,
         access_history=history,
     )
+
+
+@dataclass
+class FileFilters:
+    """The listing filters of files and search, already parsed by the router's dependency."""
+
+    type: str | None = None
+    folder_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    tag: str | None = None

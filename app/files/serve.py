@@ -20,8 +20,9 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from app.errors import NotFound, problem_response
-from app.files.kinds import is_active
-from app.files.names import content_disposition
+from app.files.download import Download, TextPreview
+from app.kinds import is_active
+from app.names import content_disposition
 from app.storage.base import BlobNotFound, BlobStore, ByteRange
 
 SMALL_RANGE = 4 * 1024 * 1024  # read with the stat and sent as one body
@@ -304,3 +305,40 @@ def _range_header(request: Request, *, etag: str, last_modified: datetime) -> st
     if if_range is not None and not _if_range_holds(if_range, etag=etag, last_modified=last_modified):
         return None
     return header
+
+
+async def send(request: Request, download: Download) -> Response:
+    """The response for a service's `Download`; counts it (`on_full_get`) only on a full GET 200."""
+    response = await file_response(
+        request,
+        store=download.store,
+        key=download.key,
+        media_type=download.media_type,
+        filename=download.filename,
+        etag=download.etag,
+        last_modified=download.last_modified,
+        disposition=download.disposition,
+    )
+    if download.cache_control is not None:
+        response.headers["Cache-Control"] = download.cache_control
+    if download.vary_authorization:
+        vary = response.headers.get("Vary")
+        response.headers["Vary"] = f"{vary}, Authorization" if vary else "Authorization"
+    if download.on_full_get is not None and request.method == "GET" and response.status_code == 200:
+        await download.on_full_get()
+    return response
+
+
+def send_text(preview: TextPreview) -> Response:
+    headers = {
+        "ETag": f'"{preview.etag}"',
+        "Cache-Control": "private, no-cache",
+        **protective_headers(preview.filename, "inline"),
+    }
+    return Response(preview.text.encode("utf-8"), media_type="text/plain; charset=utf-8", headers=headers)
+
+
+async def send_preview(request: Request, preview: Download | TextPreview) -> Response:
+    if isinstance(preview, TextPreview):
+        return send_text(preview)
+    return await send(request, preview)

@@ -2,25 +2,22 @@
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import PurePath
 
-from fastapi import Request
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
-from starlette.responses import Response
 
-from app import activity
+from app import activity, kinds
 from app.db import utcnow
 from app.errors import NotFound, UnsupportedMediaType
-from app.files import kinds, trash
+from app.files.download import Download, TextPreview
 from app.files.previews import TEXT_PREVIEW_BYTES, ensure_thumbnail, read_text_head
 from app.files.schemas import (
     AccessEntry,
     FileDetail,
+    FileFilters,
     FileMove,
     FileRead,
     FileUpdate,
@@ -28,9 +25,9 @@ from app.files.schemas import (
     file_detail,
     file_read,
 )
-from app.files.serve import file_response, protective_headers
 from app.folders import service as folders
-from app.images.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
+from app.imaging.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
+from app.library import trash
 from app.models import Activity, File, FileTag, User
 from app.pagination import Page, PageParams
 from app.storage import keys
@@ -40,17 +37,6 @@ from app.work import ImageWork
 # The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
 FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), joinedload(File.image))
 HISTORY_LENGTH = 20
-
-
-@dataclass
-class FileFilters:
-    type: str | None = None
-    folder_id: str | None = None
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    min_size: int | None = None
-    max_size: int | None = None
-    tag: str | None = None
 
 
 def file_not_found() -> NotFound:
@@ -87,7 +73,7 @@ async def resolve_folder_field(
     try:
         folder_id = uuid.UUID(raw.strip())
     except ValueError as exc:
-        raise NotFound("folder not found", code="folder_not_found") from exc
+        raise folders.folder_not_found() from exc
     return (await folders.get_owned_folder(session, owner_id=owner_id, folder_id=folder_id)).id
 
 
@@ -116,7 +102,8 @@ async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> None:
 
 
 async def link_duplicates(session: AsyncSession, *, owner_id: uuid.UUID, rows: Sequence[File]) -> None:
-    """Point each new row at the earliest live file of the owner with the same bytes."""
+    """Point each new row at the earliest live file of the owner with the same bytes.
+    Only stages (the caller commits)."""
     digests = {row.sha256 for row in rows}
     query = (
         select(File.sha256, File.id)
@@ -171,7 +158,7 @@ def _parse_uuid(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
     except ValueError as exc:
-        raise NotFound("folder not found", code="folder_not_found") from exc
+        raise folders.folder_not_found() from exc
 
 
 async def _page_of(session: AsyncSession, query: Select[File], page: PageParams) -> Page[FileRead]:
@@ -232,12 +219,23 @@ async def get_file_detail(
 async def update_file(
     session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID, data: FileUpdate
 ) -> FileRead:
+    """Renames or re-describes the caller's file; owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
+    await apply_file_update(session, file=file, data=data)
+    await session.commit()
+    return file_read(await get_owned_file(session, owner_id=owner_id, file_id=file_id))
+
+
+async def apply_file_update(session: AsyncSession, *, file: File, data: FileUpdate) -> None:
+    """Applies the fields `data` sets (name, title, description, tags) to an owned file and flushes; the
+    caller commits, so images and artworks change their own fields in the same transaction."""
     changes = data.model_dump(exclude_unset=True)
     if changes.get("name") is not None and changes["name"] != file.name:
         refuse_active_name(changes["name"], file.mime_type)
         file.name = changes["name"]
-        activity.record(session, owner_id=owner_id, file_id=file.id, action="rename", actor_id=owner_id)
+        activity.record(
+            session, owner_id=file.owner_id, file_id=file.id, action="rename", actor_id=file.owner_id
+        )
     if "title" in changes:
         file.title = changes["title"]
     if "description" in changes:
@@ -245,11 +243,11 @@ async def update_file(
     if changes.get("tags") is not None:
         await _replace_tags(session, file=file, tags=changes["tags"])
     file.updated_at = utcnow()
-    await session.commit()
-    return file_read(await get_owned_file(session, owner_id=owner_id, file_id=file_id))
+    await session.flush()
 
 
 async def _replace_tags(session: AsyncSession, *, file: File, tags: list[str]) -> None:
+    """Flushes; the caller commits."""
     await session.execute(delete(FileTag).where(FileTag.file_id == file.id))
     session.add_all(FileTag(file_id=file.id, name=tag) for tag in tags)
     await session.flush()
@@ -269,6 +267,7 @@ def refuse_active_name(name: str, mime_type: str) -> None:
 async def move_file(
     session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID, data: FileMove
 ) -> FileRead:
+    """Owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     if data.target_folder_id is not None:
         await folders.get_owned_folder(session, owner_id=owner_id, folder_id=data.target_folder_id)
@@ -280,36 +279,34 @@ async def move_file(
     return file_read(file)
 
 
-def kind_filter_help() -> str:
-    return f"a kind ({', '.join(kinds.KINDS)}) or a MIME prefix such as image/"
-
-
 async def download_file(
-    session: AsyncSession, *, storage: BlobStore, request: Request, owner_id: uuid.UUID, file_id: uuid.UUID
-) -> Response:
+    session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID
+) -> Download:
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, eager=False)
-    return await serve_original(session, storage=storage, request=request, file=file, actor_id=owner_id)
+    return original_download(session, storage=storage, file=file, actor_id=owner_id)
 
 
-async def serve_original(
-    session: AsyncSession, *, storage: BlobStore, request: Request, file: File, actor_id: uuid.UUID | None
-) -> Response:
-    """The original bytes; a full GET (not a range, HEAD or 304) counts as a download."""
-    response = await file_response(
-        request,
+def original_download(
+    session: AsyncSession, *, storage: BlobStore, file: File, actor_id: uuid.UUID | None
+) -> Download:
+    """The original bytes as an attachment; sending them in full counts a download (which commits)."""
+
+    async def count() -> None:
+        await count_download(session, file=file, actor_id=actor_id)
+
+    return Download(
         store=storage,
         key=keys.original(file.storage_key),
         media_type=file.mime_type,
         filename=file.name,
         etag=file.sha256,
         last_modified=file.created_at,
+        on_full_get=count,
     )
-    if request.method == "GET" and response.status_code == 200:
-        await count_download(session, file=file, actor_id=actor_id)
-    return response
 
 
 async def count_download(session: AsyncSession, *, file: File, actor_id: uuid.UUID | None) -> None:
+    """Owns the unit of work and commits."""
     now = utcnow()
     await session.execute(
         update(File)
@@ -324,6 +321,7 @@ async def count_download(session: AsyncSession, *, file: File, actor_id: uuid.UU
 async def trash_file(
     session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID, permanent: bool
 ) -> None:
+    """Owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     if permanent:
         await trash.purge_files(session, storage=storage, files=[file], actor_id=owner_id)
@@ -333,7 +331,8 @@ async def trash_file(
 
 
 async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID) -> FileRead:
-    """Back from the trash into its folder; trashing took it out of every collection and it stays out."""
+    """Back from the trash into its folder; trashing took it out of every collection and it stays out.
+    Owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     if file.deleted_at is not None:
         file.deleted_at = None
@@ -356,20 +355,13 @@ async def empty_trash(session: AsyncSession, *, storage: BlobStore, owner_id: uu
 
 
 async def preview_file(
-    session: AsyncSession,
-    *,
-    storage: BlobStore,
-    work: ImageWork,
-    request: Request,
-    owner_id: uuid.UUID,
-    file_id: uuid.UUID,
-) -> Response:
+    session: AsyncSession, *, storage: BlobStore, work: ImageWork, owner_id: uuid.UUID, file_id: uuid.UUID
+) -> Download | TextPreview:
     """Images: the small thumbnail; text: its first 64 KiB as plain text; else 404."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     if file.kind == "image":
         key, _ = await ensure_thumbnail(storage, work, storage_key=file.storage_key, size="small")
-        return await file_response(
-            request,
+        return Download(
             store=storage,
             key=key,
             media_type=THUMBNAIL_MEDIA_TYPE,
@@ -383,12 +375,6 @@ async def preview_file(
     raise NotFound(f"no preview for {file.kind} files", code="preview_unavailable")
 
 
-async def text_preview(storage: BlobStore, *, file: File) -> Response:
+async def text_preview(storage: BlobStore, *, file: File) -> TextPreview:
     text = await read_text_head(storage, storage_key=file.storage_key, limit=TEXT_PREVIEW_BYTES)
-    body = text.encode("utf-8")
-    headers = {
-        "ETag": f'"{file.sha256}-text"',
-        "Cache-Control": "private, no-cache",
-        **protective_headers(file.name, "inline"),
-    }
-    return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
+    return TextPreview(text=text, etag=f"{file.sha256}-text", filename=file.name)

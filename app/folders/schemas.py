@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from app.files import names
+from app import names
 
 DESCRIPTION_MAX_LENGTH = 10_000
 

@@ -8,7 +8,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound, Unprocessable
-from app.files import trash
 from app.folders.schemas import (
     FolderCreate,
     FolderDetail,
@@ -17,6 +16,7 @@ from app.folders.schemas import (
     FolderRef,
     FolderUpdate,
 )
+from app.library import trash
 from app.models import File, Folder
 
 # Bounds the tree's nesting (the JSON tree is serialised recursively; pydantic stops near 250 levels).
@@ -70,8 +70,13 @@ class Tree:
     def require(self, folder_id: uuid.UUID) -> Folder:
         folder = self.folders.get(folder_id)
         if folder is None:
-            raise NotFound("folder not found", code="folder_not_found")
+            raise folder_not_found()
         return folder
+
+
+def folder_not_found() -> NotFound:
+    """A missing, malformed or foreign folder id: one answer, so a foreign id looks like a missing one."""
+    return NotFound("folder not found", code="folder_not_found")
 
 
 def name_key(name: str) -> str:
@@ -82,11 +87,12 @@ async def get_owned_folder(session: AsyncSession, *, owner_id: uuid.UUID, folder
     """The owner's folder; 404 `folder_not_found` when missing or someone else's."""
     folder = await session.scalar(select(Folder).where(Folder.id == folder_id, Folder.owner_id == owner_id))
     if folder is None:
-        raise NotFound("folder not found", code="folder_not_found")
+        raise folder_not_found()
     return folder
 
 
 async def create_folder(session: AsyncSession, *, owner_id: uuid.UUID, data: FolderCreate) -> FolderDetail:
+    """Owns the unit of work and commits."""
     tree = await _load_tree(session, owner_id=owner_id, with_counts=False)
     if data.parent_id is not None:
         tree.require(data.parent_id)
@@ -121,6 +127,7 @@ async def read_folder(session: AsyncSession, *, owner_id: uuid.UUID, folder_id: 
 async def update_folder(
     session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID, data: FolderUpdate
 ) -> FolderDetail:
+    """Owns the unit of work and commits."""
     tree = await _load_tree(session, owner_id=owner_id, with_counts=False)
     folder = tree.require(folder_id)
     parent_id = data.parent_id if data.moves else folder.parent_id
@@ -139,7 +146,8 @@ async def update_folder(
 async def delete_folder(
     session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID, recursive: bool
 ) -> None:
-    """Non-empty folders need `recursive`: their live files go to the trash, detached to the top level."""
+    """Non-empty folders need `recursive`: their live files go to the trash, detached to the top level.
+    Owns the unit of work and commits."""
     tree = await _load_tree(session, owner_id=owner_id)
     tree.require(folder_id)
     if not recursive and (tree.children.get(folder_id) or tree.direct[folder_id].files):
@@ -151,7 +159,8 @@ async def delete_folder(
 
 
 async def _trash_files_in(session: AsyncSession, *, owner_id: uuid.UUID, folder_ids: list[uuid.UUID]) -> None:
-    """Live files go to the trash; every file (trashed ones too) is detached so restore lands at the top."""
+    """Live files go to the trash; every file (trashed ones too) is detached so restore lands at the top.
+    Only stages (the caller commits)."""
     in_folders = (File.owner_id == owner_id, File.folder_id.in_(folder_ids))
     live_ids = await session.scalars(select(File.id).where(*in_folders, File.deleted_at.is_(None)))
     await trash.trash_files(session, owner_id=owner_id, file_ids=live_ids)

@@ -10,8 +10,8 @@ from typing import Annotated, Any, BinaryIO, Self
 from fastapi import Depends
 
 from app.files.previews import ensure_thumbnail, image_errors
-from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
-from app.images.thumbnails import (
+from app.imaging.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
+from app.imaging.thumbnails import (
     THUMBNAIL_FORMAT,
     THUMBNAIL_MEDIA_TYPE,
     THUMBNAIL_SIZES,

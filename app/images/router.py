@@ -12,9 +12,9 @@ from app.auth.dependencies import (
     SettingsDep,
 )
 from app.db import SessionDep
+from app.files import serve
 from app.files.dependencies import StorageDep
 from app.images import service
-from app.images.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat
 from app.images.renditions import ImageWorkDep, RenderRequest
 from app.images.schemas import (
     BatchResult,
@@ -27,6 +27,7 @@ from app.images.schemas import (
     TagCount,
     ThumbnailSize,
 )
+from app.imaging.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat
 from app.pagination import Page, PageDep
 from app.problems import AUTH, Responses, problems
 
@@ -121,9 +122,8 @@ async def download_image(
     request: Request, image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep, storage: StorageDep
 ) -> Response:
     """The original bytes, as a file download (Range, If-None-Match, HEAD)."""
-    return await service.download_image(
-        session, storage=storage, request=request, image_id=image_id, viewer=viewer
-    )
+    download = await service.download_image(session, storage=storage, image_id=image_id, viewer=viewer)
+    return await serve.send(request, download)
 
 
 @router.head("/images/{image_id}/thumbnail", include_in_schema=False)
@@ -145,7 +145,7 @@ async def get_thumbnail(
     served = await service.image_thumbnail(
         session, work=work, storage=storage, image_id=image_id, viewer=viewer, size=size
     )
-    return await served.response(request)
+    return await serve.send(request, served.download())
 
 
 @router.head("/images/{image_id}/render", include_in_schema=False)
@@ -181,7 +181,7 @@ async def get_render(
         settings=settings,
         client=client,
     )
-    return await served.response(request)
+    return await serve.send(request, served.download())
 
 
 @router.get("/tags", responses=AUTH_RESPONSES)

@@ -4,18 +4,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.access import policy
 from app.files.schemas import (
     EXIF_FIELDS,
-    MAX_TAGS,
     FileRead,
     FileUpdate,
     FileUrls,
+    Tags,
     file_read,
     image_read,
-    normalize_tags,
 )
 from app.files.schemas import ImageRead as ImageDetails
 from app.models import File
@@ -24,7 +23,6 @@ ThumbnailSize = Literal["small", "medium", "large"]
 ImageSort = Literal["created_at", "taken_at", "name", "size", "view_count"]
 BatchOperation = Literal["delete", "move", "tag", "untag", "add_to_album", "remove_from_album"]
 MAX_BATCH = 1000
-Tags = Annotated[list[str], Field(max_length=MAX_TAGS)]
 
 
 class ImageRead(FileRead):
@@ -109,11 +107,6 @@ class ImageUpdate(BaseModel):
     tags: Tags | None = None
     album_id: uuid.UUID | None = Field(default=None, description="also add the image to this album")
 
-    @field_validator("tags")
-    @classmethod
-    def clean_tags(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else normalize_tags(value)
-
     def file_update(self) -> FileUpdate:
         return FileUpdate.model_validate(
             self.model_dump(include={"title", "description", "tags"}, exclude_unset=True)
@@ -137,11 +130,6 @@ class ImageBatch(BaseModel):
     )
     album_id: uuid.UUID | None = Field(default=None, description="`add_to_album` and `remove_from_album`")
     tags: Tags | None = Field(default=None, description="`tag` and `untag`")
-
-    @field_validator("tags")
-    @classmethod
-    def clean_tags(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else normalize_tags(value)
 
     @model_validator(mode="after")
     def require_arguments(self) -> Self:

@@ -5,24 +5,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import Request, Response
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity, ratelimit
 from app.access import policy
-from app.albums import items as collection_items
-from app.albums import service as albums
+from app.collections import service as albums
 from app.config import Settings
 from app.db import utcnow
-from app.errors import BadRequest, NotFound, Unauthorized
+from app.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from app.files import service as files
-from app.files import trash
-from app.files.schemas import normalize_tags
-from app.files.serve import file_response
+from app.files.download import Download
 from app.folders import service as folders
 from app.images import renditions
-from app.images.render import Watermark
 from app.images.renditions import RenderRequest
 from app.images.schemas import (
     BatchResult,
@@ -37,9 +32,11 @@ from app.images.schemas import (
     image_file_read,
     image_view,
 )
+from app.imaging.render import Watermark
+from app.library import items as collection_items
+from app.library import trash
 from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
-from app.portfolio import service as portfolio
 from app.storage.base import BlobStore
 from app.work import ImageWork
 
@@ -90,7 +87,8 @@ async def get_owned_images(
 
 
 async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> ImageView:
-    """An image's details (the public projection unless the viewer owns it); counts one view."""
+    """An image's details (the public projection unless the viewer owns it); counts one view.
+    Owns the unit of work and commits."""
     principal = policy.principal_of(viewer)
     image = await get_readable_image(session, image_id=image_id, principal=principal)
     await session.execute(update(File).where(File.id == image.id).values(view_count=File.view_count + 1))
@@ -218,10 +216,9 @@ class Served:
         scope = "public" if self.public else "private"
         return f"{scope}, no-cache" if self.revalidate else f"{scope}, max-age={CACHE_SECONDS}, immutable"
 
-    async def response(self, request: Request) -> Response:
-        """Inline, with ETag, Last-Modified, If-None-Match and HEAD handled."""
-        response = await file_response(
-            request,
+    def download(self) -> Download:
+        """Inline, with this cache scope; the bytes may depend on who asks, so caches key on the token."""
+        return Download(
             store=self.store,
             key=self.key,
             media_type=self.media_type,
@@ -229,24 +226,28 @@ class Served:
             etag=self.etag,
             last_modified=self.last_modified,
             disposition="inline",
+            cache_control=self.cache_control,
+            vary_authorization=True,
         )
-        response.headers["Cache-Control"] = self.cache_control
-        # The bytes may depend on who asks (watermark, owner's copy): caches must key on the token.
-        vary = response.headers.get("Vary")
-        response.headers["Vary"] = f"{vary}, Authorization" if vary else "Authorization"
-        return response
+
+
+async def require_original_download(
+    session: AsyncSession, *, file: File, principal: policy.Principal
+) -> None:
+    """403 `original_protected` when a visitor may see an artwork but not download its original."""
+    subject = await policy.subject(session, principal=principal, file=file)
+    if not policy.may_download_original(principal, subject):
+        raise Forbidden("the artist does not allow downloading this original", code="original_protected")
 
 
 async def download_image(
-    session: AsyncSession, *, storage: BlobStore, request: Request, image_id: uuid.UUID, viewer: User | None
-) -> Response:
+    session: AsyncSession, *, storage: BlobStore, image_id: uuid.UUID, viewer: User | None
+) -> Download:
     principal = policy.principal_of(viewer)
     image = await get_readable_image(session, image_id=image_id, principal=principal, eager=False)
-    await portfolio.require_original_download(session, file=image, principal=principal)
+    await require_original_download(session, file=image, principal=principal)
     actor_id = viewer.id if viewer else None
-    return await files.serve_original(
-        session, storage=storage, request=request, file=image, actor_id=actor_id
-    )
+    return files.original_download(session, storage=storage, file=image, actor_id=actor_id)
 
 
 async def image_thumbnail(
@@ -349,27 +350,31 @@ def served(
 async def update_image(
     session: AsyncSession, *, owner: User, image_id: uuid.UUID, data: ImageUpdate
 ) -> ImageRead:
-    """Edit title, description, tags; `album_id` also adds the image to that album (one commit)."""
+    """Edit title, description, tags; `album_id` also adds the image to that album. Owns the unit of
+    work: one commit for both."""
     image = (await get_owned_images(session, owner_id=owner.id, image_ids=[image_id]))[0]
     if data.album_id is not None:
         album = await albums.get_owned_collection(
             session, owner_id=owner.id, kind="album", collection_id=data.album_id
         )
         await albums.append_items(session, collection=album, file_ids=[image.id])
-    await files.update_file(session, owner_id=owner.id, file_id=image.id, data=data.file_update())
+    await files.apply_file_update(session, file=image, data=data.file_update())
+    await session.commit()
     readable = await get_readable_image(session, image_id=image.id, principal=policy.principal_of(owner))
     return image_file_read(readable)
 
 
 async def delete_image(session: AsyncSession, *, owner: User, image_id: uuid.UUID) -> None:
-    """To the trash like any file, and out of every album (covers move on)."""
+    """To the trash like any file, and out of every album (covers move on).
+    Owns the unit of work and commits."""
     await get_owned_images(session, owner_id=owner.id, image_ids=[image_id])
     await trash.trash_files(session, owner_id=owner.id, file_ids=[image_id])
     await session.commit()
 
 
 async def run_batch(session: AsyncSession, *, owner: User, batch: ImageBatch) -> BatchResult:
-    """Checks every id and argument first, then applies the operation in one transaction."""
+    """Checks every id and argument first, then applies the operation in one transaction.
+    Owns the unit of work and commits."""
     images = await get_owned_images(session, owner_id=owner.id, image_ids=batch.image_ids)
     ids = [image.id for image in images]
     if batch.operation == "delete":
@@ -395,6 +400,7 @@ async def run_batch(session: AsyncSession, *, owner: User, batch: ImageBatch) ->
 async def _move(
     session: AsyncSession, *, owner: User, images: Sequence[File], folder_id: uuid.UUID | None
 ) -> None:
+    """Only stages (the caller commits)."""
     if folder_id is not None:
         await folders.get_owned_folder(session, owner_id=owner.id, folder_id=folder_id)
     now = utcnow()
@@ -406,7 +412,7 @@ async def _move(
 
 
 async def _retag(session: AsyncSession, *, images: Sequence[File], tags: list[str], add: bool) -> None:
-    tags = normalize_tags(tags)
+    """`tags` come normalised (the `Tags` type). Only stages (the caller commits)."""
     ids = [image.id for image in images]
     now = utcnow()
     if add:

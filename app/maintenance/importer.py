@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.errors import AppError, Unprocessable
 from app.files import ingest
-from app.files.names import sanitize_name
 from app.folders import service as folders
 from app.folders.schemas import FolderCreate
 from app.models import Folder, User
+from app.names import sanitize_name
 from app.storage.base import BlobStore
 from app.work import ImageWork
 

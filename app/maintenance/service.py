@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import utcnow
-from app.files import trash
+from app.library import trash
 from app.maintenance import disk
 from app.maintenance.schemas import OrphanReport, PurgeReport, SweepReport, VerifyReport
 from app.models import File

@@ -83,6 +83,7 @@ async def _recent_activity(session: AsyncSession, owner_id: uuid.UUID) -> list[A
 async def set_quota(
     session: AsyncSession, *, settings: Settings, user_id: uuid.UUID, data: QuotaUpdate
 ) -> UserQuota:
+    """Owns the unit of work and commits."""
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("user not found", code="user_not_found")

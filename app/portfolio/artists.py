@@ -57,7 +57,8 @@ async def get_profile(session: AsyncSession, *, user: User) -> ArtistRead:
 
 
 async def update_profile(session: AsyncSession, *, user: User, data: ArtistUpdate) -> ArtistRead:
-    """Only the fields sent change; the avatar must be one of the caller's own live images."""
+    """Only the fields sent change; the avatar must be one of the caller's own live images.
+    Owns the unit of work and commits."""
     sent = data.model_fields_set
     if "avatar_file_id" in sent:
         if data.avatar_file_id is not None:

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from app.auth.dependencies import AUTH_RESPONSES, CurrentUser, OptionalUser, SettingsDep
 from app.db import SessionDep
+from app.files import serve
 from app.files.dependencies import UPLOAD_CODES, StorageDep, multipart_body, storage_of
 from app.images.renditions import ImageWorkDep
 from app.pagination import Page, PageDep
@@ -218,7 +219,7 @@ async def get_avatar(
 ) -> Response:
     """An artist's avatar as a small thumbnail; no token needed."""
     served = await artists.avatar_thumbnail(session, work=work, storage=storage, artist_id=artist_id)
-    return await served.response(request)
+    return await serve.send(request, served.download())
 
 
 @artists_router.get("/{artist_id}", responses=problems("artist_not_found"))

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.albums.service import CollectionChanges, CollectionView
-from app.files.schemas import MAX_TAGS, FileRead, file_read, normalize_tags
-from app.images.watermark import MAX_TEXT_LENGTH, Watermark, WatermarkPosition
+from app.collections.domain import CollectionChanges, CollectionView
+from app.files.schemas import FileRead, Tags, file_read
+from app.imaging.watermark import MAX_TEXT_LENGTH, WatermarkPosition
 from app.models import Collection, File, ImageMeta, User
 from app.pagination import Page, PageParams
 
@@ -52,12 +52,7 @@ class ArtworkUpdate(BaseModel):
     medium: Short | None = None
     year: Year | None = None
     dimensions: Short | None = None
-    tags: Annotated[list[str], Field(max_length=MAX_TAGS)] | None = None
-
-    @field_validator("tags")
-    @classmethod
-    def clean_tags(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else normalize_tags(value)
+    tags: Tags | None = None
 
 
 class ArtworkRead(FileRead):
@@ -227,9 +222,6 @@ class WatermarkSettings(BaseModel):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_LENGTH)]
     opacity: Annotated[float, Field(gt=0, le=1)] = 0.5
     position: WatermarkPosition = "bottom-right"
-
-    def to_watermark(self) -> Watermark:
-        return Watermark(text=self.text, opacity=self.opacity, position=self.position)
 
 
 class ArtistUpdate(BaseModel):

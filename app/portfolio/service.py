@@ -14,13 +14,15 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import policy
-from app.albums import service as collections
+from app.collections import service as collections
+from app.collections.domain import Kind
 from app.config import Settings
 from app.errors import Forbidden, NotFound, Unprocessable, UnsupportedMediaType
-from app.files import multipart, trash
+from app.files import multipart
 from app.files import service as files
 from app.files.ingest import Decorate
 from app.files.schemas import FileUpdate
+from app.library import trash
 from app.models import Collection, File, User
 from app.pagination import Page, PageParams
 from app.portfolio.schemas import (
@@ -38,7 +40,7 @@ from app.portfolio.schemas import (
 from app.storage.base import BlobStore
 from app.work import ImageWork
 
-GALLERY: collections.Kind = "gallery"
+GALLERY: Kind = "gallery"
 IMAGES = frozenset({"image"})
 
 
@@ -48,15 +50,6 @@ def artwork_not_found() -> NotFound:
 
 def not_owner(noun: str) -> Forbidden:
     return Forbidden(f"only the artist may change this {noun}", code="not_owner")
-
-
-async def require_original_download(
-    session: AsyncSession, *, file: File, principal: policy.Principal
-) -> None:
-    """403 `original_protected` when a visitor may see an artwork but not download its original."""
-    subject = await policy.subject(session, principal=principal, file=file)
-    if not policy.may_download_original(principal, subject):
-        raise Forbidden("the artist does not allow downloading this original", code="original_protected")
 
 
 # --- artworks ---------------------------------------------------------------------------------------
@@ -181,6 +174,7 @@ async def get_artwork(
 async def update_artwork(
     session: AsyncSession, *, user: User, artwork_id: uuid.UUID, data: ArtworkUpdate
 ) -> ArtworkRead:
+    """Edits the artist's artwork: portfolio fields and the file's own, one commit (owns the unit of work)."""
     file = await _changeable_artwork(session, user=user, artwork_id=artwork_id)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("title") is None:
@@ -188,16 +182,17 @@ async def update_artwork(
     for key in ("medium", "year", "dimensions"):
         if key in changes:
             setattr(file, key, changes[key])
-    # The file service applies title, description and tags and commits the portfolio fields with them.
     shared = FileUpdate(**{k: changes[k] for k in ("title", "description", "tags") if k in changes})
-    await files.update_file(session, owner_id=user.id, file_id=file.id, data=shared)
+    await files.apply_file_update(session, file=file, data=shared)
+    await session.commit()
     return artwork_read(await files.get_owned_file(session, owner_id=user.id, file_id=file.id))
 
 
 async def delete_artwork(
     session: AsyncSession, *, storage: BlobStore, user: User, artwork_id: uuid.UUID, permanent: bool
 ) -> None:
-    """Out of every gallery, then to the trash (or gone for good with `permanent`)."""
+    """Out of every gallery, then to the trash (or gone for good with `permanent`).
+    Owns the unit of work and commits."""
     file = await _changeable_artwork(session, user=user, artwork_id=artwork_id)
     if permanent:
         await trash.purge_files(session, storage=storage, files=[file], actor_id=user.id)

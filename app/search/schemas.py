@@ -1,8 +1,7 @@
 import uuid
 from dataclasses import dataclass
 
-from app.files.schemas import FileRead
-from app.files.service import FileFilters
+from app.files.schemas import FileFilters, FileRead
 
 
 @dataclass

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Unprocessable
 from app.files import service as files
 from app.files.schemas import file_read
+from app.library.search_text import DOC_TABLE, FTS_TABLE
 from app.models import Collection, CollectionItem, File, FileTag, FileText, ImageMeta, User
 from app.pagination import Page, PageParams
-from app.search.index import DOC_TABLE, FTS_TABLE
 from app.search.query import Query, QueryError, Term, parse, to_fts5
 from app.search.schemas import SearchFilters, SearchHit
 

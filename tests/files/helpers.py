@@ -5,8 +5,13 @@ import os
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from PIL import Image
+
+if TYPE_CHECKING:
+    from tests.conftest import UserHandle
 
 BOUNDARY = "atrium-test-boundary-7d93"
 
@@ -63,3 +68,13 @@ def tmp_parts(upload_dir: Path) -> list[Path]:
 
 def random_id() -> str:
     return str(uuid.uuid4())
+
+
+async def upload(
+    client: httpx.AsyncClient, user: "UserHandle", data: bytes, name: str | bytes
+) -> dict[str, Any]:
+    body = multipart([part("files", data, filename=name)])
+    response = await client.post("/api/upload", headers=multipart_headers(user.headers), content=body)
+    assert response.status_code == 201, response.text
+    item: dict[str, Any] = response.json()["files"][0]
+    return item

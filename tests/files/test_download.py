@@ -1,24 +1,13 @@
 import hashlib
-from typing import Any
 
 import httpx
 
 from app.models import Activity
-from tests.conftest import MakeUser, UserHandle
+from tests.conftest import MakeUser
 from tests.files.conftest import CountRows
-from tests.files.helpers import multipart, multipart_headers, part
+from tests.files.helpers import upload
 
 DATA = b"".join(f"line {i:05d}\n".encode() for i in range(1000))  # 11000 bytes of text
-
-
-async def upload(
-    client: httpx.AsyncClient, user: UserHandle, data: bytes, name: str | bytes
-) -> dict[str, Any]:
-    body = multipart([part("files", data, filename=name)])
-    response = await client.post("/api/upload", headers=multipart_headers(user.headers), content=body)
-    assert response.status_code == 201, response.text
-    item: dict[str, Any] = response.json()["files"][0]
-    return item
 
 
 async def test_full_download_headers_and_counting(

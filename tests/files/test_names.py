@@ -2,7 +2,7 @@ import httpx
 import pytest
 
 from app.config import Settings
-from app.files.names import MAX_NAME_LENGTH, content_disposition, sanitize_name
+from app.names import MAX_NAME_LENGTH, content_disposition, sanitize_name
 from tests.conftest import MakeUser
 from tests.files.helpers import multipart, multipart_headers, part, stored_files
 

@@ -8,8 +8,8 @@ from typing import Any
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from app.images.render import render
-from app.images.thumbnails import make_thumbnails
+from app.imaging.render import render
+from app.imaging.thumbnails import make_thumbnails
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)
@@ -86,3 +86,14 @@ def write_thumbnails(source: Path, targets: dict[str, Path], **options: Any) -> 
 
 def render_to(source: Path, target: Path, **options: Any) -> None:
     target.write_bytes(render(source, **options))
+
+
+def colour_at(im: Image.Image, fx: float, fy: float) -> tuple[int, ...]:
+    """The RGB colour at a point given as fractions of the width and height."""
+    pixel = im.convert("RGB").getpixel((int(im.width * fx), int(im.height * fy)))
+    assert isinstance(pixel, tuple)
+    return pixel
+
+
+def near(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 30) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))

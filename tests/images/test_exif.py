@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from app.images.exif import ImageError, ImageMetadata, read_metadata
+from app.imaging.exif import ImageError, ImageMetadata, read_metadata
 from tests.images.factory import camera_exif, marked_corner, noisy, png_declaring, save, truncated
 
 

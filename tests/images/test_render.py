@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops
 
-from app.images.render import (
+from app.imaging.render import (
     MAX_RENDER_EDGE,
     RENDER_MEDIA_TYPES,
     ImageError,
@@ -15,7 +15,9 @@ from tests.images.factory import (
     BLUE,
     RED,
     camera_exif,
+    colour_at,
     marked_corner,
+    near,
     noisy,
     png_declaring,
     render_to,
@@ -23,7 +25,6 @@ from tests.images.factory import (
     truncated,
     write_thumbnails,
 )
-from tests.images.test_thumbnails import colour_at, near
 
 
 def rendered(source: Path, **options: Any) -> Image.Image:

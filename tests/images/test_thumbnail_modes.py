@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms
 
-from tests.images.factory import BLUE, GREEN, RED, marked_corner, save, write_thumbnails
-from tests.images.test_thumbnails import colour_at, near
+from tests.images.factory import BLUE, GREEN, RED, colour_at, marked_corner, near, save, write_thumbnails
 
 
 def thumb_of(source: Path, size: str = "small") -> Image.Image:

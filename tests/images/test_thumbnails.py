@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.images.thumbnails import (
+from app.imaging.thumbnails import (
     THUMBNAIL_FORMAT,
     THUMBNAIL_MEDIA_TYPE,
     THUMBNAIL_SIZES,
@@ -13,7 +13,9 @@ from tests.images.factory import (
     BLUE,
     RED,
     camera_exif,
+    colour_at,
     marked_corner,
+    near,
     noisy,
     png_declaring,
     save,
@@ -24,17 +26,6 @@ from tests.images.factory import (
 
 def targets_in(directory: Path, *names: str) -> dict[str, Path]:
     return {name: directory / f"{name}.webp" for name in names or THUMBNAIL_SIZES}
-
-
-def colour_at(im: Image.Image, fx: float, fy: float) -> tuple[int, ...]:
-    """The RGB colour at a point given as fractions of the width and height."""
-    pixel = im.convert("RGB").getpixel((int(im.width * fx), int(im.height * fy)))
-    assert isinstance(pixel, tuple)
-    return pixel
-
-
-def near(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 30) -> bool:
-    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
 
 
 def test_interface_constants() -> None:

@@ -2,8 +2,6 @@
 
 import gc
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, get_args
 
 import httpx
@@ -14,38 +12,24 @@ from sqlalchemy.dialects import sqlite
 
 from app.config import Settings
 from app.files import service
-from app.files.schemas import SortField
+from app.files.schemas import FileFilters, SortField
 from app.gctune import YOUNG_THRESHOLD
 from app.main import create_app
 from tests.conftest import MakeUser, sqlite_only
 from tests.files.helpers import png_bytes
+from tests.internals.sqlcount import statements
 
 
 @sqlite_only
 @pytest.mark.parametrize("order", ["asc", "desc"])
 @pytest.mark.parametrize("sort", get_args(SortField))
 async def test_each_sort_reads_a_page_in_index_order(app: FastAPI, sort: Any, order: str) -> None:
-    query = service.list_query(owner_id=uuid.uuid4(), filters=service.FileFilters(), sort=sort, order=order)
+    query = service.list_query(owner_id=uuid.uuid4(), filters=FileFilters(), sort=sort, order=order)
     sql = str(query.limit(50).compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
     async with app.state.session_factory() as session:
         plan = [row[3] for row in await session.execute(sa.text("EXPLAIN QUERY PLAN " + sql))]
     assert any("USING INDEX ix_file_owner_" in line for line in plan), plan
     assert not any("TEMP B-TREE" in line for line in plan), plan  # no sort of every live file
-
-
-@contextmanager
-def statements(app: FastAPI) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    engine = app.state.engine.sync_engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_a_page_of_images_takes_four_statements(

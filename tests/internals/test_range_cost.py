@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from app.files import serve
 from app.storage import local
 from tests.conftest import MakeUser
-from tests.files.test_download import upload
-from tests.internals.test_list_cost import statements
+from tests.files.helpers import upload
+from tests.internals.sqlcount import statements
 
 MIB = 1024 * 1024
 DATA = b"".join(f"{i:015d}\n".encode() for i in range(6 * MIB // 16))  # 6 MiB of text lines

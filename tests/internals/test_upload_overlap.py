@@ -7,8 +7,8 @@ import anyio
 from anyio import to_thread
 
 from app.files import ingest
-from app.files.kinds import DEFAULT_ALLOWED_TYPES
 from app.files.multipart import MultipartReader
+from app.kinds import DEFAULT_ALLOWED_TYPES
 from app.storage import keys
 from app.storage.local import LocalBlobStore
 from tests.files.helpers import BOUNDARY, multipart, part

@@ -61,3 +61,11 @@ async def public_gallery_with(
     artworks = [await upload_artwork(client, headers, title=f"Work {i}") for i in range(count)]
     await add_to_gallery(client, headers, gallery["id"], *(a["id"] for a in artworks))
     return gallery, artworks
+
+
+async def plain_upload(client: httpx.AsyncClient, headers: dict[str, str], content: bytes, name: str) -> str:
+    body = multipart([part("files", content, filename=name)])
+    response = await client.post("/api/upload", content=body, headers=multipart_headers(headers))
+    assert response.status_code == 201, response.text
+    file_id: str = response.json()["files"][0]["id"]
+    return file_id

@@ -9,16 +9,8 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from tests.conftest import MakeUser
-from tests.files.helpers import multipart, multipart_headers, part, random_id
-from tests.portfolio.helpers import create_gallery, public_gallery_with, upload_artwork
-
-
-async def plain_upload(client: httpx.AsyncClient, headers: dict[str, str], content: bytes, name: str) -> str:
-    body = multipart([part("files", content, filename=name)])
-    response = await client.post("/api/upload", content=body, headers=multipart_headers(headers))
-    assert response.status_code == 201, response.text
-    file_id: str = response.json()["files"][0]["id"]
-    return file_id
+from tests.files.helpers import random_id
+from tests.portfolio.helpers import create_gallery, plain_upload, public_gallery_with, upload_artwork
 
 
 async def test_update_profile(client: httpx.AsyncClient, make_user: MakeUser) -> None:

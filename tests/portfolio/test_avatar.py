@@ -7,7 +7,7 @@ from PIL import Image
 
 from tests.conftest import MakeUser
 from tests.files.helpers import png_bytes, random_id
-from tests.portfolio.test_artists import plain_upload
+from tests.portfolio.helpers import plain_upload
 
 
 async def test_avatar_is_the_small_thumbnail(client: httpx.AsyncClient, make_user: MakeUser) -> None:

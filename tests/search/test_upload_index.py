@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from app.search.index import TEXT_LIMIT
+from app.library.search_text import TEXT_LIMIT
 from tests.conftest import MakeUser, UserHandle, sqlite_only
 from tests.search.conftest import Upload
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import ExifTags, Image
 
-from app.images.decode import DECODE_ERRORS, ImageError, ImageSource, displayed_size, open_image
+from app.imaging.decode import DECODE_ERRORS, ImageError, ImageSource, displayed_size, open_image
 
 __all__ = ["ImageError", "ImageMetadata", "read_metadata"]
 

@@ -5,44 +5,18 @@ Every function takes the collection `kind`, so both faces share one implementati
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal, TypedDict
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import policy
-from app.albums import items
 from app.auth.schemas import Preferences
+from app.collections.domain import CollectionChanges, CollectionDetail, CollectionView, Kind
 from app.db import utcnow
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
-from app.files import trash
+from app.library import items, trash
 from app.models import Collection, CollectionItem, File, User
 from app.pagination import PageParams
-
-Kind = Literal["album", "gallery"]
-
-
-class CollectionChanges(TypedDict, total=False):
-    """A partial update in model terms; keys that are absent stay unchanged."""
-
-    name: str
-    description: str | None
-    visibility: str
-    cover_file_id: uuid.UUID | None
-    parent_id: uuid.UUID | None
-    allow_original_download: bool
-
-
-@dataclass
-class CollectionView:
-    collection: Collection
-    item_count: int
-
-
-@dataclass
-class CollectionDetail(CollectionView):
-    files: list[File] = field(default_factory=list)
 
 
 def _item_filter(kind: Kind) -> ColumnElement[bool]:
@@ -76,6 +50,7 @@ async def create_collection(
     parent_id: uuid.UUID | None = None,
     allow_original_download: bool = False,
 ) -> CollectionView:
+    """Owns the unit of work and commits."""
     if parent_id is not None:
         await get_owned_collection(session, owner_id=owner.id, kind=kind, collection_id=parent_id)
     collection = Collection(
@@ -190,6 +165,7 @@ async def update_collection(
     collection_id: uuid.UUID,
     changes: CollectionChanges,
 ) -> CollectionView:
+    """Owns the unit of work and commits."""
     collection = await get_owned_collection(
         session, owner_id=owner_id, kind=kind, collection_id=collection_id
     )
@@ -247,7 +223,7 @@ async def delete_collection(
     delete_images: bool = False,
 ) -> None:
     """Deletes the collection (children move to the top level). With `delete_images` its files go
-    to the trash and leave every other collection too."""
+    to the trash and leave every other collection too. Owns the unit of work and commits."""
     collection = await get_owned_collection(
         session, owner_id=owner_id, kind=kind, collection_id=collection_id
     )
@@ -269,7 +245,8 @@ async def add_items(
     collection_id: uuid.UUID,
     file_ids: Sequence[uuid.UUID],
 ) -> CollectionDetail:
-    """Appends the owner's files in the given order; any foreign or unknown id is 404 and nothing changes."""
+    """Appends the owner's files in the given order; any foreign or unknown id is 404 and nothing changes.
+    Owns the unit of work and commits."""
     collection = await get_owned_collection(
         session, owner_id=owner_id, kind=kind, collection_id=collection_id
     )
@@ -328,6 +305,7 @@ async def append_items(
 async def remove_item(
     session: AsyncSession, *, owner_id: uuid.UUID, kind: Kind, collection_id: uuid.UUID, file_id: uuid.UUID
 ) -> None:
+    """Owns the unit of work and commits."""
     collection = await get_owned_collection(
         session, owner_id=owner_id, kind=kind, collection_id=collection_id
     )
@@ -346,7 +324,8 @@ async def reorder_items(
     collection_id: uuid.UUID,
     file_ids: Sequence[uuid.UUID],
 ) -> CollectionDetail:
-    """Sets the display order; the ids must be exactly the collection's items, each once (else 422)."""
+    """Sets the display order; the ids must be exactly the collection's items, each once (else 422).
+    Owns the unit of work and commits."""
     collection = await get_owned_collection(
         session, owner_id=owner_id, kind=kind, collection_id=collection_id
     )

@@ -185,9 +185,5 @@ def names_agree(name: str, mime_type: str) -> bool:
     return claimed is None or claimed == kind_of(mime_type)
 
 
-def is_allowed(mime_type: str, allowed: frozenset[str]) -> bool:
-    return mime_type in allowed
-
-
 def is_active(mime_type: str) -> bool:
     return mime_type in ACTIVE_TYPES or mime_type.endswith("+xml")

@@ -8,7 +8,7 @@ from collections.abc import Collection
 
 from PIL import Image
 
-from app.images.decode import (
+from app.imaging.decode import (
     Box,
     ImageError,
     ImageSource,
@@ -22,7 +22,7 @@ from app.images.decode import (
     to_output_mode,
     to_srgb,
 )
-from app.images.watermark import Watermark, apply_watermark
+from app.imaging.watermark import Watermark, apply_watermark
 
 __all__ = [
     "THUMBNAIL_FORMAT",

@@ -9,8 +9,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity
-from app.albums import items
 from app.db import utcnow
+from app.library import items
 from app.models import File
 from app.storage import keys
 from app.storage.base import BlobStore

@@ -6,7 +6,7 @@ from typing import Any, Literal, get_args
 
 from PIL import Image
 
-from app.images.decode import (
+from app.imaging.decode import (
     ImageError,
     ImageSource,
     apply_orientation,
@@ -18,7 +18,7 @@ from app.images.decode import (
     to_output_mode,
     to_srgb,
 )
-from app.images.watermark import WATERMARK_POSITIONS, Watermark, WatermarkPosition, apply_watermark
+from app.imaging.watermark import WATERMARK_POSITIONS, Watermark, WatermarkPosition, apply_watermark
 
 __all__ = [
     "MAX_RENDER_EDGE",
