@@ -6,6 +6,7 @@ responses are generated from the codes it names (`app.problems.problems`).
 """
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -283,6 +284,27 @@ class Unprocessable(AppError):
     status, code = 422, "validation_error"
 
 
+class InvalidFields(Unprocessable):
+    """Input a service validates itself (a multipart form's fields): the same 422 and `errors` list
+    as FastAPI's own validation."""
+
+    def __init__(self, raw: Sequence[Mapping[str, Any]]) -> None:
+        self.errors = validation_errors(raw)
+        super().__init__(validation_summary(self.errors))
+
+
+def validation_errors(raw: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type", "")}
+        for err in raw
+    ]
+
+
+def validation_summary(errors: list[dict[str, Any]]) -> str:
+    summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3])
+    return summary or "invalid request"
+
+
 class TooManyRequests(AppError):
     status, code = 429, "rate_limited"
 
@@ -296,7 +318,8 @@ class ServiceUnavailable(AppError):
 
 async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return problem_response(exc.status, exc.code, exc.detail, headers=dict(exc.headers or {}))
+    errors = exc.errors if isinstance(exc, InvalidFields) else None
+    return problem_response(exc.status, exc.code, exc.detail, headers=dict(exc.headers or {}), errors=errors)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
@@ -321,12 +344,8 @@ def _invalid_utf8(exc: UnicodeDecodeError) -> JSONResponse:
 
 async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": err.get("type", "")}
-        for err in exc.errors()
-    ]
-    summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:3])
-    return problem_response(422, "validation_error", summary or "invalid request", errors=errors)
+    errors = validation_errors(exc.errors())
+    return problem_response(422, "validation_error", validation_summary(errors), errors=errors)
 
 
 async def handle_unencodable_text(request: Request, exc: Exception) -> JSONResponse:

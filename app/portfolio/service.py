@@ -8,7 +8,6 @@ policy decides who may download one).
 import uuid
 from collections.abc import AsyncIterator, Sequence
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +16,7 @@ from app.access import policy
 from app.collections import service as collections
 from app.collections.domain import Kind
 from app.config import Settings
-from app.errors import Forbidden, NotFound, Unprocessable, UnsupportedMediaType
+from app.errors import Forbidden, InvalidFields, NotFound, Unprocessable, UnsupportedMediaType
 from app.files import multipart
 from app.files import service as files
 from app.files.ingest import Decorate
@@ -100,7 +99,7 @@ def _parse_fields(fields: dict[str, str]) -> ArtworkFields:
     try:
         return ArtworkFields.model_validate(fields)
     except ValidationError as exc:
-        raise RequestValidationError(
+        raise InvalidFields(
             [{**err, "loc": ("body", *err["loc"])} for err in exc.errors(include_url=False)]
         ) from exc
 
