@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.access import policy
-from app.collections.domain import CollectionChanges, CollectionDetail, CollectionView
+from app.collections.domain import CollectionChanges, CollectionDetail, CollectionView, collection_changes
 from app.images.schemas import ImageView, image_view
 from app.pagination import Page, PageParams
 
@@ -40,19 +40,15 @@ class AlbumUpdate(BaseModel):
     parent_id: uuid.UUID | None = None
 
     def to_changes(self) -> CollectionChanges:
-        changes = CollectionChanges()
-        sent = self.model_fields_set
-        if self.name is not None:
-            changes["name"] = self.name
-        if self.privacy_setting is not None:
-            changes["visibility"] = self.privacy_setting
-        if "description" in sent:
-            changes["description"] = self.description
-        if "cover_image_id" in sent:
-            changes["cover_file_id"] = self.cover_image_id
-        if "parent_id" in sent:
-            changes["parent_id"] = self.parent_id
-        return changes
+        return collection_changes(
+            self,
+            if_given={"name": "name", "privacy_setting": "visibility"},
+            if_sent={
+                "description": "description",
+                "cover_image_id": "cover_file_id",
+                "parent_id": "parent_id",
+            },
+        )
 
 
 class AlbumImageIds(BaseModel):

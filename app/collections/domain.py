@@ -2,8 +2,11 @@
 importing the service."""
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
+
+from pydantic import BaseModel
 
 from app.models import Collection, File
 
@@ -30,3 +33,18 @@ class CollectionView:
 @dataclass
 class CollectionDetail(CollectionView):
     files: list[File] = field(default_factory=list)
+
+
+def collection_changes(
+    data: BaseModel, *, if_given: Mapping[str, str], if_sent: Mapping[str, str]
+) -> CollectionChanges:
+    """A request body as model changes: `if_given` fields count when not null (null means "leave
+    it"), `if_sent` fields whenever sent (null clears them); each maps a body field to a column."""
+    changes: dict[str, Any] = {}
+    for field_name, column in if_given.items():
+        if (value := getattr(data, field_name)) is not None:
+            changes[column] = value
+    for field_name, column in if_sent.items():
+        if field_name in data.model_fields_set:
+            changes[column] = getattr(data, field_name)
+    return cast(CollectionChanges, changes)

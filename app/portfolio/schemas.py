@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.collections.domain import CollectionChanges, CollectionView
+from app.collections.domain import CollectionChanges, CollectionView, collection_changes
 from app.files.schemas import FileRead, Tags, file_read
 from app.imaging.watermark import MAX_TEXT_LENGTH, WatermarkPosition
 from app.models import Collection, File, ImageMeta, User
@@ -149,19 +149,15 @@ class GalleryUpdate(BaseModel):
     cover_artwork_id: uuid.UUID | None = None
 
     def to_changes(self) -> CollectionChanges:
-        changes = CollectionChanges()
-        sent = self.model_fields_set
-        if self.title is not None:
-            changes["name"] = self.title
-        if self.visibility is not None:
-            changes["visibility"] = self.visibility
-        if self.allow_original_download is not None:
-            changes["allow_original_download"] = self.allow_original_download
-        if "description" in sent:
-            changes["description"] = self.description
-        if "cover_artwork_id" in sent:
-            changes["cover_file_id"] = self.cover_artwork_id
-        return changes
+        return collection_changes(
+            self,
+            if_given={
+                "title": "name",
+                "visibility": "visibility",
+                "allow_original_download": "allow_original_download",
+            },
+            if_sent={"description": "description", "cover_artwork_id": "cover_file_id"},
+        )
 
 
 class GalleryArtworkIds(BaseModel):
