@@ -21,6 +21,7 @@ from app.limits import RequestSizeLimitMiddleware
 from app.maintenance import service as maintenance
 from app.maintenance.router import admin as admin_router
 from app.maintenance.router import router as storage_router
+from app.operations import operation_id
 from app.portfolio.router import router as portfolio_router
 from app.problems import document_problems
 from app.requestid import RequestIdMiddleware, configure_logging
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_error_handlers(app)
