@@ -14,6 +14,7 @@ from app.cli import cli
 from app.storage import keys
 from app.storage.local import LocalBlobStore
 from tests.files.helpers import elf_bytes, png_bytes
+from tests.images.factory import png_declaring
 
 ATRIUM = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "atrium")
 HOURS_AGO = time.time() - 2 * 3600
@@ -192,3 +193,17 @@ def test_cleanup_sweeps_parts_orphans_and_old_trash(atrium: Atrium, tmp_path: Pa
     assert not orphan.exists()
     assert not stored.path_of(keys.original(str(old_key))).exists()
     assert atrium.rows("SELECT name FROM file") == [("live.txt",)]
+
+
+def test_import_goes_on_after_a_refusal_inside_the_commit_step(atrium: Atrium, tmp_path: Path) -> None:
+    """A decompression bomb is refused after its bytes are stored (reading its size); the files
+    after it are still imported."""
+    atrium.create_user("alice")
+    source = tmp_path / "source"
+    source.mkdir()
+    png_declaring(source / "a-bomb.png", 100_000, 100_000)
+    (source / "b-after.txt").write_bytes(b"still imported\n")
+    result = atrium("import", str(source), "--user", "alice")
+    assert result.returncode == 1, result.stderr
+    assert "refused a-bomb.png: image_too_large" in result.stdout
+    assert atrium.rows("SELECT name FROM file") == [("b-after.txt",)]

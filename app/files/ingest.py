@@ -9,6 +9,7 @@ rows in one short transaction. Bytes first, then rows; on any failure nothing is
 """
 
 import hashlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ from app.storage import keys
 from app.storage.base import BlobStore, Part
 from app.work import ImageWork
 
+logger = logging.getLogger("atrium.ingest")
 SNIFF_BYTES = 8 * 1024
 BATCH_BYTES = 4 * 1024 * 1024
 WRITE_QUEUE = 1  # batches waiting for the writer: one being written, one queued, one filling
@@ -166,15 +168,21 @@ class Intake:
         """Drop every part and stored blob of this intake; nothing of it is kept."""
         with anyio.CancelScope(shield=True):
             for candidate in self.files:
-                await self.store.delete(keys.original(candidate.storage_key))
-                if candidate.part is not None:
-                    await candidate.part.discard()
+                try:
+                    await self.store.delete(keys.original(candidate.storage_key))
+                    if candidate.part is not None:
+                        await candidate.part.discard()
+                except Exception:  # the others still go; a sweep settles what is left
+                    logger.exception("could not discard the upload of %r", candidate.name)
 
     async def release(self) -> None:
         """The rows are committed: the blobs are kept for good."""
         for candidate in self.files:
             if candidate.part is not None:
-                await candidate.part.release()
+                try:
+                    await candidate.part.release()
+                except Exception:  # the blob stays kept; its claim is settled by the next sweep
+                    logger.exception("could not release the claim of %r", candidate.name)
 
 
 @asynccontextmanager
@@ -281,13 +289,15 @@ async def keep(
                 search.index_text(session, file_id=row.id, content=candidate.text)
         if decorate is not None:
             await decorate(rows)
-        await session.commit()
-        await intake.release()
+        with anyio.CancelScope(shield=True):  # once it runs, its outcome decides what is kept
+            await session.commit()
     except BaseException:
         with anyio.CancelScope(shield=True):
             await session.rollback()  # ends the transaction: the owner's lock is released now
             await intake.discard()
         raise
+    with anyio.CancelScope(shield=True):  # the rows are in: never discard their bytes from here on
+        await intake.release()
     return rows
 
 

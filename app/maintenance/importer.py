@@ -85,8 +85,9 @@ async def import_tree(
             )
             report.imported += 1
             report.size += size
-        except AppError as exc:  # refused before anything was added to the session
+        except AppError as exc:  # refused: nothing of this file was kept
             report.refused.append(Refusal(path=str(relative), code=exc.code, detail=exc.detail))
+            await session.refresh(user)  # a refusal inside `keep` rolled back and expired the user
         if progress is not None:
             progress()
     return report

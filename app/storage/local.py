@@ -55,14 +55,21 @@ def _write_atomically(target: Path, chunks: Iterator[Bytes] | None = None, data:
     return _stat_of(target.stat())
 
 
-def _create_held(path: Path) -> int:
-    """Create `path` locked (flock) by this process: made under a hidden name, locked, then renamed,
-    so a sweeper never sees it unlocked while its writer lives. The kernel drops the lock when the
-    process dies, which is how a sweep tells a crashed upload from a live one."""
+def _create_held(path: Path, content: bytes = b"") -> int:
+    """Create `path` locked (flock) by this process: written and locked under a hidden name, then
+    renamed, so a sweeper never sees it unlocked or empty while its writer lives. The kernel drops
+    the lock when the process dies, which is how a sweep tells a crashed upload from a live one."""
     hidden = path.with_name(f".{path.name}.new")
     fd = os.open(hidden, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    os.rename(hidden, path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if content:
+            os.write(fd, content)
+        os.rename(hidden, path)
+    except BaseException:
+        os.close(fd)
+        hidden.unlink(missing_ok=True)
+        raise
     return fd
 
 
@@ -104,10 +111,10 @@ class LocalPart:
         if self._handle is None:
             self._append(b"")
         assert self._handle is not None
-        self._claim = _create_held(self.path.with_suffix(CLAIM_SUFFIX))
-        os.write(self._claim, key.encode())
+        self._claim = _create_held(self.path.with_suffix(CLAIM_SUFFIX), key.encode())
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.path, target)
+        os.utime(target)  # its age is since it was placed, not since its last write (orphan sweeps)
         self._handle.close()
         self._handle = None
 
@@ -324,7 +331,10 @@ class LocalBlobStore:
         if fd is None:
             return None
         try:
-            key = (await to_thread.run_sync(os.pread, fd, 1024, 0)).decode()
+            key = (await to_thread.run_sync(os.pread, fd, 1024, 0)).decode("utf-8", "replace")
+            if keys.storage_key_of(key) is None:  # not a key this store writes: junk, not a blob
+                await to_thread.run_sync(partial(path.unlink, missing_ok=True))
+                return None
             kept = await is_kept(key)
             if not kept:
                 await self.delete(key)

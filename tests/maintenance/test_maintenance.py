@@ -89,12 +89,15 @@ async def test_startup_sweeps_dead_parts_but_not_live_ones(settings: Settings) -
     tmp.mkdir(parents=True)
     dead = tmp / "left-by-a-crash.part"
     dead.write_bytes(b"x")
+    junk = tmp / "empty.claim"  # torn by a power loss: names no key
+    junk.write_bytes(b"")
     other_process = LocalBlobStore(settings.upload_dir)
     live = await other_process.new_part()
     await live.append(b"another process is uploading")
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         assert not dead.exists()
+        assert not junk.exists()
         assert live.path.exists()
     await live.discard()
 
