@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Query, Request
 
 from app.db import MAX_SAFE_INT
+from app.files.multipart import Incoming
 from app.files.schemas import FileFilters
 from app.storage.base import BlobStore
+from app.work import image_work_of
 
 # The codes every upload through the shared pipeline can answer; routes add their own.
 UPLOAD_CODES = (
@@ -32,6 +34,17 @@ def multipart_body(properties: dict[str, Any], *, required: list[str]) -> dict[s
 
 
 FOLDER_HELP = "a folder id (an unknown one matches nothing), or `root` for the top level"
+
+
+# async although it awaits nothing: FastAPI runs a sync dependency in a worker thread
+async def incoming_upload(request: Request) -> Incoming:
+    """The request's multipart body for the ingest pipeline, with the app's store and image work."""
+    return Incoming(
+        body=request.stream(),
+        content_type=request.headers.get("content-type"),
+        store=storage_of(request),
+        work=image_work_of(request),
+    )
 
 
 def storage_of(request: Request) -> BlobStore:
@@ -70,3 +83,5 @@ async def file_filters(
 
 
 FileFiltersDep = Annotated[FileFilters, Depends(file_filters)]
+
+IncomingUpload = Annotated[Incoming, Depends(incoming_upload)]

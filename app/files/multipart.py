@@ -128,6 +128,16 @@ def boundary_of(content_type: str | None) -> bytes:
     return boundary
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """A multipart body on its way in, and where its bytes and image work go."""
+
+    body: AsyncIterator[bytes]
+    content_type: str | None
+    store: BlobStore
+    work: ImageWork
+
+
 @dataclass
 class Received:
     """A multipart body read to its end: its files in the intake (parts, not yet kept) and fields."""
@@ -141,26 +151,24 @@ async def receive(
     session: AsyncSession,
     *,
     settings: Settings,
-    store: BlobStore,
     user: User,
-    body: AsyncIterator[bytes],
-    content_type: str | None,
+    incoming: Incoming,
     kinds_allowed: Collection[str] | None = None,
 ) -> Received:
     """Stream a multipart body through the intake; on any failure no part is left."""
-    boundary = boundary_of(content_type)
+    boundary = boundary_of(incoming.content_type)
     await count_upload(session, settings=settings, user=user)
     intake = await open_intake(
         session,
         settings=settings,
-        store=store,
+        store=incoming.store,
         user=user,
         kinds_allowed=kinds_allowed,
         max_files=settings.max_files_per_request,
     )
     reader = MultipartReader(boundary, intake)
     async with receiving(intake):
-        folder = await _read_body(session, reader=reader, owner_id=user.id, body=body)
+        folder = await _read_body(session, reader=reader, owner_id=user.id, body=incoming.body)
     return Received(intake=intake, fields=reader.fields, folder_id=folder)
 
 
@@ -196,29 +204,20 @@ async def upload_files(
     session: AsyncSession,
     *,
     settings: Settings,
-    store: BlobStore,
-    work: ImageWork,
     user: User,
-    body: AsyncIterator[bytes],
-    content_type: str | None,
+    incoming: Incoming,
     kinds_allowed: Collection[str] | None = None,
     decorate_with: Callable[[dict[str, str]], Decorate] | None = None,
 ) -> list[File]:
     """Keep every file part of a multipart body, all or nothing; `decorate_with(fields)` may adjust
     the rows inside the same transaction. Owns the unit of work."""
     received = await receive(
-        session,
-        settings=settings,
-        store=store,
-        user=user,
-        body=body,
-        content_type=content_type,
-        kinds_allowed=kinds_allowed,
+        session, settings=settings, user=user, incoming=incoming, kinds_allowed=kinds_allowed
     )
     return await keep(
         session,
         settings=settings,
-        work=work,
+        work=incoming.work,
         user=user,
         intake=received.intake,
         folder_id=received.folder_id,

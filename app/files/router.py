@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.auth.dependencies import AUTH_RESPONSES, CurrentUser, SettingsDep
 from app.db import SessionDep
 from app.files import multipart, serve, service
-from app.files.dependencies import UPLOAD_CODES, FileFiltersDep, multipart_body, storage_of
+from app.files.dependencies import UPLOAD_CODES, FileFiltersDep, IncomingUpload, multipart_body, storage_of
 from app.files.schemas import FileDetail, FileMove, FileRead, FileUpdate, SortField, UploadResult, file_read
 from app.pagination import Page, PageDep
 from app.problems import AUTH, problems
@@ -39,18 +39,10 @@ NOT_FOUND = problems(*AUTH, "file_not_found")
     responses=problems(*AUTH, *UPLOAD_CODES, "folder_not_found", "no_files"),
 )
 async def upload(
-    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    incoming: IncomingUpload, session: SessionDep, settings: SettingsDep, user: CurrentUser
 ) -> UploadResult:
     """Upload one or more files (all or nothing)."""
-    rows = await multipart.upload_files(
-        session,
-        settings=settings,
-        store=storage_of(request),
-        work=image_work_of(request),
-        user=user,
-        body=request.stream(),
-        content_type=request.headers.get("content-type"),
-    )
+    rows = await multipart.upload_files(session, settings=settings, user=user, incoming=incoming)
     return UploadResult(files=[file_read(row) for row in rows])
 
 

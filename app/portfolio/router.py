@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.auth.dependencies import AUTH_RESPONSES, CurrentUser, OptionalUser, SettingsDep
 from app.db import SessionDep
 from app.files import serve
-from app.files.dependencies import UPLOAD_CODES, StorageDep, multipart_body, storage_of
+from app.files.dependencies import UPLOAD_CODES, IncomingUpload, StorageDep, multipart_body, storage_of
 from app.images.renditions import ImageWorkDep
 from app.pagination import Page, PageDep
 from app.portfolio import artists, service
@@ -25,7 +25,6 @@ from app.portfolio.schemas import (
     PublicArtwork,
 )
 from app.problems import AUTH, problems
-from app.work import image_work_of
 
 artworks_router = APIRouter(prefix="/api/artworks", tags=["portfolio"])
 galleries_router = APIRouter(prefix="/api/galleries", tags=["portfolio"])
@@ -56,18 +55,10 @@ UPLOAD_BODY = multipart_body(
     responses=problems(*AUTH, *UPLOAD_CODES, "gallery_not_found", "not_an_image", "one_file_expected"),
 )
 async def upload_artwork(
-    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
+    incoming: IncomingUpload, session: SessionDep, settings: SettingsDep, user: CurrentUser
 ) -> ArtworkRead:
     """Upload one image as an artwork with its portfolio fields."""
-    return await service.upload_artwork(
-        session,
-        settings=settings,
-        store=storage_of(request),
-        work=image_work_of(request),
-        user=user,
-        body=request.stream(),
-        content_type=request.headers.get("content-type"),
-    )
+    return await service.upload_artwork(session, settings=settings, user=user, incoming=incoming)
 
 
 @artworks_router.get("", responses=AUTH_RESPONSES)

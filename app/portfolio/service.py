@@ -6,7 +6,7 @@ policy decides who may download one).
 """
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, select
@@ -37,7 +37,6 @@ from app.portfolio.schemas import (
     public_artwork,
 )
 from app.storage.base import BlobStore
-from app.work import ImageWork
 
 GALLERY: Kind = "gallery"
 IMAGES = frozenset({"image"})
@@ -55,14 +54,7 @@ def not_owner(noun: str) -> Forbidden:
 
 
 async def upload_artwork(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    store: BlobStore,
-    work: ImageWork,
-    user: User,
-    body: AsyncIterator[bytes],
-    content_type: str | None,
+    session: AsyncSession, *, settings: Settings, user: User, incoming: multipart.Incoming
 ) -> ArtworkRead:
     """One image through the shared ingest pipeline, marked as an artwork, optionally into a gallery:
     all in one transaction (owns the unit of work)."""
@@ -84,11 +76,8 @@ async def upload_artwork(
     rows = await multipart.upload_files(
         session,
         settings=settings,
-        store=store,
-        work=work,
         user=user,
-        body=body,
-        content_type=content_type,
+        incoming=incoming,
         kinds_allowed=IMAGES,
         decorate_with=as_artwork,
     )
