@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from app import sqlitegate
+
 MAX_SQL_INT = 2**63 - 1  # BIGINT; a larger integer from a client cannot be bound
 # The bound of every client integer that reaches SQL: inside BIGINT, exact in a JavaScript number
 # and in the OpenAPI document (FastAPI writes bounds as floats: 2**63 - 1 would read as 2**63).
 MAX_SAFE_INT = 2**53 - 1
+BUSY_TIMEOUT_SECONDS = 10
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,7 +65,7 @@ def utcnow() -> datetime:
 def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # The default page cache is 2 MiB: a list or search over 100k rows would re-read pages from
@@ -77,6 +80,7 @@ def create_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        sqlitegate.install(engine, timeout_seconds=BUSY_TIMEOUT_SECONDS)
     return engine
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, thumbs, transfer
+from bench import healthz, listing, soak, thumbs, transfer
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
@@ -28,7 +28,7 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list")
+SUITES = ("thumbs", "transfer", "list", "soak")
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -39,6 +39,7 @@ class Options:
     blob_mib: int
     files: int
     wrk_seconds: int
+    soak_seconds: int
     profile: bool
     output: Path
     only: frozenset[str]
@@ -50,6 +51,7 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--blob-mib", type=int, default=1024, help="size of the upload/download file")
     parser.add_argument("--files", type=int, default=listing.FILE_COUNT, help="files seeded for the list")
     parser.add_argument("--wrk-seconds", type=int, default=10, help="seconds per wrk round")
+    parser.add_argument("--soak-seconds", type=int, default=60, help="length of the 30-client soak")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip py-spy on misses")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.md/json go")
     parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {SUITES}")
@@ -57,7 +59,9 @@ def parse_args(argv: list[str] | None) -> Options:
     only = frozenset(ns.only.split(","))
     if not only <= set(SUITES):
         parser.error(f"--only takes {SUITES}")
-    return Options(ns.rounds, ns.blob_mib, ns.files, ns.wrk_seconds, ns.profile, ns.output, only)
+    return Options(
+        ns.rounds, ns.blob_mib, ns.files, ns.wrk_seconds, ns.soak_seconds, ns.profile, ns.output, only
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +111,8 @@ class Bench:
                 self.transfers(app, nginx, blob, photo)
         if "list" in self.options.only:
             self.lists()
+        if "soak" in self.options.only:
+            self.soak()
 
     def guard(self, keys: list[str], measure: Callable[[], Outcome]) -> None:
         """A suite that fails reports its figures as null with the error, and the run goes on."""
@@ -208,6 +214,30 @@ class Bench:
                     database=self.tmp / "data" / "atrium.db",
                     rounds=min(3, self.options.rounds),
                     available=search_ok,
+                ),
+            )
+        finally:
+            app.stop()
+
+    def soak(self) -> None:
+        """Its own data, so the 100k listing rows do not weigh on it."""
+        data = self.tmp / "soak"
+        data.mkdir()
+        env = app_env(data)
+        migrate(env)
+        workers = 2
+        app = Uvicorn("atrium-soak", "app.main:create_app", env=env, logs=self.logs, workers=workers)
+        try:
+            tokens = [register(app.url(""), f"soaker{n}")[1] for n in range(soak.USERS)]
+            step(f"soak: {soak.CLIENTS} clients, {self.options.soak_seconds} s, {workers} workers, SQLite")
+            self.guard(
+                soak.SOAK_KEYS,
+                lambda: soak.measure_soak(
+                    base_url=app.url(""),
+                    tokens=tokens,
+                    env=env,
+                    clients=soak.CLIENTS,
+                    seconds=self.options.soak_seconds,
                 ),
             )
         finally:

@@ -36,6 +36,9 @@ GOALS: dict[str, Goal] = {
     "list_p99_ms": Goal("<=", 50, "ms", "GET /api/files?per_page=50 p99, 100k files, 50 connections"),
     "search_vs_raw": Goal("<=", 3.0, "", "median GET /api/search time / raw FTS query in sqlite3"),
     "healthz_p99_ms": Goal("<=", 50, "ms", "/healthz p99 while four 24 MP JPEGs upload"),
+    "soak_5xx": Goal("<=", 0, "", "5xx answers in the soak (30 clients, 60 s, 2 workers, SQLite)"),
+    "soak_write_p99_ms": Goal("<=", 500, "ms", "p99 of upload, rename, trash, restore, delete in the soak"),
+    "soak_lost_or_corrupt": Goal("<=", 0, "", "files lost or changed, plus a failed `atrium verify`"),
 }
 
 

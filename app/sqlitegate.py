@@ -1,0 +1,125 @@
+"""One writer at a time on SQLite, queued instead of polled.
+
+SQLite lets one connection write at a time. A connection that finds the write lock taken sleeps in
+its busy handler with a back-off that grows to 100 ms a try, so under load a write waits for
+seconds while the lock is free most of the time, and a busy process can starve the other. The
+gate queues writers before SQLite sees them: an asyncio lock inside the process, then a file lock
+beside the database shared by every process. A connection passes the gate at its first
+INSERT/UPDATE/DELETE (when the sqlite3 module opens the write transaction) and leaves it when it
+goes back to the pool, which the session does right after its commit or rollback.
+"""
+
+import asyncio
+import fcntl
+import os
+import re
+import sqlite3
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import await_
+
+WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+HELD = "atrium_write_gate"
+POLL_SECONDS = 0.001
+_gates: "weakref.WeakKeyDictionary[AsyncEngine, WriteGate]" = weakref.WeakKeyDictionary()
+
+
+class WriteGate:
+    def __init__(self, lock_path: Path | None, timeout_seconds: float) -> None:
+        self.lock_path = lock_path
+        self.timeout_seconds = timeout_seconds
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._fd: int | None = None
+        self.waiting = 0
+
+    def _local_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop = asyncio.Lock(), loop
+        return self._lock
+
+    async def enter(self) -> None:
+        self.waiting += 1
+        try:
+            await self._enter()
+        finally:
+            self.waiting -= 1
+
+    async def _enter(self) -> None:
+        lock = self._local_lock()
+        try:
+            await asyncio.wait_for(lock.acquire(), self.timeout_seconds)
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+        try:
+            await self._lock_file()
+        except BaseException:
+            lock.release()
+            raise
+
+    def leave(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._lock is not None and self._lock.locked():
+            self._lock.release()
+
+    async def _lock_file(self) -> None:
+        if self.lock_path is None:
+            return
+        if self._fd is None:
+            self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        if _try_flock(self._fd):
+            return
+        if not await asyncio.to_thread(_wait_flock, self._fd, self.timeout_seconds):
+            raise sqlite3.OperationalError("database is locked")
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _wait_flock(fd: int, timeout_seconds: float) -> bool:
+    """Polled rather than blocking, so a wait can give up; 1 ms is far below a transaction."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if _try_flock(fd):
+            return True
+        time.sleep(POLL_SECONDS)
+    return False
+
+
+def install(engine: AsyncEngine, *, timeout_seconds: float) -> WriteGate:
+    database = engine.url.database
+    on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
+    gate = WriteGate(Path(f"{database}-writer.lock") if on_disk else None, timeout_seconds)
+
+    def before_execute(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        if not conn.info.get(HELD) and WRITE_STATEMENT.match(statement):
+            await_(gate.enter())
+            conn.info[HELD] = True
+
+    def on_checkin(dbapi_connection: Any, entry: ConnectionPoolEntry) -> None:
+        if entry.info.pop(HELD, False):
+            gate.leave()
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before_execute)
+    event.listen(engine.sync_engine.pool, "checkin", on_checkin)
+    event.listen(engine.sync_engine.pool, "close", on_checkin)
+    _gates[engine] = gate
+    return gate
+
+
+def gate_of(engine: AsyncEngine) -> WriteGate | None:
+    return _gates.get(engine)

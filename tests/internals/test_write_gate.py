@@ -1,0 +1,74 @@
+"""SQLite writers queue in the write gate (app/sqlitegate.py) instead of polling SQLite's lock:
+inside one process on an asyncio lock, across processes (here: two engines) on a file lock."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db import create_engine
+from app.sqlitegate import gate_of
+
+pytestmark = pytest.mark.anyio
+
+
+async def make_table(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+
+
+async def write_and_hold(engine: AsyncEngine, n: int, held: asyncio.Event, release: asyncio.Event) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+        held.set()
+        await release.wait()
+        await conn.commit()
+
+
+async def write(engine: AsyncEngine, n: int) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+        await conn.commit()
+
+
+async def count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT count(*) FROM t"))).scalar_one())
+
+
+@pytest.mark.parametrize("second_process", [False, True], ids=["same process", "other process"])
+async def test_a_writer_waits_at_the_gate_for_the_holder(tmp_path: Path, second_process: bool) -> None:
+    first = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gate.db'}")
+    second = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gate.db'}") if second_process else first
+    try:
+        await make_table(first)
+        held, release = asyncio.Event(), asyncio.Event()
+        holder = asyncio.create_task(write_and_hold(first, 1, held, release))
+        await held.wait()
+        waiters = [asyncio.create_task(write(second, n)) for n in range(2, 6)]
+        await asyncio.sleep(0.2)
+        assert not any(waiter.done() for waiter in waiters)
+        gate = gate_of(second)
+        assert gate is not None
+        assert gate.waiting == 4  # queued in the gate, not polling SQLite
+        assert await count(second) == 0  # readers are not held up
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holder, *waiters), 10)
+        assert await count(first) == 5
+        assert (tmp_path / "gate.db-writer.lock").exists()
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_many_writers_from_two_engines_all_get_through(tmp_path: Path) -> None:
+    engines = [create_engine(f"sqlite+aiosqlite:///{tmp_path / 'many.db'}") for _ in range(2)]
+    try:
+        await make_table(engines[0])
+        await asyncio.wait_for(asyncio.gather(*(write(engines[n % 2], n) for n in range(60))), 30)
+        assert await count(engines[1]) == 60
+    finally:
+        for engine in engines:
+            await engine.dispose()
