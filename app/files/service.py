@@ -27,7 +27,7 @@ from app.files.schemas import (
 )
 from app.folders import service as folders
 from app.imaging.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
-from app.library import trash
+from app.library import trash, usage
 from app.models import Activity, File, FileTag, User
 from app.pagination import Page, PageParams
 from app.storage import keys
@@ -78,11 +78,8 @@ async def resolve_folder_field(
 
 
 async def used_bytes(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
-    """Bytes the owner stores, trash included."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(File.size), 0)).where(File.owner_id == owner_id)
-    )
-    return int(total or 0)
+    """Bytes the owner stores, trash included (from the usage counters)."""
+    return (await usage.count(session, owner_id=owner_id, trashed=None)).bytes
 
 
 async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> None:
@@ -126,6 +123,7 @@ async def add_uploaded(session: AsyncSession, *, rows: Sequence[File]) -> None:
             session, owner_id=row.owner_id, file_id=row.id, action="upload", actor_id=row.owner_id
         )
     await session.flush()
+    await usage.added(session, rows)
 
 
 def filter_clauses(filters: FileFilters) -> list[ColumnElement[bool]]:
@@ -272,8 +270,12 @@ async def move_file(
     if data.target_folder_id is not None:
         await folders.get_owned_folder(session, owner_id=owner_id, folder_id=data.target_folder_id)
     if file.folder_id != data.target_folder_id:
+        tally = usage.Tally()
+        tally.take([file])
         file.folder_id = data.target_folder_id
         file.updated_at = utcnow()
+        tally.put([file])
+        await usage.apply(session, tally)
         activity.record(session, owner_id=owner_id, file_id=file.id, action="move", actor_id=owner_id)
         await session.commit()
     return file_read(file)
@@ -335,7 +337,11 @@ async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: u
     Owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     if file.deleted_at is not None:
+        tally = usage.Tally()
+        tally.take([file])
         file.deleted_at = None
+        tally.put([file])
+        await usage.apply(session, tally)
         activity.record(session, owner_id=owner_id, file_id=file.id, action="restore", actor_id=owner_id)
         await session.commit()
     return file_read(file)

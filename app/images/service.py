@@ -34,7 +34,7 @@ from app.images.schemas import (
 )
 from app.imaging.render import Watermark
 from app.library import items as collection_items
-from app.library import trash
+from app.library import trash, usage
 from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
@@ -404,11 +404,15 @@ async def _move(
     if folder_id is not None:
         await folders.get_owned_folder(session, owner_id=owner.id, folder_id=folder_id)
     now = utcnow()
-    for image in images:
-        if image.folder_id != folder_id:
-            image.folder_id = folder_id
-            image.updated_at = now
-            activity.record(session, owner_id=owner.id, file_id=image.id, action="move", actor_id=owner.id)
+    moving = [image for image in images if image.folder_id != folder_id]
+    tally = usage.Tally()
+    tally.take(moving)
+    for image in moving:
+        image.folder_id = folder_id
+        image.updated_at = now
+        activity.record(session, owner_id=owner.id, file_id=image.id, action="move", actor_id=owner.id)
+    tally.put(moving)
+    await usage.apply(session, tally)
 
 
 async def _retag(session: AsyncSession, *, images: Sequence[File], tags: list[str], add: bool) -> None:
