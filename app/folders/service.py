@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, NotFound, Unprocessable
@@ -165,6 +165,18 @@ async def _trash_files_in(session: AsyncSession, *, owner_id: uuid.UUID, folder_
     live_ids = await session.scalars(select(File.id).where(*in_folders, File.deleted_at.is_(None)))
     await trash.trash_files(session, owner_id=owner_id, file_ids=live_ids)
     await session.execute(update(File).where(*in_folders).values(folder_id=None))
+
+
+async def live_files_in(session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID) -> int:
+    """Live files directly in the owner's folder (0 for another owner's or a missing one)."""
+    query = select(Folder.live_files).where(Folder.id == folder_id, Folder.owner_id == owner_id)
+    return await session.scalar(query) or 0
+
+
+async def live_files_in_folders(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
+    """Live files in any of the owner's folders (the rest are at the top level)."""
+    query = select(func.coalesce(func.sum(Folder.live_files), 0)).where(Folder.owner_id == owner_id)
+    return int(await session.scalar(query) or 0)
 
 
 def _refuse_cycle(tree: Tree, *, folder_id: uuid.UUID, parent_id: uuid.UUID | None) -> None:
