@@ -333,7 +333,7 @@ async def apply_file_update(session: AsyncSession, *, file: File, data: FileUpda
 async def _replace_tags(session: AsyncSession, *, file: File, tags: list[str]) -> None:
     """Flushes; the caller commits."""
     await session.execute(delete(FileTag).where(FileTag.file_id == file.id))
-    session.add_all(FileTag(file_id=file.id, name=tag) for tag in tags)
+    session.add_all(FileTag(file_id=file.id, owner_id=file.owner_id, name=tag) for tag in tags)
     await session.flush()
     session.expire(file, ["tags"])
 

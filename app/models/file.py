@@ -96,9 +96,13 @@ class File(Base):
 
 class FileTag(Base):
     __tablename__ = "file_tag"
+    # the owner's tags without reading the owner's files: O(tags), not O(files), for GET /api/tags
+    __table_args__ = (Index("ix_file_tag_owner_name", "owner_id", "name", "file_id"),)
 
     file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    # the file's owner, copied (a file never changes owner); no foreign key: SQLite cannot add one
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 
 class ImageMeta(Base):

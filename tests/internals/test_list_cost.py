@@ -15,6 +15,7 @@ from app.config import Settings
 from app.files import service
 from app.files.schemas import FileFilters, SortField
 from app.gctune import YOUNG_THRESHOLD
+from app.images.service import tags_query
 from app.main import create_app
 from app.pagination import Cursor
 from tests.conftest import MakeUser, sqlite_only
@@ -99,5 +100,23 @@ async def test_totals_and_stats_read_the_counters_not_the_files(
     assert response.status_code == 200
     counting = [s for s in seen if READS_FILES.search(s) and ("count(" in s.lower() or "sum(" in s.lower())]
     assert counting == [], counting
-    if not url.startswith(("/api/files", "/api/trash")):  # a list reads its page of rows, nothing more
+    if not url.startswith(
+        ("/api/files", "/api/trash", "/api/images")
+    ):  # a list reads its page of rows, nothing more
         assert not [s for s in seen if READS_FILES.search(s)], seen
+
+
+@sqlite_only
+async def test_tags_are_found_from_the_owners_tag_rows_not_the_owners_files(app: FastAPI) -> None:
+
+    sql = str(
+        tags_query(owner_id=uuid.uuid4(), prefix=None).compile(
+            dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+        )
+    )
+    async with app.state.session_factory() as session:
+        plan = [row[3] for row in await session.execute(sa.text("EXPLAIN QUERY PLAN " + sql))]
+    assert any(
+        "file_tag USING COVERING INDEX ix_file_tag_owner_name (owner_id=?)" in line for line in plan
+    ), plan
+    assert any("SEARCH file USING INDEX" in line and "(id=?)" in line for line in plan), plan
