@@ -114,6 +114,7 @@ ERRORS: dict[str, ErrorSpec] = {
         empty_query="the search query has no word to look for",
         query_too_complex="the search query has too many terms",
         invalid_query="the search query cannot be searched",
+        invalid_cursor="the list cursor is malformed or was made for another sort or order",
         no_files="the upload request has no file parts",
         one_file_expected="send exactly one image as the `file` part",
         avatar_not_an_image="the avatar must be one of the caller's images",

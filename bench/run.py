@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, soak, thumbs, transfer
+from bench import healthz, listing, scaling, soak, thumbs, transfer
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
@@ -28,7 +28,7 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list", "soak")
+SUITES = ("thumbs", "transfer", "list", "scaling", "soak")
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -111,6 +111,8 @@ class Bench:
                 self.transfers(app, nginx, blob, photo)
         if "list" in self.options.only:
             self.lists()
+        if "scaling" in self.options.only:
+            self.scale_reads()
         if "soak" in self.options.only:
             self.soak()
 
@@ -184,7 +186,7 @@ class Bench:
             try:
                 step(f"list: wrk, 50 connections, {workers} workers, atrium vs ceiling")
                 self.guard(
-                    ["list_p99_ms"],
+                    ["list_p99_ms", "list_vs_ceiling"],
                     lambda: listing.measure_list(
                         app_url=app.url(""),
                         ceiling_url=ceiling.url(""),
@@ -242,6 +244,24 @@ class Bench:
             )
         finally:
             app.stop()
+
+    def scale_reads(self) -> None:
+        step(f"scaling: seeding {scaling.SMALL} and {self.options.files} files")
+        libraries: list[scaling.Library] = []
+        try:
+            libraries.append(scaling.open_library(self.tmp, self.logs, scaling.SMALL))
+            libraries.append(scaling.open_library(self.tmp, self.logs, self.options.files))
+            self.compare_libraries(*libraries)
+        finally:
+            for library in libraries:
+                library.app.stop()
+
+    def compare_libraries(self, small: scaling.Library, large: scaling.Library) -> None:
+        step("scaling: single-request medians, small vs large library")
+        rounds = min(3, self.options.rounds)
+        self.guard(list(scaling.ENDPOINTS), lambda: scaling.measure_scaling(small, large, rounds=rounds))
+        for key, path in large.paths().items():
+            self.profile_if_missed(key, large.app, scaling.timings(large, path))
 
     def profile_if_missed(self, key: str, app: Uvicorn, workload: Callable[[], object]) -> None:
         value = self.outcome.metrics.get(key)

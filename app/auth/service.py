@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from anyio import to_thread
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +24,8 @@ from app.auth.schemas import (
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, Unauthorized
-from app.models import AuthSession, File, User
+from app.library import usage
+from app.models import AuthSession, User
 
 
 @dataclass(frozen=True)
@@ -173,23 +174,11 @@ async def logout(session: AsyncSession, *, session_id: uuid.UUID) -> None:
 
 
 async def user_stats(session: AsyncSession, *, settings: Settings, user: User) -> UserStats:
-    live = File.deleted_at.is_(None)
-    total_files, total_images, _ = (
-        await session.execute(
-            select(
-                func.count().filter(live),
-                func.count().filter(live, File.kind == "image"),
-                func.count(),
-            ).where(File.owner_id == user.id)
-        )
-    ).one()
-    used = (
-        await session.execute(select(func.coalesce(func.sum(File.size), 0)).where(File.owner_id == user.id))
-    ).scalar_one()
+    counters = await usage.of_owner(session, owner_id=user.id)
     return UserStats(
-        total_files=total_files,
-        total_images=total_images,
-        storage_used=int(used),
+        total_files=usage.summed(counters, trashed=False).files,
+        total_images=usage.summed(counters, trashed=False, kind="image").files,
+        storage_used=usage.summed(counters, trashed=None).bytes,
         storage_quota=quota_of(user, settings),
     )
 

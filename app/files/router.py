@@ -8,7 +8,7 @@ from app.db import SessionDep
 from app.files import multipart, serve, service
 from app.files.dependencies import UPLOAD_CODES, FileFiltersDep, IncomingUpload, multipart_body, storage_of
 from app.files.schemas import FileDetail, FileMove, FileRead, FileUpdate, SortField, UploadResult, file_read
-from app.pagination import Page, PageDep
+from app.pagination import CursorPage, CursorQuery, Page, PageDep
 from app.problems import AUTH, problems
 from app.work import image_work_of
 
@@ -46,16 +46,19 @@ async def upload(
     return UploadResult(files=[file_read(row) for row in rows])
 
 
-@router.get("/files", responses=AUTH_RESPONSES)
+@router.get("/files", responses=problems(*AUTH, "invalid_cursor"))
 async def list_files(
     session: SessionDep,
     user: CurrentUser,
     page: PageDep,
     filters: FileFiltersDep,
     sort: SortField = "created_at",
-) -> Page[FileRead]:
+    cursor: CursorQuery = None,
+) -> CursorPage[FileRead]:
     """The caller's files (not the trashed ones), filtered and sorted."""
-    return await service.list_files(session, owner_id=user.id, filters=filters, sort=sort, page=page)
+    return await service.list_files(
+        session, owner_id=user.id, filters=filters, sort=sort, page=page, cursor=cursor
+    )
 
 
 @router.get("/files/{file_id}", responses=NOT_FOUND)

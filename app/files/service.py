@@ -2,11 +2,13 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import PurePath
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from app import activity, kinds
@@ -27,9 +29,9 @@ from app.files.schemas import (
 )
 from app.folders import service as folders
 from app.imaging.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
-from app.library import trash
+from app.library import trash, usage
 from app.models import Activity, File, FileTag, User
-from app.pagination import Page, PageParams
+from app.pagination import MAX_PAGE, Cursor, CursorPage, Page, PageParams, Position, invalid_cursor
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore
 from app.work import ImageWork
@@ -78,11 +80,8 @@ async def resolve_folder_field(
 
 
 async def used_bytes(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
-    """Bytes the owner stores, trash included."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(File.size), 0)).where(File.owner_id == owner_id)
-    )
-    return int(total or 0)
+    """Bytes the owner stores, trash included (from the usage counters)."""
+    return (await usage.count(session, owner_id=owner_id, trashed=None)).bytes
 
 
 async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> None:
@@ -126,6 +125,7 @@ async def add_uploaded(session: AsyncSession, *, rows: Sequence[File]) -> None:
             session, owner_id=row.owner_id, file_id=row.id, action="upload", actor_id=row.owner_id
         )
     await session.flush()
+    await usage.added(session, rows)
 
 
 def filter_clauses(filters: FileFilters) -> list[ColumnElement[bool]]:
@@ -161,30 +161,114 @@ def _parse_uuid(raw: str) -> uuid.UUID:
         raise folders.folder_not_found() from exc
 
 
-async def _page_of(session: AsyncSession, query: Select[File], page: PageParams) -> Page[FileRead]:
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+async def _page_of(
+    session: AsyncSession, query: Select[File], page: PageParams, *, total: int | None = None
+) -> Page[FileRead]:
+    """A page by offset; `total` when the counters know it, else counted."""
+    if total is None:
+        total = await count_rows(session, query)
     rows = (await session.scalars(query.offset(page.offset).limit(page.per_page).options(*FILE_LOAD))).all()
-    return Page(
-        items=[file_read(row) for row in rows], total=total or 0, page=page.page, per_page=page.per_page
-    )
+    return Page(items=[file_read(row) for row in rows], total=total, page=page.page, per_page=page.per_page)
+
+
+async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+    return await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+SORT_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
+    "name": File.name,
+    "size": File.size,
+    "created_at": File.created_at,
+    "updated_at": File.updated_at,
+    "download_count": File.download_count,
+}
 
 
 async def list_files(
-    session: AsyncSession, *, owner_id: uuid.UUID, filters: FileFilters, sort: SortField, page: PageParams
-) -> Page[FileRead]:
+    session: AsyncSession,
+    *,
+    owner_id: uuid.UUID,
+    filters: FileFilters,
+    sort: SortField,
+    page: PageParams,
+    cursor: str | None = None,
+) -> CursorPage[FileRead]:
+    """A page by offset, or after `cursor` by index position (no offset to walk); either way with
+    the cursor of the page after it."""
+    ordering = f"{sort}:{page.order}"
     query = list_query(owner_id=owner_id, filters=filters, sort=sort, order=page.order)
-    return await _page_of(session, query, page)
+    number = page.page
+    if cursor is None:
+        query = query.offset(page.offset)
+    else:
+        after = Cursor.decode(cursor, ordering=ordering)
+        query, number = query.where(_beyond(after, sort=sort, order=page.order)), after.page
+    rows = (await session.scalars(query.limit(page.per_page + 1).options(*FILE_LOAD))).all()
+    total = await live_total(session, owner_id=owner_id, filters=filters)
+    if total is None:
+        total = await count_rows(
+            session, list_query(owner_id=owner_id, filters=filters, sort=sort, order="asc")
+        )
+    following = None
+    if len(rows) > page.per_page:
+        last = rows[page.per_page - 1]
+        position = _position(getattr(last, sort))
+        following = Cursor(ordering, position, last.id, min(number + 1, MAX_PAGE)).encode()
+    items = [file_read(row) for row in rows[: page.per_page]]
+    return CursorPage(items=items, total=total, page=number, per_page=page.per_page, next_cursor=following)
+
+
+def _position(value: object) -> Position:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    assert isinstance(value, str | int), value
+    return value
+
+
+def _beyond(after: Cursor, *, sort: str, order: str) -> ColumnElement[bool]:
+    """Rows after the cursor's in the list's order (sort column, then id)."""
+    column = SORT_COLUMNS[sort]
+    value: object = after.value
+    if sort in ("created_at", "updated_at"):
+        value = _parse_datetime(after.value)
+    elif (sort == "name" and not isinstance(value, str)) or (sort != "name" and not isinstance(value, int)):
+        raise invalid_cursor()
+    key, mark = (
+        tuple_(column, File.id),
+        tuple_(literal(value, column.type), literal(after.last_id, File.id.type)),
+    )
+    return key < mark if order == "desc" else key > mark
+
+
+def _parse_datetime(value: Position) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise invalid_cursor() from exc
+
+
+async def live_total(session: AsyncSession, *, owner_id: uuid.UUID, filters: FileFilters) -> int | None:
+    """The number of live files a list shows, from the counters, when its filters are ones they
+    keep (none, a kind, a folder); None when the rows must be counted."""
+    narrowed = {name for name, value in vars(filters).items() if value is not None}
+    kind = filters.type.lower() if filters.type and "/" not in filters.type else None
+    if not narrowed:
+        return (await usage.count(session, owner_id=owner_id, trashed=False)).files
+    if narrowed == {"type"} and kind is not None:
+        return (await usage.count(session, owner_id=owner_id, trashed=False, kind=kind)).files
+    if narrowed == {"folder_id"} and filters.folder_id == "root":
+        live = (await usage.count(session, owner_id=owner_id, trashed=False)).files
+        return live - await folders.live_files_in_folders(session, owner_id=owner_id)
+    if narrowed == {"folder_id"}:
+        return await folders.live_files_in(
+            session, owner_id=owner_id, folder_id=_parse_uuid(str(filters.folder_id))
+        )
+    return None
 
 
 def list_query(*, owner_id: uuid.UUID, filters: FileFilters, sort: SortField, order: str) -> Select[File]:
     """Live files of the owner in `sort` order; each sort has its index (see the File model)."""
-    column = {
-        "name": File.name,
-        "size": File.size,
-        "created_at": File.created_at,
-        "updated_at": File.updated_at,
-        "download_count": File.download_count,
-    }[sort]
+    column = SORT_COLUMNS[sort]
     direction = (column.desc(), File.id.desc()) if order == "desc" else (column.asc(), File.id.asc())
     return (
         select(File)
@@ -249,7 +333,7 @@ async def apply_file_update(session: AsyncSession, *, file: File, data: FileUpda
 async def _replace_tags(session: AsyncSession, *, file: File, tags: list[str]) -> None:
     """Flushes; the caller commits."""
     await session.execute(delete(FileTag).where(FileTag.file_id == file.id))
-    session.add_all(FileTag(file_id=file.id, name=tag) for tag in tags)
+    session.add_all(FileTag(file_id=file.id, owner_id=file.owner_id, name=tag) for tag in tags)
     await session.flush()
     session.expire(file, ["tags"])
 
@@ -272,8 +356,12 @@ async def move_file(
     if data.target_folder_id is not None:
         await folders.get_owned_folder(session, owner_id=owner_id, folder_id=data.target_folder_id)
     if file.folder_id != data.target_folder_id:
+        tally = usage.Tally()
+        tally.take([file])
         file.folder_id = data.target_folder_id
         file.updated_at = utcnow()
+        tally.put([file])
+        await usage.apply(session, tally)
         activity.record(session, owner_id=owner_id, file_id=file.id, action="move", actor_id=owner_id)
         await session.commit()
     return file_read(file)
@@ -335,7 +423,11 @@ async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: u
     Owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     if file.deleted_at is not None:
+        tally = usage.Tally()
+        tally.take([file])
         file.deleted_at = None
+        tally.put([file])
+        await usage.apply(session, tally)
         activity.record(session, owner_id=owner_id, file_id=file.id, action="restore", actor_id=owner_id)
         await session.commit()
     return file_read(file)
@@ -344,7 +436,8 @@ async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: u
 async def list_trash(session: AsyncSession, *, owner_id: uuid.UUID, page: PageParams) -> Page[FileRead]:
     order = (File.deleted_at.desc(), File.id.desc()) if page.order == "desc" else (File.deleted_at, File.id)
     query = select(File).where(File.owner_id == owner_id, File.deleted_at.is_not(None)).order_by(*order)
-    return await _page_of(session, query, page)
+    trashed = await usage.count(session, owner_id=owner_id, trashed=True)
+    return await _page_of(session, query, page, total=trashed.files)
 
 
 async def empty_trash(session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID) -> None:

@@ -31,7 +31,7 @@ class Counts:
 
 @dataclass
 class Tree:
-    """The owner's folders with live-file counts, loaded in two queries."""
+    """The owner's folders with live-file counts, loaded in one query."""
 
     folders: dict[uuid.UUID, Folder]
     children: dict[uuid.UUID | None, list[uuid.UUID]]
@@ -93,7 +93,7 @@ async def get_owned_folder(session: AsyncSession, *, owner_id: uuid.UUID, folder
 
 async def create_folder(session: AsyncSession, *, owner_id: uuid.UUID, data: FolderCreate) -> FolderDetail:
     """Owns the unit of work and commits."""
-    tree = await _load_tree(session, owner_id=owner_id, with_counts=False)
+    tree = await _load_tree(session, owner_id=owner_id)
     if data.parent_id is not None:
         tree.require(data.parent_id)
     _refuse_too_deep(tree.depth(data.parent_id) + 1)
@@ -128,7 +128,7 @@ async def update_folder(
     session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID, data: FolderUpdate
 ) -> FolderDetail:
     """Owns the unit of work and commits."""
-    tree = await _load_tree(session, owner_id=owner_id, with_counts=False)
+    tree = await _load_tree(session, owner_id=owner_id)
     folder = tree.require(folder_id)
     parent_id = data.parent_id if data.moves else folder.parent_id
     if parent_id != folder.parent_id:
@@ -167,6 +167,18 @@ async def _trash_files_in(session: AsyncSession, *, owner_id: uuid.UUID, folder_
     await session.execute(update(File).where(*in_folders).values(folder_id=None))
 
 
+async def live_files_in(session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID) -> int:
+    """Live files directly in the owner's folder (0 for another owner's or a missing one)."""
+    query = select(Folder.live_files).where(Folder.id == folder_id, Folder.owner_id == owner_id)
+    return await session.scalar(query) or 0
+
+
+async def live_files_in_folders(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
+    """Live files in any of the owner's folders (the rest are at the top level)."""
+    query = select(func.coalesce(func.sum(Folder.live_files), 0)).where(Folder.owner_id == owner_id)
+    return int(await session.scalar(query) or 0)
+
+
 def _refuse_cycle(tree: Tree, *, folder_id: uuid.UUID, parent_id: uuid.UUID | None) -> None:
     if parent_id is None:
         return
@@ -189,30 +201,18 @@ def _refuse_sibling_name(
         raise Conflict(f"a folder named '{name}' already exists here", code="folder_exists")
 
 
-async def _load_tree(session: AsyncSession, *, owner_id: uuid.UUID, with_counts: bool = True) -> Tree:
-    folders = {f.id: f for f in (await session.scalars(select(Folder).where(Folder.owner_id == owner_id)))}
+async def _load_tree(session: AsyncSession, *, owner_id: uuid.UUID) -> Tree:
+    """The owner's folders with their live-file counters (kept by app.library.usage), read afresh:
+    the counters change through UPDATEs the session's identity map does not see."""
+    query = select(Folder).where(Folder.owner_id == owner_id).execution_options(populate_existing=True)
+    folders = {f.id: f for f in await session.scalars(query)}
     children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     for folder in sorted(folders.values(), key=lambda f: (name_key(f.name), f.name)):
         children.setdefault(folder.parent_id, []).append(folder.id)
-    direct = {folder_id: Counts() for folder_id in folders}
-    if with_counts:
-        await _count_live_files(session, owner_id=owner_id, into=direct)
+    direct = {f.id: Counts(files=f.live_files, size=f.live_bytes) for f in folders.values()}
     tree = Tree(folders=folders, children=children, direct=direct)
     _sum_subtrees(tree)
     return tree
-
-
-async def _count_live_files(
-    session: AsyncSession, *, owner_id: uuid.UUID, into: dict[uuid.UUID, Counts]
-) -> None:
-    rows = await session.execute(
-        select(File.folder_id, func.count(File.id), func.coalesce(func.sum(File.size), 0))
-        .where(File.owner_id == owner_id, File.deleted_at.is_(None), File.folder_id.is_not(None))
-        .group_by(File.folder_id)
-    )
-    for folder_id, count, size in rows:
-        if folder_id in into:
-            into[folder_id] = Counts(files=int(count), size=int(size))
 
 
 def _sum_subtrees(tree: Tree) -> None:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity, ratelimit
@@ -34,7 +34,7 @@ from app.images.schemas import (
 )
 from app.imaging.render import Watermark
 from app.library import items as collection_items
-from app.library import trash
+from app.library import trash, usage
 from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
@@ -128,10 +128,23 @@ async def list_images(
     ordered = column.desc() if page.order == "desc" else column.asc()
     tiebreak = File.id.desc() if page.order == "desc" else File.id.asc()
     query = query.order_by(ordered.nulls_last(), tiebreak)
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = await _own_total(session, principal=principal, filters=filters)
+    if total is None:
+        total = await files.count_rows(session, query)
     rows = await session.scalars(query.offset(page.offset).limit(page.per_page).options(*files.FILE_LOAD))
     items = [image_view(row, principal=principal) for row in rows]
     return Page(items=items, total=total, page=page.page, per_page=page.per_page)
+
+
+async def _own_total(
+    session: AsyncSession, *, principal: policy.Principal, filters: ImageFilters
+) -> int | None:
+    """The caller's live images from the counters, when the list is all of them; None otherwise."""
+    owner_id = principal.user_id
+    narrowed = filters.model_dump(exclude_none=True).keys() - {"user_id"}
+    if owner_id is None or narrowed or filters.user_id not in (None, owner_id):
+        return None
+    return (await usage.count(session, owner_id=owner_id, trashed=False, kind="image")).files
 
 
 async def _scope(
@@ -180,10 +193,16 @@ def _image_clauses(filters: ImageFilters) -> list[ColumnElement[bool]]:
 
 async def list_tags(session: AsyncSession, *, owner_id: uuid.UUID, prefix: str | None) -> list[TagCount]:
     """The owner's tags on live files with how many files carry each, most used first."""
+    query = tags_query(owner_id=owner_id, prefix=prefix)
+    return [TagCount(name=name, count=count) for name, count in (await session.execute(query)).all()]
+
+
+def tags_query(*, owner_id: uuid.UUID, prefix: str | None) -> Select[str, int]:
+    """Read from the owner's tag rows (their index), each checked against its file's trash state."""
     query = (
         select(FileTag.name, func.count())
         .join(File, File.id == FileTag.file_id)
-        .where(File.owner_id == owner_id, File.deleted_at.is_(None))
+        .where(FileTag.owner_id == owner_id, File.deleted_at.is_(None))
         .group_by(FileTag.name)
         .order_by(func.count().desc(), FileTag.name)
         .limit(MAX_TAG_SUGGESTIONS)
@@ -191,7 +210,7 @@ async def list_tags(session: AsyncSession, *, owner_id: uuid.UUID, prefix: str |
     clean = " ".join((prefix or "").split()).lower()
     if clean:
         query = query.where(FileTag.name.startswith(clean, autoescape=True))
-    return [TagCount(name=name, count=count) for name, count in (await session.execute(query)).all()]
+    return query
 
 
 # --- bytes -------------------------------------------------------------------------------------
@@ -404,11 +423,15 @@ async def _move(
     if folder_id is not None:
         await folders.get_owned_folder(session, owner_id=owner.id, folder_id=folder_id)
     now = utcnow()
-    for image in images:
-        if image.folder_id != folder_id:
-            image.folder_id = folder_id
-            image.updated_at = now
-            activity.record(session, owner_id=owner.id, file_id=image.id, action="move", actor_id=owner.id)
+    moving = [image for image in images if image.folder_id != folder_id]
+    tally = usage.Tally()
+    tally.take(moving)
+    for image in moving:
+        image.folder_id = folder_id
+        image.updated_at = now
+        activity.record(session, owner_id=owner.id, file_id=image.id, action="move", actor_id=owner.id)
+    tally.put(moving)
+    await usage.apply(session, tally)
 
 
 async def _retag(session: AsyncSession, *, images: Sequence[File], tags: list[str], add: bool) -> None:
@@ -419,10 +442,10 @@ async def _retag(session: AsyncSession, *, images: Sequence[File], tags: list[st
         rows = await session.execute(select(FileTag.file_id, FileTag.name).where(FileTag.file_id.in_(ids)))
         present = {(file_id, name) for file_id, name in rows}
         session.add_all(
-            FileTag(file_id=file_id, name=tag)
-            for file_id in ids
+            FileTag(file_id=image.id, owner_id=image.owner_id, name=tag)
+            for image in images
             for tag in tags
-            if (file_id, tag) not in present
+            if (image.id, tag) not in present
         )
     else:
         await session.execute(delete(FileTag).where(FileTag.file_id.in_(ids), FileTag.name.in_(tags)))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity
 from app.db import utcnow
-from app.library import items
+from app.library import items, usage
 from app.models import File
 from app.storage import keys
 from app.storage.base import BlobStore
@@ -26,10 +26,14 @@ async def trash_files(
         return []
     query = select(File).where(File.owner_id == owner_id, File.id.in_(wanted), File.deleted_at.is_(None))
     trashed = list(await session.scalars(query))
+    tally = usage.Tally()
+    tally.take(trashed)
     now = utcnow()
     for file in trashed:
         file.deleted_at = now
         activity.record(session, owner_id=owner_id, file_id=file.id, action="delete", actor_id=owner_id)
+    tally.put(trashed)
+    await usage.apply(session, tally)
     await items.detach_files(session, file_ids=[file.id for file in trashed])
     return trashed
 
@@ -37,13 +41,14 @@ async def trash_files(
 async def purge_files(
     session: AsyncSession, *, storage: BlobStore, files: Sequence[File], actor_id: uuid.UUID | None
 ) -> None:
-    """Removes files for good (trashed or not) and commits. Rows first, then bytes: a crash leaves at
-    worst an orphan blob, never a row without bytes."""
+    """Removes files for good (trashed or not) and commits; `files` must be as they are stored.
+    Rows first, then bytes: a crash leaves at worst an orphan blob, never a row without bytes."""
     if not files:
         return
     file_ids = [file.id for file in files]
     await items.detach_files(session, file_ids=file_ids)
     await session.execute(delete(File).where(File.id.in_(file_ids)))
+    await usage.removed(session, files)
     for file in files:
         activity.record(session, owner_id=file.owner_id, file_id=file.id, action="purge", actor_id=actor_id)
     await session.commit()

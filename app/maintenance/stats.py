@@ -2,13 +2,14 @@
 
 import uuid
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import quota_of
 from app.config import Settings
 from app.errors import NotFound
 from app.files import service as files
+from app.library import usage
 from app.maintenance.schemas import (
     ActivityEntry,
     Disk,
@@ -19,7 +20,7 @@ from app.maintenance.schemas import (
     TypeUsage,
     UserQuota,
 )
-from app.models import Activity, File, Folder, User
+from app.models import Activity, Folder, User
 from app.storage.base import BlobStore
 
 RECENT_ACTIVITY = 20
@@ -29,45 +30,47 @@ ROOT_NAME = "root"
 async def storage_stats(
     session: AsyncSession, *, settings: Settings, storage: BlobStore, user: User
 ) -> StorageStats:
-    live = (File.owner_id == user.id, File.deleted_at.is_(None))
-    by_type = await _by_type(session, live)
+    counters = await usage.of_owner(session, owner_id=user.id)
+    live = usage.summed(counters, trashed=False)
     capacity = await storage.capacity()
     disk = Disk(free=capacity.free, total=capacity.total) if capacity else Disk(free=0, total=0)
     return StorageStats(
-        total_files=sum(usage.count for usage in by_type),
-        total_size=sum(usage.size for usage in by_type),
-        by_type=by_type,
-        by_folder=await _by_folder(session, live),
+        total_files=live.files,
+        total_size=live.bytes,
+        by_type=_by_type(counters),
+        by_folder=await _by_folder(session, owner_id=user.id, live=live),
         recent_activity=await _recent_activity(session, user.id),
-        quota=Quota(used=await files.used_bytes(session, owner_id=user.id), limit=quota_of(user, settings)),
+        quota=Quota(used=usage.summed(counters, trashed=None).bytes, limit=quota_of(user, settings)),
         disk=disk,
     )
 
 
-async def _by_type(session: AsyncSession, live: tuple[ColumnElement[bool], ...]) -> list[TypeUsage]:
-    size = func.coalesce(func.sum(File.size), 0)
-    rows = await session.execute(
-        select(File.kind, func.count(), size)
-        .where(*live)
-        .group_by(File.kind)
-        .order_by(size.desc(), File.kind)
-    )
-    return [TypeUsage(type=kind, count=count, size=int(total)) for kind, count, total in rows]
-
-
-async def _by_folder(session: AsyncSession, live: tuple[ColumnElement[bool], ...]) -> list[FolderUsage]:
-    size = func.coalesce(func.sum(File.size), 0)
-    rows = await session.execute(
-        select(File.folder_id, Folder.name, func.count(), size)
-        .outerjoin(Folder, Folder.id == File.folder_id)
-        .where(*live)
-        .group_by(File.folder_id, Folder.name)
-        .order_by(size.desc(), Folder.name)
-    )
-    return [
-        FolderUsage(folder_id=folder_id, name=name or ROOT_NAME, count=count, size=int(total))
-        for folder_id, name, count, total in rows
+def _by_type(counters: dict[tuple[str, bool], usage.Counts]) -> list[TypeUsage]:
+    rows = [
+        TypeUsage(type=kind, count=c.files, size=c.bytes)
+        for (kind, trashed), c in counters.items()
+        if not trashed
     ]
+    return sorted((row for row in rows if row.count), key=lambda row: (-row.size, row.type))
+
+
+async def _by_folder(session: AsyncSession, *, owner_id: uuid.UUID, live: usage.Counts) -> list[FolderUsage]:
+    """Folders with live files, biggest first; the top level holds what no folder counts."""
+    rows = await session.execute(
+        select(Folder.id, Folder.name, Folder.live_files, Folder.live_bytes).where(
+            Folder.owner_id == owner_id, Folder.live_files > 0
+        )
+    )
+    folders = [FolderUsage(folder_id=i, name=name, count=n, size=size) for i, name, n, size in rows]
+    root = FolderUsage(
+        folder_id=None,
+        name=ROOT_NAME,
+        count=live.files - sum(f.count for f in folders),
+        size=live.bytes - sum(f.size for f in folders),
+    )
+    # ties keep the top level first, as SQLite's order of a NULL name did
+    ordered = sorted(folders, key=lambda f: (-f.size, f.name))
+    return sorted(([root] if root.count else []) + ordered, key=lambda f: -f.size)
 
 
 async def _recent_activity(session: AsyncSession, owner_id: uuid.UUID) -> list[ActivityEntry]:

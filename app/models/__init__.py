@@ -2,7 +2,7 @@
 
 from app.models.activity import Activity, RateLimitHit
 from app.models.collection import Collection, CollectionItem
-from app.models.file import File, FileTag, Folder, ImageMeta
+from app.models.file import File, FileTag, Folder, ImageMeta, Usage
 from app.models.search import FileText
 from app.models.user import AuthSession, User
 
@@ -17,5 +17,6 @@ __all__ = [
     "Folder",
     "ImageMeta",
     "RateLimitHit",
+    "Usage",
     "User",
 ]

@@ -21,6 +21,25 @@ class Folder(Base):
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Live files directly in this folder, kept exact by app.library.usage in every change's transaction.
+    live_files: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    live_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class Usage(Base):
+    """How many files of one kind an owner keeps, live or in the trash, and their bytes.
+
+    Kept exact by app.library.usage in the transaction of every change, so totals, stats and
+    quota checks read a handful of rows instead of every file.
+    """
+
+    __tablename__ = "usage"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    trashed: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    files: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class File(Base):
@@ -77,9 +96,13 @@ class File(Base):
 
 class FileTag(Base):
     __tablename__ = "file_tag"
+    # the owner's tags without reading the owner's files: O(tags), not O(files), for GET /api/tags
+    __table_args__ = (Index("ix_file_tag_owner_name", "owner_id", "name", "file_id"),)
 
     file_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("file.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    # the file's owner, copied (a file never changes owner); no foreign key: SQLite cannot add one
+    owner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
 
 
 class ImageMeta(Base):

@@ -7,10 +7,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.db import utcnow
 from app.models import Activity, File, Folder
 from tests.conftest import UserHandle
 
@@ -63,7 +62,6 @@ def rows(app: FastAPI) -> Rows:
 @pytest.fixture
 def put_file(client: httpx.AsyncClient, app: FastAPI) -> PutFile:
     """Uploads a text file of `size` bytes into `folder` (None: the top level); returns its id."""
-    factory: async_sessionmaker[AsyncSession] = app.state.session_factory
 
     async def put(
         user: UserHandle, folder: dict[str, Any] | None, size: int, *, trashed: bool = False
@@ -78,12 +76,9 @@ def put_file(client: httpx.AsyncClient, app: FastAPI) -> PutFile:
         assert response.status_code == 201, response.text
         uploaded = response.json()["files"][0]
         assert (uploaded["size"], uploaded["folder_id"]) == (size, folder["id"] if folder else None)
-        if trashed:  # the trash endpoint is not on this branch yet
-            async with factory() as session:
-                await session.execute(
-                    update(File).where(File.id == uuid.UUID(uploaded["id"])).values(deleted_at=utcnow())
-                )
-                await session.commit()
+        if trashed:
+            trash = await client.delete(f"/api/files/{uploaded['id']}", headers=user.headers)
+            assert trash.status_code == 204, trash.text
         file_id: str = uploaded["id"]
         return file_id
 

@@ -46,7 +46,7 @@ def add_file(session_factory: async_sessionmaker[AsyncSession]) -> AddFile:
         async with session_factory() as session:
             session.add(file)
             await session.flush()
-            session.add_all(FileTag(file_id=file.id, name=tag) for tag in tags)
+            session.add_all(FileTag(file_id=file.id, owner_id=file.owner_id, name=tag) for tag in tags)
             if text is not None:
                 session.add(FileText(file_id=file.id, content=text))
             if camera is not None:

@@ -64,7 +64,7 @@ async def test_tag_edits_are_reindexed(
     assert await found(client, alice, "alpha") == [str(file_id)]
     async with session_factory() as session:
         await session.execute(delete(FileTag).where(FileTag.file_id == file_id, FileTag.name == "alpha"))
-        session.add(FileTag(file_id=file_id, name="beta"))
+        session.add(FileTag(file_id=file_id, owner_id=uuid.UUID(alice.id), name="beta"))
         await session.commit()
     assert await found(client, alice, "alpha") == []
     assert await found(client, alice, "beta") == [str(file_id)]

@@ -1,0 +1,154 @@
+"""Exact counts and bytes of each owner's files (per kind, live or trashed) and of each folder's
+live files, changed in the same transaction as the files themselves.
+
+Every path that adds, trashes, restores, moves or removes file rows tallies the rows before and
+after the change and applies the difference here, so totals, storage stats and quota checks read
+a few rows instead of every file. tests/library/test_usage.py recounts after every kind of change.
+"""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Boolean, Delete, Executable, Insert, Update, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import File, Folder, Usage
+
+OwnerKey = tuple[uuid.UUID, str, bool]  # owner, kind, trashed
+
+
+@dataclass
+class Tally:
+    """Signed file counts and bytes per owner key and per folder: `take` the rows before a change,
+    change them, `put` them after, then `apply`."""
+
+    owners: dict[OwnerKey, list[int]] = field(default_factory=dict)
+    folders: dict[uuid.UUID, list[int]] = field(default_factory=dict)
+
+    def put(self, files: Iterable[File]) -> None:
+        self._count(files, 1)
+
+    def take(self, files: Iterable[File]) -> None:
+        self._count(files, -1)
+
+    def _count(self, files: Iterable[File], sign: int) -> None:
+        for file in files:
+            trashed = file.deleted_at is not None
+            _bump(self.owners.setdefault((file.owner_id, file.kind, trashed), [0, 0]), sign, file.size)
+            if not trashed and file.folder_id is not None:
+                _bump(self.folders.setdefault(file.folder_id, [0, 0]), sign, file.size)
+
+
+def _bump(counts: list[int], sign: int, size: int) -> None:
+    counts[0] += sign
+    counts[1] += sign * size
+
+
+async def apply(session: AsyncSession, tally: Tally) -> None:
+    """Adds the tally to the counters; the caller commits. Rows are touched in key order, so two
+    transactions changing the same counters wait for each other instead of deadlocking."""
+    dialect = session.get_bind().dialect.name
+    for (owner_id, kind, trashed), (files, size) in sorted(tally.owners.items(), key=_owner_order):
+        if files or size:
+            await session.execute(
+                _upsert(dialect, owner_id=owner_id, kind=kind, trashed=trashed, files=files, size=size)
+            )
+    for folder_id, (files, size) in sorted(tally.folders.items(), key=lambda item: str(item[0])):
+        if files or size:
+            await session.execute(
+                update(Folder)
+                .where(Folder.id == folder_id)
+                .values(live_files=Folder.live_files + files, live_bytes=Folder.live_bytes + size)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _owner_order(item: tuple[OwnerKey, list[int]]) -> tuple[str, str, bool]:
+    owner_id, kind, trashed = item[0]
+    return str(owner_id), kind, trashed
+
+
+def _upsert(
+    dialect: str, *, owner_id: uuid.UUID, kind: str, trashed: bool, files: int, size: int
+) -> Executable:
+    values = {"owner_id": owner_id, "kind": kind, "trashed": trashed, "files": files, "bytes": size}
+    keys = [Usage.owner_id, Usage.kind, Usage.trashed]
+    if dialect == "postgresql":
+        pg = postgresql.insert(Usage).values(values)
+        return pg.on_conflict_do_update(
+            index_elements=keys,
+            set_={"files": Usage.files + pg.excluded.files, "bytes": Usage.bytes + pg.excluded.bytes},
+        )
+    lite = sqlite.insert(Usage).values(values)
+    return lite.on_conflict_do_update(
+        index_elements=keys,
+        set_={"files": Usage.files + lite.excluded.files, "bytes": Usage.bytes + lite.excluded.bytes},
+    )
+
+
+async def added(session: AsyncSession, files: Sequence[File]) -> None:
+    """New rows were added (the caller commits)."""
+    tally = Tally()
+    tally.put(files)
+    await apply(session, tally)
+
+
+async def removed(session: AsyncSession, files: Sequence[File]) -> None:
+    """Rows are being deleted for good (the caller commits)."""
+    tally = Tally()
+    tally.take(files)
+    await apply(session, tally)
+
+
+@dataclass(frozen=True)
+class Counts:
+    files: int = 0
+    bytes: int = 0
+
+
+async def of_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> dict[tuple[str, bool], Counts]:
+    """The owner's counters by (kind, trashed); kinds the owner never kept are absent."""
+    rows = await session.execute(
+        select(Usage.kind, Usage.trashed, Usage.files, Usage.bytes).where(Usage.owner_id == owner_id)
+    )
+    return {(kind, trashed): Counts(files, size) for kind, trashed, files, size in rows}
+
+
+def summed(
+    counters: dict[tuple[str, bool], Counts], *, trashed: bool | None, kind: str | None = None
+) -> Counts:
+    """The sum over kinds (or one kind) of live (`trashed=False`), trashed or all (`None`) files."""
+    chosen = [
+        counts
+        for (row_kind, row_trashed), counts in counters.items()
+        if (trashed is None or row_trashed == trashed) and (kind is None or row_kind == kind)
+    ]
+    return Counts(sum(c.files for c in chosen), sum(c.bytes for c in chosen))
+
+
+async def count(
+    session: AsyncSession, *, owner_id: uuid.UUID, trashed: bool | None, kind: str | None = None
+) -> Counts:
+    return summed(await of_owner(session, owner_id=owner_id), trashed=trashed, kind=kind)
+
+
+def rebuild() -> list[Delete | Insert | Update]:
+    """Statements that recount every counter from the file rows (for rows written straight into
+    the database, as the benchmark's seeding does); run them in one transaction."""
+    trashed = File.deleted_at.is_not(None).cast(Boolean)
+    live = select(func.count(File.id)).where(File.folder_id == Folder.id, File.deleted_at.is_(None))
+    live_bytes = select(func.coalesce(func.sum(File.size), 0)).where(
+        File.folder_id == Folder.id, File.deleted_at.is_(None)
+    )
+    return [
+        delete(Usage),
+        insert(Usage).from_select(
+            ["owner_id", "kind", "trashed", "files", "bytes"],
+            select(
+                File.owner_id, File.kind, trashed, func.count(), func.coalesce(func.sum(File.size), 0)
+            ).group_by(File.owner_id, File.kind, trashed),
+        ),
+        update(Folder).values(live_files=live.scalar_subquery(), live_bytes=live_bytes.scalar_subquery()),
+    ]
