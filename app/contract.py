@@ -82,9 +82,14 @@ def _rename_components(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _restrict_problem_codes(schema: dict[str, Any]) -> None:
-    problem = schema.get("components", {}).get("schemas", {}).get("Problem")
-    if problem is not None:
-        problem["properties"]["code"]["enum"] = sorted(ERRORS)
+    """`code` lists the registered codes (a 422's only those answered with 422)."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    for name, codes in (
+        ("Problem", sorted(ERRORS)),
+        ("ValidationProblem", sorted(code for code, found in ERRORS.items() if found.status == 422)),
+    ):
+        if name in schemas:
+            schemas[name]["properties"]["code"]["enum"] = codes
 
 
 def _optional_security(operation: dict[str, Any]) -> None:
