@@ -88,6 +88,7 @@ async def test_closed_string_sets_are_listed(document: Document) -> None:
     assert values("PublicImageRead", "kind") == values("FileRead", "kind")
     assert values("AlbumRead", "privacy_setting") == {"private", "public", "shared"}
     assert values("GalleryRead", "visibility") == {"private", "public"}
+    assert values("TypeUsage", "type") == values("FileRead", "kind")
     assert values("Problem", "code") == set(ERRORS)
     assert values("ImageRead", "view") == {"owner"}
     assert values("PublicImageRead", "view") == {"public"}

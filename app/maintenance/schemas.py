@@ -4,10 +4,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.db import MAX_SAFE_INT
+from app.files.schemas import Kind
 
 
 class TypeUsage(BaseModel):
-    type: str
+    type: Kind
     count: int
     size: int
 
