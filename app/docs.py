@@ -26,6 +26,15 @@ DOCS_CSP = "; ".join(
 )
 
 
+# Swagger UI explains OAuth2 scopes for any OAuth2 scheme, even one with none (Atrium has none).
+NO_SCOPES_CSS = "<style>.auth-container .scope-def { display: none; }</style>"
+
+
+def _without_scope_text(page: HTMLResponse) -> HTMLResponse:
+    html = bytes(page.body).decode().replace("</head>", f"{NO_SCOPES_CSS}</head>", 1)
+    return HTMLResponse(html)
+
+
 def _offline(page: HTMLResponse) -> HTMLResponse:
     page.headers["Content-Security-Policy"] = DOCS_CSP
     return page
@@ -38,14 +47,16 @@ def install_docs(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
         return _offline(
-            get_swagger_ui_html(
-                openapi_url="/openapi.json",
-                title=f"{app.title} - Swagger UI",
-                oauth2_redirect_url=redirect_url,
-                swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
-                swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
-                swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
-                swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+            _without_scope_text(
+                get_swagger_ui_html(
+                    openapi_url="/openapi.json",
+                    title=f"{app.title} - Swagger UI",
+                    oauth2_redirect_url=redirect_url,
+                    swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+                    swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+                    swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
+                    swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+                )
             )
         )
 

@@ -3,8 +3,6 @@ request the pages make stays on that server (ReDoc's bundle would fetch its logo
 docs' Content-Security-Policy keeps it from leaving), and the pages still read /openapi.json."""
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,22 +13,14 @@ import pytest
 from app.config import Settings
 from app.docs import DOCS_CSP
 from tests.conftest import TEST_SECRET
-from tests.contract.helpers import running_server
+from tests.contract.helpers import CHROMIUM_FLAGS, browser_tab, ensure_chromium, running_server
 
 PAGES = ("/docs", "/redoc")
 
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        assert os.geteuid() == 0, "the docs check needs Chromium: apt-get install chromium"
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
-        found = shutil.which("chromium")
-    assert found is not None
-    return found
+    return ensure_chromium()
 
 
 def page_requests(chromium: str, url: str, workdir: Path) -> tuple[list[str], str]:
@@ -38,14 +28,7 @@ def page_requests(chromium: str, url: str, workdir: Path) -> tuple[list[str], st
     net_log = workdir / "net.json"
     command = [
         chromium,
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-extensions",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_FLAGS,
         f"--user-data-dir={workdir / 'profile'}",
         f"--log-net-log={net_log}",
         "--virtual-time-budget=15000",
@@ -84,3 +67,28 @@ async def test_docs_pages_reference_only_local_assets(client: httpx.AsyncClient)
         assert "https://" not in response.text
     assert "default-src 'self'" in DOCS_CSP
     assert "img-src 'self' data:" in DOCS_CSP
+
+
+def test_swagger_ui_sign_in_and_upload_work_as_filled(
+    chromium: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Authorize shows no scope section (there are none) and signs in through `/api/auth/token`;
+    the upload's "Try it out" form, filled only with a file, uploads it (no sample folder id)."""
+    script = (Path(__file__).parent / "swagger_upload.js").read_text()
+    with running_server(settings, TEST_SECRET) as url:
+        body = {"username": "swagger", "email": "swagger@example.com", "password": "correct horse battery"}
+        assert httpx.post(f"{url}/api/auth/register", json=body).status_code == 201
+        with browser_tab(chromium, tmp_path / "profile") as tab:
+            tab.open(f"{url}/docs")
+            seen = json.loads(tab.evaluate(script))
+        listed = httpx.get(f"{url}/api/files", headers={"Authorization": f"Bearer {login(url)}"}).json()
+    assert seen["dialogMentionsScopes"] is False
+    assert seen["folderValue"] == "root"
+    assert seen["status"] == "201", seen
+    assert [item["name"] for item in listed["items"]] == ["swagger.txt"]
+
+
+def login(url: str) -> str:
+    form = {"username": "swagger", "password": "correct horse battery"}
+    token: str = httpx.post(f"{url}/api/auth/token", data=form).json()["access_token"]
+    return token
