@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -171,6 +171,8 @@ def spec(code: str, status: int | None = None) -> ErrorSpec:
 
 class Problem(BaseModel):
     """RFC 9457 problem details; `code` is one of the registered error codes."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     type: str = "about:blank"
     title: str

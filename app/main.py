@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from app.albums.router import router as albums_router
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
+from app.contract import TAGS, document_contract
 from app.db import create_engine, create_session_factory
 from app.docs import install_docs
 from app.errors import install_error_handlers
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -100,4 +102,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestIdMiddleware)
     document_problems(app)
+    document_contract(app)
     return app

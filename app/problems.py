@@ -80,7 +80,7 @@ def document_problems(app: FastAPI) -> None:
 def _problem_schemas() -> dict[str, Any]:
     schemas = {}
     for model in (Problem, ValidationIssue, ValidationProblem):
-        schema = model.model_json_schema(ref_template=SCHEMAS + "{model}")
+        schema = model.model_json_schema(ref_template=SCHEMAS + "{model}", mode="serialization")
         schema.pop("$defs", None)
         schemas[model.__name__] = schema
     return schemas

@@ -18,7 +18,12 @@ ImageIds = Annotated[list[uuid.UUID], Field(max_length=1000)]
 
 
 class AlbumCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Lisbon", "description": "A week in May", "privacy_setting": "public"}]
+        },
+    )
 
     name: AlbumName
     description: Description | None = None
@@ -31,7 +36,12 @@ class AlbumCreate(BaseModel):
 class AlbumUpdate(BaseModel):
     """Only the fields sent change; `cover_image_id: null` clears the cover, `parent_id: null` un-nests."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Lisbon 2026", "cover_image_id": "3d6f0a52-8c1e-4d7b-9f2a-5b8e1c0d4a71"}]
+        },
+    )
 
     name: AlbumName | None = None
     description: Description | None = None
@@ -52,7 +62,19 @@ class AlbumUpdate(BaseModel):
 
 
 class AlbumImageIds(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "image_ids": [
+                        "3d6f0a52-8c1e-4d7b-9f2a-5b8e1c0d4a71",
+                        "9a1c2e3f-4b5d-4e6f-8a7b-0c1d2e3f4a5b",
+                    ]
+                }
+            ]
+        },
+    )
 
     image_ids: ImageIds
 
@@ -61,7 +83,7 @@ class AlbumRead(BaseModel):
     id: uuid.UUID
     name: str
     description: str | None
-    privacy_setting: str
+    privacy_setting: Privacy
     cover_image_id: uuid.UUID | None
     image_count: int
     parent_id: uuid.UUID | None

@@ -13,7 +13,13 @@ from app.errors import Forbidden, Unauthorized
 from app.models import User
 from app.problems import AUTH, Responses, problems
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+SCHEME = "OAuth2PasswordBearer"
+# The same bearer token, on routes that serve visitors too; the document shows it as optional.
+OPTIONAL_SCHEME = "OptionalOAuth2PasswordBearer"
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False, scheme_name=SCHEME)
+optional_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/auth/token", auto_error=False, scheme_name=OPTIONAL_SCHEME
+)
 
 AUTH_RESPONSES: Responses = problems(*AUTH)
 
@@ -26,6 +32,7 @@ async def get_settings(request: Request) -> Settings:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Token = Annotated[str | None, Depends(oauth2_scheme)]
+OptionalToken = Annotated[str | None, Depends(optional_scheme)]
 
 
 async def get_authenticated(session: SessionDep, settings: SettingsDep, token: Token) -> Authenticated:
@@ -38,7 +45,7 @@ async def get_current_user(auth: Annotated[Authenticated, Depends(get_authentica
     return auth.user
 
 
-async def get_optional_user(session: SessionDep, settings: SettingsDep, token: Token) -> User | None:
+async def get_optional_user(session: SessionDep, settings: SettingsDep, token: OptionalToken) -> User | None:
     """Anonymous when no token is sent; a token that is sent must still be valid."""
     if not token:
         return None

@@ -1,7 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Response, status
 
 from app.auth import service
 from app.auth.dependencies import (
@@ -11,7 +10,15 @@ from app.auth.dependencies import (
     CurrentUser,
     SettingsDep,
 )
-from app.auth.schemas import AuthResult, TokenResult, UserDetail, UserLogin, UserRegister, UserUpdate
+from app.auth.schemas import (
+    AuthResult,
+    TokenForm,
+    TokenResult,
+    UserDetail,
+    UserLogin,
+    UserRegister,
+    UserUpdate,
+)
 from app.db import SessionDep
 from app.problems import AUTH, problems
 
@@ -44,7 +51,7 @@ async def login(
     responses=problems("invalid_credentials", "rate_limited"),
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[TokenForm, Form()],
     session: SessionDep,
     settings: SettingsDep,
     client: ClientAddress,

@@ -27,18 +27,52 @@ class PreferencesUpdate(BaseModel):
 
 
 class UserRegister(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"username": "alice", "email": "alice@example.com", "password": "correct horse battery"}
+            ]
+        }
+    )
+
     username: Username
     email: EmailStr
     password: Password
 
 
 class UserLogin(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "alice", "password": "correct horse battery"}]}
+    )
+
     username: Annotated[str, Field(min_length=1, max_length=320, description="username or email")]
     password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
+class TokenForm(BaseModel):
+    """The OAuth2 password grant (RFC 6749 4.3) as Swagger UI's Authorize dialog sends it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"grant_type": "password", "username": "alice", "password": "correct horse battery"}]
+        }
+    )
+
+    grant_type: Annotated[str, Field(pattern=r"^password$")] | None = None
+    username: Annotated[str, Field(min_length=1, max_length=320, description="username or email")]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    scope: str = Field(default="", description="ignored: Atrium has no scopes")
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
 class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"email": "alice@example.org", "preferences": {"default_album_privacy": "public"}}]
+        },
+    )
 
     email: EmailStr | None = None
     preferences: PreferencesUpdate | None = None

@@ -23,8 +23,8 @@ UPLOAD_BODY = multipart_body(
         },
         "folder_id": {
             "type": "string",
-            "format": "uuid",
-            "description": "the caller's folder to upload into; top level when absent",
+            "default": "root",
+            "description": "the id of the caller's folder to upload into; `root` (or empty): the top level",
         },
     },
     required=["files"],
@@ -94,9 +94,7 @@ async def move_file(file_id: uuid.UUID, data: FileMove, session: SessionDep, use
     response_class=Response,
     responses={
         **problems(*AUTH, "file_not_found", "content_missing", "range_not_satisfiable"),
-        200: {"description": "the original bytes", "content": {"application/octet-stream": {}}},
-        206: {"description": "the requested range"},
-        304: {"description": "not modified (If-None-Match)"},
+        **serve.served("the original bytes, with their stored media type"),
     },
 )
 async def download_file(
@@ -153,10 +151,10 @@ async def empty_trash(request: Request, session: SessionDep, user: CurrentUser) 
             "image_unreadable",
             "image_too_large",
         ),
-        200: {
-            "description": "a WebP thumbnail (images) or the first 64 KiB as text/plain (text files)",
-            "content": {"image/webp": {}, "text/plain": {}},
-        },
+        **serve.served(
+            "a WebP thumbnail (images) or the first 64 KiB as text/plain (text files)",
+            ("image/webp", "text/plain"),
+        ),
     },
 )
 async def preview_file(

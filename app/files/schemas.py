@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from app.models import File, ImageMeta
 from app.names import sanitize_name
@@ -27,6 +27,8 @@ EXIF_FIELDS = (
 )
 
 Kind = Literal["image", "video", "audio", "text", "document", "archive", "other"]
+# Response models send every field, defaults included: required in their schemas.
+RESPONSE = ConfigDict(json_schema_serialization_defaults_required=True)
 SortField = Literal["name", "size", "created_at", "updated_at", "download_count"]
 
 
@@ -35,17 +37,21 @@ class FileUrls(BaseModel):
     preview: str
 
 
-class ImageRead(BaseModel):
+class ImageDetails(BaseModel):
+    """An image's dimensions and EXIF."""
+
     width: int
     height: int
     exif: dict[str, Any]
 
 
 class FileRead(BaseModel):
+    model_config = RESPONSE
+
     id: uuid.UUID
     name: str
     mime_type: str
-    kind: str
+    kind: Kind
     size: int
     sha256: str
     folder_id: uuid.UUID | None
@@ -58,7 +64,7 @@ class FileRead(BaseModel):
     download_count: int
     duplicate_of: uuid.UUID | None
     urls: FileUrls
-    image: ImageRead | None
+    image: ImageDetails | None
 
 
 class AccessEntry(BaseModel):
@@ -95,6 +101,12 @@ Tags = Annotated[list[str], Field(max_length=MAX_TAGS), AfterValidator(normalize
 
 
 class FileUpdate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "report-2026.pdf", "title": "Annual report", "tags": ["work", "2026"]}]
+        }
+    )
+
     name: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
     title: Annotated[str, Field(max_length=255)] | None = None
     description: Annotated[str, Field(max_length=10_000)] | None = None
@@ -107,10 +119,14 @@ class FileUpdate(BaseModel):
 
 
 class FileMove(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"target_folder_id": "3d6f0a52-8c1e-4d7b-9f2a-5b8e1c0d4a71"}]}
+    )
+
     target_folder_id: uuid.UUID | None
 
 
-def image_read(meta: ImageMeta | None) -> ImageRead | None:
+def image_read(meta: ImageMeta | None) -> ImageDetails | None:
     if meta is None:
         return None
     exif: dict[str, Any] = dict(meta.exif or {})
@@ -118,7 +134,7 @@ def image_read(meta: ImageMeta | None) -> ImageRead | None:
         value = getattr(meta, field)
         if value is not None:
             exif[field] = value.isoformat() if isinstance(value, datetime) else value
-    return ImageRead(width=meta.width, height=meta.height, exif=exif)
+    return ImageDetails(width=meta.width, height=meta.height, exif=exif)
 
 
 def file_read(file: File) -> FileRead:

@@ -23,6 +23,7 @@ from app.errors import NotFound, problem_response
 from app.files.download import Download, TextPreview
 from app.kinds import is_active
 from app.names import content_disposition
+from app.problems import Responses
 from app.storage.base import BlobNotFound, BlobStore, ByteRange
 
 SMALL_RANGE = 4 * 1024 * 1024  # read with the stat and sent as one body
@@ -36,6 +37,40 @@ def protective_headers(filename: str, disposition: str) -> dict[str, str]:
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": SANDBOX_CSP,
         "Content-Disposition": content_disposition(filename, disposition),
+    }
+
+
+BINARY = {"type": "string", "format": "binary"}
+_HEADERS = {
+    "ETag": "the strong validator to send back in If-None-Match or If-Range",
+    "Last-Modified": "when the bytes last changed",
+    "Cache-Control": "`private, no-cache` unless the bytes may be shared",
+    "Accept-Ranges": "`bytes`: Range requests are honoured",
+    "Content-Disposition": "`attachment` or `inline`, with the file's (RFC 6266 encoded) name",
+}
+
+
+def _headers(*names: str) -> dict[str, dict[str, object]]:
+    return {name: {"description": _HEADERS[name], "schema": {"type": "string"}} for name in names}
+
+
+def served(description: str, media_types: Sequence[str] = ("*/*",)) -> Responses:
+    """The documented success of a route answering with `send`: its media types (binary) and
+    headers, the 206 of a Range request and the 304 of a matching If-None-Match."""
+    headers = _headers("ETag", "Last-Modified", "Cache-Control", "Accept-Ranges", "Content-Disposition")
+    content = {media_type: {"schema": BINARY} for media_type in media_types}
+    range_header = {"description": "the range sent: `bytes start-end/size`", "schema": {"type": "string"}}
+    return {
+        200: {"description": description, "content": content, "headers": headers},
+        206: {
+            "description": "the requested range (several as multipart/byteranges)",
+            "content": content | {"multipart/byteranges": {"schema": BINARY}},
+            "headers": headers | {"Content-Range": range_header},
+        },
+        304: {
+            "description": "not modified (If-None-Match, If-Modified-Since)",
+            "headers": _headers("ETag", "Last-Modified", "Cache-Control"),
+        },
     }
 
 

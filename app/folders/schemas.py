@@ -33,7 +33,12 @@ Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH)]
 
 
 class FolderCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Holidays", "description": "Photos from the road", "parent_id": None}]
+        },
+    )
 
     name: FolderName
     description: Description | None = None
@@ -43,7 +48,7 @@ class FolderCreate(BaseModel):
 class FolderUpdate(BaseModel):
     """Only the fields sent change; `parent_id: null` moves the folder to the top level."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Holidays 2026"}]})
 
     name: FolderName | None = None
     description: Description | None = None

@@ -29,7 +29,7 @@ from app.images.schemas import (
 )
 from app.imaging.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat
 from app.pagination import Page, PageDep
-from app.problems import AUTH, Responses, problems
+from app.problems import AUTH, problems
 
 router = APIRouter(prefix="/api", tags=["images"])
 
@@ -37,15 +37,9 @@ NOT_FOUND = problems(*AUTH, "image_not_found")
 # the codes of every route that serves an image's bytes
 SERVED = (*AUTH, "image_not_found", "content_missing")
 RENDERED = (*SERVED, "image_unreadable", "image_too_large")
-NOT_MODIFIED: Responses = {304: {"description": "not modified (If-None-Match)"}}
-DOWNLOAD_OK: Responses = {
-    200: {"description": "the original bytes", "content": {"application/octet-stream": {}}},
-    206: {"description": "the requested range"},
-}
-THUMBNAIL_OK: Responses = {200: {"description": "a WebP thumbnail", "content": {"image/webp": {}}}}
-RENDER_OK: Responses = {
-    200: {"description": "the rendition", "content": {t: {} for t in RENDER_MEDIA_TYPES.values()}},
-}
+DOWNLOAD_OK = serve.served("the original bytes, with their stored media type")
+THUMBNAIL_OK = serve.served("a WebP thumbnail", ("image/webp",))
+RENDER_OK = serve.served("the rendition", tuple(RENDER_MEDIA_TYPES.values()))
 Edge = Annotated[int | None, Query(ge=1, le=MAX_RENDER_EDGE)]
 
 
@@ -114,7 +108,6 @@ async def delete_image(image_id: uuid.UUID, user: CurrentUser, session: SessionD
     response_class=Response,
     responses={
         **problems(*SERVED, "range_not_satisfiable", "original_protected"),
-        **NOT_MODIFIED,
         **DOWNLOAD_OK,
     },
 )
@@ -130,7 +123,7 @@ async def download_image(
 @router.get(
     "/images/{image_id}/thumbnail",
     response_class=Response,
-    responses={**problems(*RENDERED), **NOT_MODIFIED, **THUMBNAIL_OK},
+    responses={**problems(*RENDERED), **THUMBNAIL_OK},
 )
 async def get_thumbnail(
     request: Request,
@@ -152,7 +145,7 @@ async def get_thumbnail(
 @router.get(
     "/images/{image_id}/render",
     response_class=Response,
-    responses={**problems(*RENDERED, "rate_limited"), **NOT_MODIFIED, **RENDER_OK},
+    responses={**problems(*RENDERED, "rate_limited"), **RENDER_OK},
 )
 async def get_render(
     request: Request,

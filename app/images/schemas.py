@@ -5,18 +5,21 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing_extensions import TypeAliasType
 
 from app.access import policy
 from app.files.schemas import (
     EXIF_FIELDS,
+    RESPONSE,
     FileRead,
     FileUpdate,
     FileUrls,
+    ImageDetails,
+    Kind,
     Tags,
     file_read,
     image_read,
 )
-from app.files.schemas import ImageRead as ImageDetails
 from app.models import File
 
 ThumbnailSize = Literal["small", "medium", "large"]
@@ -25,7 +28,14 @@ BatchOperation = Literal["delete", "move", "tag", "untag", "add_to_album", "remo
 MAX_BATCH = 1000
 
 
+# Whose view a response is: generated clients narrow `ImageView` on it.
+VIEW_HELP = "`owner`: the owner's full view; `public`: what anyone else sees"
+
+
 class ImageRead(FileRead):
+    """An image as its owner sees it."""
+
+    view: Literal["owner"] = Field(default="owner", description=VIEW_HELP)
     view_count: int
 
 
@@ -46,10 +56,13 @@ class PublicImageRead(BaseModel):
     """An image as anyone but its owner sees it: no checksum, folder, tags, download counter or
     duplicate link, and of the EXIF only the camera and exposure summary (no GPS, no raw tags)."""
 
+    model_config = RESPONSE
+
+    view: Literal["public"] = Field(default="public", description=VIEW_HELP)
     id: uuid.UUID
     name: str
     mime_type: str
-    kind: str
+    kind: Kind
     size: int
     title: str | None
     description: str | None
@@ -60,7 +73,7 @@ class PublicImageRead(BaseModel):
     image: ImageDetails | None
 
 
-ImageView = ImageRead | PublicImageRead
+ImageView = TypeAliasType("ImageView", Annotated[ImageRead | PublicImageRead, Field(discriminator="view")])
 
 
 def public_image_read(file: File) -> PublicImageRead:
@@ -100,7 +113,9 @@ class ImageFilters(BaseModel):
 
 
 class ImageUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"title": "Tram 28", "tags": ["lisbon", "street"]}]}
+    )
 
     title: Annotated[str, Field(max_length=255)] | None = None
     description: Annotated[str, Field(max_length=10_000)] | None = None
@@ -121,7 +136,21 @@ class TagCount(BaseModel):
 class ImageBatch(BaseModel):
     """One operation over many of the caller's images, all or nothing."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "operation": "tag",
+                    "image_ids": [
+                        "3d6f0a52-8c1e-4d7b-9f2a-5b8e1c0d4a71",
+                        "9a1c2e3f-4b5d-4e6f-8a7b-0c1d2e3f4a5b",
+                    ],
+                    "tags": ["lisbon"],
+                }
+            ]
+        },
+    )
 
     operation: BatchOperation
     image_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_BATCH)]

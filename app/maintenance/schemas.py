@@ -1,13 +1,14 @@
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.db import MAX_SAFE_INT
+from app.files.schemas import Kind
 
 
 class TypeUsage(BaseModel):
-    type: str
+    type: Kind
     count: int
     size: int
 
@@ -46,6 +47,8 @@ class StorageStats(BaseModel):
 
 
 class QuotaUpdate(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"storage_quota": 10737418240}]})
+
     storage_quota: int | None = Field(
         ge=0, le=MAX_SAFE_INT, description="bytes; null returns the user to the default quota"
     )

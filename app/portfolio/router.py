@@ -17,12 +17,12 @@ from app.portfolio.schemas import (
     ArtworkFields,
     ArtworkRead,
     ArtworkUpdate,
+    ArtworkView,
     GalleryArtworkIds,
     GalleryCreate,
     GalleryDetail,
     GalleryRead,
     GalleryUpdate,
-    PublicArtwork,
 )
 from app.problems import AUTH, problems
 
@@ -68,9 +68,7 @@ async def list_artworks(session: SessionDep, user: CurrentUser, page: PageDep) -
 
 
 @artworks_router.get("/{artwork_id}", responses=ARTWORK)
-async def get_artwork(
-    artwork_id: uuid.UUID, session: SessionDep, viewer: OptionalUser
-) -> ArtworkRead | PublicArtwork:
+async def get_artwork(artwork_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> ArtworkView:
     """One artwork: the full record for its artist, the public face for anyone else."""
     return await service.get_artwork(session, viewer=viewer, artwork_id=artwork_id)
 
@@ -201,8 +199,7 @@ async def update_my_profile(data: ArtistUpdate, session: SessionDep, user: Curre
         **problems(
             "artist_not_found", "avatar_not_found", "content_missing", "image_unreadable", "image_too_large"
         ),
-        200: {"description": "a WebP thumbnail (longest side 256)", "content": {"image/webp": {}}},
-        304: {"description": "not modified (If-None-Match)"},
+        **serve.served("a WebP thumbnail (longest side 256)", ("image/webp",)),
     },
 )
 async def get_avatar(

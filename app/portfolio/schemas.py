@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from typing_extensions import TypeAliasType
 
 from app.collections.domain import CollectionChanges, CollectionView, collection_changes
-from app.files.schemas import FileRead, Tags, file_read
+from app.files.schemas import RESPONSE, FileRead, Tags, file_read
 from app.imaging.watermark import MAX_TEXT_LENGTH, WatermarkPosition
 from app.models import Collection, File, ImageMeta, User
 from app.pagination import Page, PageParams
@@ -19,6 +20,7 @@ Description = Annotated[str, Field(max_length=10_000)]
 Year = Annotated[int, Field(ge=-10_000, le=9999)]
 ArtworkIds = Annotated[list[uuid.UUID], Field(max_length=1000)]
 THUMBNAIL_SIZES = ("small", "medium", "large")
+VIEW_HELP = "`owner`: the owner's full view; `public`: what anyone else sees"
 
 
 # --- artworks ---------------------------------------------------------------------------------------
@@ -45,7 +47,19 @@ class ArtworkFields(BaseModel):
 class ArtworkUpdate(BaseModel):
     """Only the fields sent change; `null` clears an optional field (the title stays required)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Harbour at dusk",
+                    "medium": "oil on canvas",
+                    "year": 2024,
+                    "dimensions": "60 x 80 cm",
+                }
+            ]
+        },
+    )
 
     title: Title | None = None
     description: Description | None = None
@@ -58,6 +72,7 @@ class ArtworkUpdate(BaseModel):
 class ArtworkRead(FileRead):
     """The `File` shape plus the portfolio fields (the owner's view)."""
 
+    view: Literal["owner"] = Field(default="owner", description=VIEW_HELP)
     medium: str | None
     year: int | None
     dimensions: str | None
@@ -85,6 +100,9 @@ class PublicArtworkUrls(BaseModel):
 class PublicArtwork(BaseModel):
     """An artwork as anyone may see it: no checksum, folder, tags or counters."""
 
+    model_config = RESPONSE
+
+    view: Literal["public"] = Field(default="public", description=VIEW_HELP)
     id: uuid.UUID
     artist_id: uuid.UUID
     title: str | None
@@ -97,6 +115,11 @@ class PublicArtwork(BaseModel):
     height: int | None
     created_at: datetime
     urls: PublicArtworkUrls
+
+
+ArtworkView = TypeAliasType(
+    "ArtworkView", Annotated[ArtworkRead | PublicArtwork, Field(discriminator="view")]
+)
 
 
 def image_urls(file_id: uuid.UUID) -> ThumbnailUrls:
@@ -129,7 +152,12 @@ def public_artwork(file: File, image: ImageMeta | None, *, downloadable: bool) -
 
 
 class GalleryCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"title": "Seascapes", "visibility": "public", "allow_original_download": False}]
+        },
+    )
 
     title: Title
     description: Description | None = None
@@ -140,7 +168,14 @@ class GalleryCreate(BaseModel):
 class GalleryUpdate(BaseModel):
     """Only the fields sent change; `description: null` clears it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"title": "Seascapes 2024", "cover_artwork_id": "3d6f0a52-8c1e-4d7b-9f2a-5b8e1c0d4a71"}
+            ]
+        },
+    )
 
     title: Title | None = None
     description: Description | None = None
@@ -161,7 +196,19 @@ class GalleryUpdate(BaseModel):
 
 
 class GalleryArtworkIds(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "artwork_ids": [
+                        "3d6f0a52-8c1e-4d7b-9f2a-5b8e1c0d4a71",
+                        "9a1c2e3f-4b5d-4e6f-8a7b-0c1d2e3f4a5b",
+                    ]
+                }
+            ]
+        },
+    )
 
     artwork_ids: ArtworkIds
 
@@ -171,7 +218,7 @@ class GalleryRead(BaseModel):
     artist_id: uuid.UUID
     title: str
     description: str | None
-    visibility: str
+    visibility: Visibility
     allow_original_download: bool
     cover_artwork_id: uuid.UUID | None
     artwork_count: int
@@ -223,7 +270,18 @@ class WatermarkSettings(BaseModel):
 class ArtistUpdate(BaseModel):
     """Only the fields sent change; `null` clears one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "display_name": "Alice Martin",
+                    "bio": "Painter of harbours.",
+                    "website": "https://alice.example.com",
+                }
+            ]
+        },
+    )
 
     display_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)] | None = None
     bio: Annotated[str, Field(max_length=10_000)] | None = None

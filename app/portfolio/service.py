@@ -28,11 +28,11 @@ from app.portfolio.schemas import (
     ArtworkFields,
     ArtworkRead,
     ArtworkUpdate,
+    ArtworkView,
     GalleryCreate,
     GalleryDetail,
     GalleryRead,
     GalleryUpdate,
-    PublicArtwork,
     artwork_read,
     public_artwork,
 )
@@ -146,9 +146,7 @@ async def _changeable_artwork(session: AsyncSession, *, user: User, artwork_id: 
     return file
 
 
-async def get_artwork(
-    session: AsyncSession, *, viewer: User | None, artwork_id: uuid.UUID
-) -> ArtworkRead | PublicArtwork:
+async def get_artwork(session: AsyncSession, *, viewer: User | None, artwork_id: uuid.UUID) -> ArtworkView:
     """The owner gets the full `Artwork`; a visitor of a public artwork its public face."""
     principal = policy.principal_of(viewer)
     file = await _viewable_artwork(session, principal=principal, artwork_id=artwork_id)
