@@ -28,7 +28,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "portfolio", "description": "Artworks, galleries and public artist pages."},
 ]
 
-_GENERIC_PAGE = re.compile(r"^Page_([A-Za-z0-9]+)_$")
+_GENERIC_PAGE = re.compile(r"^((?:Cursor)?Page)_([A-Za-z0-9]+)_$")
 _REQUEST_ID = {
     "description": "the request's id (the one sent, when sane), also in the server's log lines",
     "schema": {"type": "string"},
@@ -65,9 +65,10 @@ def _finish(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rename_components(schema: dict[str, Any]) -> dict[str, Any]:
-    """`Page_FileRead_` (pydantic's name for `Page[FileRead]`) becomes `FileReadPage`."""
+    """`Page_FileRead_` (pydantic's name for `Page[FileRead]`) becomes `FileReadPage`, and
+    `CursorPage_FileRead_` becomes `FileReadCursorPage`."""
     names = schema.get("components", {}).get("schemas", {})
-    renames = {old: f"{found[1]}Page" for old in names if (found := _GENERIC_PAGE.match(old))}
+    renames = {old: f"{found[2]}{found[1]}" for old in names if (found := _GENERIC_PAGE.match(old))}
     if not renames:
         return schema
     text = json.dumps(schema)
