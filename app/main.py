@@ -27,10 +27,14 @@ from app.problems import document_problems
 from app.requestid import RequestIdMiddleware, configure_logging
 from app.search.router import router as search_router
 from app.storage import open_store
+from app.uploads import protocol as tus
+from app.uploads import service as uploads
+from app.uploads.middleware import TusResumableHeader
+from app.uploads.router import router as uploads_router
 from app.work import create_image_work
 
 # The streaming uploads may carry MAX_REQUEST_SIZE; every other body is small.
-UPLOAD_PATHS = ("/api/upload", "/api/artworks/upload")
+UPLOAD_PATHS = ("/api/upload", "/api/artworks/upload", f"{tus.TUS_PATH}/")
 
 EXPOSED_HEADERS = [
     "Content-Disposition",
@@ -41,6 +45,7 @@ EXPOSED_HEADERS = [
     "Last-Modified",
     "Retry-After",
     "X-Request-ID",
+    *tus.RESPONSE_HEADERS,
 ]
 
 
@@ -53,6 +58,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.session_factory = create_session_factory(engine)
     async with app.state.session_factory() as session:
         await maintenance.sweep_parts(session, settings=settings, storage=storage)
+        await uploads.remove_expired(session, store=storage)
     app.state.storage = storage
     app.state.image_work = create_image_work()
     try:
@@ -88,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(albums_router)
     app.include_router(images_router)
     app.include_router(portfolio_router)
+    app.include_router(uploads_router)
     app.add_middleware(
         RequestSizeLimitMiddleware, limit=settings.request_size_limit, upload_paths=UPLOAD_PATHS
     )
@@ -95,9 +102,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Range", "If-None-Match", "If-Range", "X-Request-ID"],
+        allow_headers=[
+            *("Authorization", "Content-Type", "Range", "If-None-Match", "If-Range", "X-Request-ID"),
+            *tus.REQUEST_HEADERS,
+        ],
         expose_headers=EXPOSED_HEADERS,
     )
+    app.add_middleware(TusResumableHeader)
     app.add_middleware(RequestIdMiddleware)
     document_problems(app)
     return app
