@@ -234,9 +234,9 @@ async def _settle_length(
 
 
 async def _append(session: AsyncSession, uploader: Uploader, upload: UploadSession, chunk: Chunk) -> Progress:
-    check_open(upload)
     if upload.concat == "final":
         raise Forbidden("a final upload is made of its partial uploads", code="upload_is_final")
+    check_open(upload)
     await _settle_length(session, uploader, upload, chunk.length)
     if chunk.offset != upload.received:
         raise _offset_mismatch(upload, chunk.offset)
