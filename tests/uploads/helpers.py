@@ -1,12 +1,14 @@
 """Shared by the tus tests: headers, bodies, and a real server process on a free loopback port."""
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -113,3 +115,56 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class CuttingProxy:
+    """A TCP proxy on loopback that breaks the connection once, after `cut_after` bytes went from
+    client to server (mid-body of a large PATCH), then forwards everything: a bad network."""
+
+    def __init__(self, upstream_port: int, cut_after: int) -> None:
+        self.upstream_port = upstream_port
+        self.cut_after = cut_after
+        self.forwarded = 0
+        self.cut = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _allowance(self, size: int) -> int:
+        """How many of `size` bytes may go up before the cut (all of them once it happened)."""
+        with self._lock:
+            if self.cut.is_set():
+                return size
+            allowed = min(size, self.cut_after - self.forwarded)
+            self.forwarded += allowed
+            return allowed
+
+    def _pipe(self, source: socket.socket, target: socket.socket, upward: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                allowed = self._allowance(len(data)) if upward else len(data)
+                target.sendall(data[:allowed])
+                if allowed < len(data):
+                    self.cut.set()
+                    break
+        except OSError:
+            pass
+        for sock in (source, target):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        self.listener.close()
