@@ -119,11 +119,14 @@ class Server:
 
 class CuttingProxy:
     """A TCP proxy on loopback that breaks the connection once, after `cut_after` bytes went from
-    client to server (mid-body of a large PATCH), then forwards everything: a bad network."""
+    client to server (mid-body of a large PATCH), then forwards everything: a bad network. With
+    `stall`, the connection hangs there instead, until the proxy closes."""
 
-    def __init__(self, upstream_port: int, cut_after: int) -> None:
+    def __init__(self, upstream_port: int, cut_after: int, *, stall: bool = False) -> None:
         self.upstream_port = upstream_port
         self.cut_after = cut_after
+        self.stall = stall
+        self.closed = threading.Event()
         self.forwarded = 0
         self.cut = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -158,6 +161,8 @@ class CuttingProxy:
                 target.sendall(data[:allowed])
                 if allowed < len(data):
                     self.cut.set()
+                    if self.stall:
+                        self.closed.wait(60)
                     break
         except OSError:
             pass
@@ -167,4 +172,5 @@ class CuttingProxy:
             sock.close()
 
     def close(self) -> None:
+        self.closed.set()
         self.listener.close()
