@@ -36,6 +36,8 @@ GOALS: dict[str, Goal] = {
     "list_p99_ms": Goal("<=", 50, "ms", "GET /api/files?per_page=50 p99, 100k files, 50 connections"),
     "search_vs_raw": Goal("<=", 3.0, "", "median GET /api/search time / raw FTS query in sqlite3"),
     "healthz_p99_ms": Goal("<=", 50, "ms", "/healthz p99 while four 24 MP JPEGs upload"),
+    "tus_vs_multipart": Goal(">=", 0.8, "", "1 GiB through tus in 32 MiB PATCHes / POST /api/upload"),
+    "tus_rss_growth_mib": Goal("<=", 50, "MiB", "server peak RSS growth during the 1 GiB tus upload"),
 }
 
 

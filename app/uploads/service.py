@@ -331,13 +331,13 @@ async def _sniff(
         or (held.size < SNIFF_BYTES and not complete)
     ):
         return
-    intake = await _intake(session, uploader)
+    upload_id, intake = upload.id, await _intake(session, uploader)
     try:
         upload.mime_type = await intake.check_head(upload.filename, await _head(held))
     except AppError as refusal:
         with anyio.CancelScope(shield=True):
             await held.delete()
-            await _refuse(session, upload.id, refusal)
+            await _refuse(session, upload_id, refusal)
         raise
 
 
@@ -366,6 +366,7 @@ async def _finish(
     session: AsyncSession, uploader: Uploader, upload: UploadSession, held: HeldResumable
 ) -> Progress:
     """The last byte is in: keep the file under every rule of `POST /api/upload`, or refuse it."""
+    upload_id = upload.id  # the row expires if `keep` rolls back
     head = await _head(held)
     hasher = _running_hash(upload.id, held.size) or await _hash_all(held)
     RUNNING_HASHES.pop(upload.id, None)
@@ -396,7 +397,7 @@ async def _finish(
         with anyio.CancelScope(shield=True):
             await intake.discard()
             await part.discard()
-            await _refuse(session, upload.id, refusal)
+            await _refuse(session, upload_id, refusal)
         raise
     return Progress(upload, file_id=rows[0].id)
 

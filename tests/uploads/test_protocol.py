@@ -15,6 +15,7 @@ from app.config import Settings
 from app.main import create_app
 from tests.conftest import UserHandle
 from tests.files.helpers import elf_bytes
+from tests.images.factory import png_declaring
 from tests.uploads.helpers import OCTET, headers, metadata, photo_bytes, sha256, text_bytes
 
 pytestmark = pytest.mark.anyio
@@ -449,3 +450,19 @@ async def test_cors_allows_and_exposes_the_tus_headers(http: httpx.AsyncClient) 
         "tus-resumable",
         "atrium-file-id",
     } <= exposed
+
+
+async def test_a_rule_that_refuses_the_finished_file_answers_the_last_patch(
+    http: httpx.AsyncClient, alice: UserHandle, settings: Settings, tmp_path: Path
+) -> None:
+    bomb = png_declaring(tmp_path / "bomb.png", 30_000, 30_000).read_bytes()
+    url = await create(http, alice, len(bomb), Upload_Metadata=metadata(filename="bomb.png"))
+    response = await patch(http, alice, url, 0, bomb)
+    assert (response.status_code, response.json()["code"]) == (422, "image_too_large")
+    upload = (await http.get(f"/api/uploads/{url.rsplit('/', 1)[1]}", headers=alice.headers)).json()
+    assert (upload["state"], upload["error"]) == ("refused", "image_too_large")
+    assert resumable_dir(settings) == []
+    assert list((settings.upload_dir / "originals").rglob("*")) == [] or all(
+        path.is_dir() for path in (settings.upload_dir / "originals").rglob("*")
+    )
+    assert (await http.get("/api/files", headers=alice.headers)).json()["total"] == 0
