@@ -4,15 +4,19 @@ import asyncio
 import base64
 import hashlib
 import itertools
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from app.config import Settings
 from app.main import create_app
+from app.models import UploadSession
 from tests.conftest import UserHandle
 from tests.files.helpers import elf_bytes
 from tests.images.factory import png_declaring
@@ -195,15 +199,11 @@ async def test_termination_removes_the_bytes_and_later_requests_are_404(
 
 
 async def expire(app: FastAPI, url: str) -> None:
-    from sqlalchemy import text
-
+    upload_id = uuid.UUID(url.rsplit("/", 1)[1])
     async with app.state.session_factory() as session:
-        upload_id = url.rsplit("/", 1)[1].replace("-", "")
+        past = datetime(2000, 1, 1, tzinfo=UTC)
         await session.execute(
-            text(
-                "UPDATE upload_session SET expires_at = :past WHERE replace(CAST(id AS TEXT), '-', '') = :id"
-            ),
-            {"past": "2000-01-01 00:00:00.000000", "id": upload_id},
+            update(UploadSession).where(UploadSession.id == upload_id).values(expires_at=past)
         )
         await session.commit()
 
