@@ -93,7 +93,9 @@ def test_tuspy_cut_mid_file_resumes_from_the_servers_offset(server: Server, tmp_
         assert url is not None
         offset = wait_for_offset(url, token)
         assert 0 < offset < len(data)
-        fresh = TusClient(endpoint, headers=auth).uploader(file_path=str(path), url=url, chunk_size=4 * MIB)
+        fresh = TusClient(endpoint, headers=auth).uploader(
+            file_path=str(path), url=url, chunk_size=4 * MIB, retries=5, retry_delay=1
+        )
         assert fresh.offset == offset  # a fresh client starts where the server says
         fresh.upload()
     finally:

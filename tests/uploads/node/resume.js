@@ -30,7 +30,9 @@ function attempt(uploadUrl) {
 (async () => {
   let result = await attempt(null);
   console.log(JSON.stringify({ attempt: 1, ...result }));
-  for (let tries = 2; !result.ok && result.url && tries <= 3; tries++) {
+  // The server notices the broken connection on its own time (423 until then): ask again a little later.
+  for (let tries = 2; !result.ok && result.url && tries <= 10; tries++) {
+    await new Promise((wake) => setTimeout(wake, 500));
     result = await attempt(result.url);
     console.log(JSON.stringify({ attempt: tries, ...result }));
   }
