@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import anyio
+import httpx
 import typer
 import uvicorn
 from pydantic import ValidationError
@@ -205,17 +206,78 @@ def verify() -> None:
 
 
 @cli.command()
+def upload(
+    paths: list[Path] = typer.Argument(..., exists=True, help="files, and folders (every file under them)"),
+    url: str = typer.Option(..., "--url", help="the server, e.g. http://localhost:5005"),
+    token: str = typer.Option(..., "--token", envvar="ATRIUM_TOKEN", help="a bearer token (or ATRIUM_TOKEN)"),
+    state: Path = typer.Option(
+        Path(".atrium-upload.json"), "--state", help="where unfinished uploads are remembered between runs"
+    ),
+    chunk_mib: int = typer.Option(8, "--chunk-mib", min=1, help="MiB per PATCH"),
+) -> None:
+    """Upload files through tus (resumable): a progress bar per file and a total; run it again after
+    an interruption or Ctrl-C and it resumes where the server is.
+
+    Exit status 1 when the server refused any file (the summary says which and why), 130 on Ctrl-C.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
+
+    from app.uploads import client
+
+    files = client.collect(paths)
+    console = Console(stderr=True)
+    uploader = client.Uploader(url, token, client.State(state), chunk_bytes=chunk_mib * 1024 * 1024)
+    report = client.Report()
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            total = progress.add_task("total", total=sum(file.stat().st_size for file in files))
+            for file in files:
+                task = progress.add_task(file.name, total=file.stat().st_size)
+
+                def advance(size: int, task: TaskID = task) -> None:
+                    progress.advance(task, size)
+                    progress.advance(total, size)
+
+                try:
+                    report.uploaded.append(
+                        (file, uploader.upload(file, advance=advance, announce=progress.console.print))
+                    )
+                except client.Refused as refused:
+                    report.refused.append(refused.refusal)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: run the same command again to resume", err=True)
+        raise typer.Exit(130) from None
+    except (httpx.TransportError, client.Resync) as exc:
+        raise _fail(f"the server cannot be reached or keeps the upload busy: {exc}") from exc
+    finally:
+        uploader.close()
+    typer.echo(f"uploaded {len(report.uploaded)} files, refused {len(report.refused)}")
+    for path, file_id in report.uploaded:
+        typer.echo(f"  uploaded {path} as {file_id}")
+    for refusal in report.refused:
+        typer.echo(f"  refused {refusal.path}: {refusal.status} {refusal.code}: {refusal.detail}")
+    if report.refused:
+        raise typer.Exit(1)
+
+
+@cli.command()
 def cleanup() -> None:
-    """Delete stale upload parts and orphan blobs, purge trash older than TRASH_RETENTION_DAYS.
+    """Delete expired resumable uploads, stale upload parts and orphan blobs, purge trash older than
+    TRASH_RETENTION_DAYS.
 
     Files whose bytes are missing are listed, not deleted (see `atrium verify`).
     """
     from app.maintenance import service as maintenance
+    from app.uploads import service as uploads
 
     settings = _settings()
     storage = _storage(settings)
 
     async def work(session: AsyncSession) -> None:
+        expired = await uploads.remove_expired(session, store=storage)
+        typer.echo(f"removed {expired} expired resumable uploads")
         swept = await maintenance.sweep_parts(session, settings=settings, storage=storage)
         typer.echo(f"removed {len(swept.removed)} stale upload parts")
         if swept.removed_blobs:

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     default_storage_quota: int = Field(default=10 * 1024 * MIB, ge=0)
     trash_retention_days: int = Field(default=30, ge=0)
     stale_part_minutes: int = Field(default=60, ge=0)
+    upload_expiry_hours: float = Field(default=24, gt=0)
     upload_rate_limit: int = Field(default=120, ge=0)
     upload_rate_window_seconds: int = Field(default=60, gt=0)
     render_rate_limit: int = Field(default=60, ge=0)

@@ -19,6 +19,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "health", "description": "Liveness and readiness probes."},
     {"name": "auth", "description": "Accounts and bearer tokens (`Authorization: Bearer <token>`)."},
     {"name": "files", "description": "Uploads, downloads, metadata, previews and the trash."},
+    {"name": "uploads", "description": "Resumable uploads (tus 1.0) and the caller's unfinished ones."},
     {"name": "folders", "description": "The caller's folder tree."},
     {"name": "search", "description": "Full-text search over the caller's files."},
     {"name": "storage", "description": "The caller's storage use and quota."},

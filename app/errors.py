@@ -34,7 +34,11 @@ class ErrorSpec:
 
     @property
     def title(self) -> str:
-        return HTTPStatus(self.status).phrase
+        return EXTRA_PHRASES.get(self.status) or HTTPStatus(self.status).phrase
+
+
+# Statuses outside the HTTP registry that a protocol defines (tus 1.0's checksum extension).
+EXTRA_PHRASES = {460: "Checksum Mismatch"}
 
 
 def _codes(status: int, **descriptions: str) -> dict[str, ErrorSpec]:
@@ -48,6 +52,8 @@ ERRORS: dict[str, ErrorSpec] = {
         malformed_multipart="the multipart body is malformed",
         client_disconnected="the client went away before the body was complete",
         tag_filter_private="the tag filter applies to the caller's own images only",
+        invalid_tus_header="a tus header (Upload-Length, Upload-Offset, Upload-Metadata, ...) is invalid",
+        checksum_unsupported="the Upload-Checksum algorithm is not one of Tus-Checksum-Algorithm",
     ),
     **_codes(
         401,
@@ -61,6 +67,7 @@ ERRORS: dict[str, ErrorSpec] = {
         admin_required="the caller is not an administrator",
         not_owner="visible to the caller, but only its owner may change it",
         original_protected="the artist does not allow downloading this original",
+        upload_is_final="a final (concatenated) upload takes no PATCH",
     ),
     **_codes(
         404,
@@ -76,6 +83,7 @@ ERRORS: dict[str, ErrorSpec] = {
         user_not_found="no such user",
         preview_unavailable="files of this kind have no preview",
         content_missing="the stored bytes of this file are missing",
+        upload_not_found="no such resumable upload, or not the caller's (or terminated, or removed)",
     ),
     **_codes(405, method_not_allowed="the route does not take this method"),
     **_codes(406, not_acceptable="no representation matches the Accept header"),
@@ -89,7 +97,16 @@ ERRORS: dict[str, ErrorSpec] = {
         folder_cycle="a folder cannot move into its own subtree",
         album_cycle="an album cannot nest inside itself",
         gallery_cycle="a gallery cannot nest inside itself",
+        upload_offset_mismatch="Upload-Offset is not the upload's offset (see HEAD); nothing was written",
+        upload_length_fixed="the upload's length is already known and cannot change",
+        upload_not_complete="a partial upload named for concatenation is not complete yet",
     ),
+    **_codes(
+        410,
+        upload_expired="the resumable upload expired (UPLOAD_EXPIRY_HOURS)",
+        upload_ended="the resumable upload ended: it made its file, or a rule refused it",
+    ),
+    **_codes(412, tus_version_unsupported="Tus-Resumable must be 1.0.0"),
     **_codes(411, length_required="the request needs a Content-Length"),
     **_codes(
         413,
@@ -98,12 +115,14 @@ ERRORS: dict[str, ErrorSpec] = {
         quota_exceeded="the upload exceeds the caller's storage quota",
         too_many_files="the upload request carries too many files",
         request_too_large="the request body exceeds the request limit",
+        upload_length_exceeded="the chunk goes past the upload's Upload-Length",
     ),
     **_codes(
         415,
         unsupported_type="the content's type is not accepted",
         type_mismatch="the name claims another kind than the content",
         not_an_image="the file could not be read as an image",
+        offset_octet_stream_required="a PATCH carries Content-Type: application/offset+octet-stream",
     ),
     **_codes(416, range_not_satisfiable="the Range lies outside the file"),
     **_codes(
@@ -125,7 +144,9 @@ ERRORS: dict[str, ErrorSpec] = {
         not_a_regular_file="an imported path is not a regular file",
         invalid_folder_name="an imported directory name is not a valid folder name",
     ),
+    **_codes(423, upload_locked="another request is writing this upload now; retry after it ends"),
     **_codes(429, rate_limited="too many requests; see Retry-After"),
+    **_codes(460, checksum_mismatch="the chunk does not match its Upload-Checksum; it was discarded"),
     **_codes(500, internal_error="an unexpected error; the request id is in the log"),
     **_codes(
         503,

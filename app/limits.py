@@ -21,7 +21,8 @@ class BodyTooLarge(HTTPException):
 
 
 class RequestSizeLimitMiddleware:
-    """Streaming upload paths get `limit`; every other route gets `small_limit` (JSON, forms)."""
+    """Streaming upload paths get `limit` (a path ending in `/` names every path under it); every
+    other route gets `small_limit` (JSON, forms)."""
 
     def __init__(
         self, app: ASGIApp, *, limit: int, small_limit: int = 1024 * KIB, upload_paths: Collection[str] = ()
@@ -29,13 +30,16 @@ class RequestSizeLimitMiddleware:
         self.app = app
         self.limit = limit
         self.small_limit = small_limit
-        self.upload_paths = frozenset(upload_paths)
+        self.upload_paths = frozenset(path for path in upload_paths if not path.endswith("/"))
+        self.upload_prefixes = tuple(path for path in upload_paths if path.endswith("/"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit if scope["path"] in self.upload_paths else self.small_limit
+        path = scope["path"]
+        streaming = path in self.upload_paths or path.startswith(self.upload_prefixes)
+        limit = self.limit if streaming else self.small_limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and _exceeds(declared, limit):
             error = BodyTooLarge(limit)

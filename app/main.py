@@ -1,10 +1,13 @@
 """create_app(settings): routers, middleware, error handlers; the lifespan opens engine and storage."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.albums.router import router as albums_router
 from app.auth.router import router as auth_router
@@ -28,10 +31,16 @@ from app.problems import document_problems
 from app.requestid import RequestIdMiddleware, configure_logging
 from app.search.router import router as search_router
 from app.storage import open_store
+from app.storage.base import BlobStore
+from app.uploads import protocol as tus
+from app.uploads import service as uploads
+from app.uploads.middleware import TusResumableHeader
+from app.uploads.router import router as uploads_router
 from app.work import create_image_work
 
+logger = logging.getLogger("atrium.startup")
 # The streaming uploads may carry MAX_REQUEST_SIZE; every other body is small.
-UPLOAD_PATHS = ("/api/upload", "/api/artworks/upload")
+UPLOAD_PATHS = ("/api/upload", "/api/artworks/upload", f"{tus.TUS_PATH}/")
 
 EXPOSED_HEADERS = [
     "Content-Disposition",
@@ -42,7 +51,17 @@ EXPOSED_HEADERS = [
     "Last-Modified",
     "Retry-After",
     "X-Request-ID",
+    *tus.RESPONSE_HEADERS,
 ]
+
+
+async def _remove_expired_uploads(session: AsyncSession, storage: BlobStore) -> None:
+    """Best effort: a database that is down at start is /readyz's to report; `atrium cleanup` and the
+    next start catch up."""
+    try:
+        await uploads.remove_expired(session, store=storage)
+    except (SQLAlchemyError, OSError):
+        logger.warning("could not remove expired resumable uploads at startup", exc_info=True)
 
 
 @asynccontextmanager
@@ -54,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.session_factory = create_session_factory(engine)
     async with app.state.session_factory() as session:
         await maintenance.sweep_parts(session, settings=settings, storage=storage)
+        await _remove_expired_uploads(session, storage)
     app.state.storage = storage
     app.state.image_work = create_image_work()
     try:
@@ -90,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(albums_router)
     app.include_router(images_router)
     app.include_router(portfolio_router)
+    app.include_router(uploads_router)
     app.add_middleware(
         RequestSizeLimitMiddleware, limit=settings.request_size_limit, upload_paths=UPLOAD_PATHS
     )
@@ -97,9 +118,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "Range", "If-None-Match", "If-Range", "X-Request-ID"],
+        allow_headers=[
+            *("Authorization", "Content-Type", "Range", "If-None-Match", "If-Range", "X-Request-ID"),
+            *tus.REQUEST_HEADERS,
+        ],
         expose_headers=EXPOSED_HEADERS,
     )
+    app.add_middleware(TusResumableHeader)
     app.add_middleware(RequestIdMiddleware)
     document_problems(app)
     document_contract(app)

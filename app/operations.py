@@ -70,6 +70,13 @@ OPERATION_IDS: dict[str, str] = {
     "update_my_profile": "updateMyProfile",
     "get_avatar": "getArtistAvatar",
     "get_artist": "getArtist",
+    "tus_options": "tusOptions",
+    "create_upload": "createUpload",
+    "get_upload_offset": "getUploadOffset",
+    "append_upload": "appendUpload",
+    "terminate_upload": "terminateUpload",
+    "list_uploads": "listUploads",
+    "get_upload": "getUpload",
 }
 
 

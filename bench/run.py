@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, scaling, soak, thumbs, transfer
+from bench import healthz, listing, scaling, soak, thumbs, transfer, tus
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
@@ -28,7 +28,7 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list", "scaling", "soak")
+SUITES = ("thumbs", "transfer", "list", "tus", "scaling", "soak")
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -43,6 +43,7 @@ class Options:
     profile: bool
     output: Path
     only: frozenset[str]
+    tus_chunk_mib: int = 32
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -55,12 +56,21 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip py-spy on misses")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.md/json go")
     parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {SUITES}")
+    parser.add_argument("--tus-chunk-mib", type=int, default=32, help="MiB per tus PATCH")
     ns = parser.parse_args(argv)
     only = frozenset(ns.only.split(","))
     if not only <= set(SUITES):
         parser.error(f"--only takes {SUITES}")
     return Options(
-        ns.rounds, ns.blob_mib, ns.files, ns.wrk_seconds, ns.soak_seconds, ns.profile, ns.output, only
+        ns.rounds,
+        ns.blob_mib,
+        ns.files,
+        ns.wrk_seconds,
+        ns.soak_seconds,
+        ns.profile,
+        ns.output,
+        only,
+        ns.tus_chunk_mib,
     )
 
 
@@ -111,6 +121,8 @@ class Bench:
                 self.transfers(app, nginx, blob, photo)
         if "list" in self.options.only:
             self.lists()
+        if "tus" in self.options.only:
+            self.tus_uploads()
         if "scaling" in self.options.only:
             self.scale_reads()
         if "soak" in self.options.only:
@@ -165,6 +177,25 @@ class Bench:
                 port=app.port, token=token, photo=photo, work=hz, rounds=1, available=upload_ok
             ),
         )
+
+    def tus_uploads(self) -> None:
+        blob = self.tmp / "blob.mp4"
+        if not blob.exists():
+            step(f"making a {self.options.blob_mib} MiB file")
+            make_blob(blob, self.options.blob_mib * MIB, header=MP4_HEADER)
+        app = Uvicorn("atrium-tus", "app.main:create_app", env=self.env, logs=self.logs)
+        try:
+            _, token = register(app.url(""), "tus-uploader")
+            work = self.tmp / "tus"
+            work.mkdir()
+            uploads = tus.TusUploads(
+                app, token, blob, work, self.options.rounds, chunk_bytes=self.options.tus_chunk_mib * MIB
+            )
+            step(f"upload: tus in {self.options.tus_chunk_mib} MiB PATCHes vs multipart POST /api/upload")
+            self.guard(tus.KEYS, lambda: tus.measure_tus(uploads))
+            self.profile_if_missed("tus_vs_multipart", app, uploads.tus)
+        finally:
+            app.stop()
 
     def lists(self) -> None:
         step(f"seeding {self.options.files} files")

@@ -56,6 +56,8 @@ GOALS: dict[str, Goal] = {
             ("deep_page", "GET /api/files past 49,950 files (cursor)"),
         ]
     },
+    "tus_vs_multipart": Goal(">=", 0.8, "", "1 GiB through tus in 32 MiB PATCHes / POST /api/upload"),
+    "tus_rss_growth_mib": Goal("<=", 50, "MiB", "server peak RSS growth during the 1 GiB tus upload"),
 }
 
 

@@ -55,7 +55,9 @@ def atrium(tmp_path: Path) -> Atrium:
     return runner
 
 
-@pytest.mark.parametrize("command", [[], ["create-user"], ["import"], ["verify"], ["cleanup"], ["migrate"]])
+@pytest.mark.parametrize(
+    "command", [[], ["create-user"], ["import"], ["verify"], ["cleanup"], ["migrate"], ["upload"]]
+)
 def test_every_command_explains_itself(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0

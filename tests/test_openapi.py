@@ -135,7 +135,8 @@ async def test_every_tag_is_described(document: Document) -> None:
 async def test_every_json_request_body_has_an_example(document: Document) -> None:
     for method, path, operation in operations(document):
         for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
-            if media_type == "multipart/form-data":
+            schema = resolve(document, content["schema"])
+            if media_type == "multipart/form-data" or schema.get("format") == "binary":
                 continue
             assert resolve(document, content["schema"]).get("examples"), f"{method} {path}"
 
@@ -174,7 +175,9 @@ async def test_optional_security_is_true_both_ways(client: httpx.AsyncClient, do
         if security is None:
             continue
         params = _uuid_queries(operation) if {} in security else {}
-        response = await client.request(method, _concrete(path), params=params)
+        # tus routes refuse a request without the protocol's version header before anything else
+        headers = {"Tus-Resumable": "1.0.0"}
+        response = await client.request(method, _concrete(path), params=params, headers=headers)
         where = f"{method} {path}: {response.status_code}"
         if {} in security:
             optional += 1

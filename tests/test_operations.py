@@ -16,6 +16,13 @@ EXPECTED = {
     ("delete", "/api/galleries/{gallery_id}/artworks/{artwork_id}"): "removeGalleryArtwork",
     ("get", "/api/images/{image_id}/render"): "renderImage",
     ("post", "/api/auth/token"): "issueToken",
+    ("options", "/api/uploads/tus"): "tusOptions",
+    ("post", "/api/uploads/tus"): "createUpload",
+    ("head", "/api/uploads/tus/{upload_id}"): "getUploadOffset",
+    ("patch", "/api/uploads/tus/{upload_id}"): "appendUpload",
+    ("delete", "/api/uploads/tus/{upload_id}"): "terminateUpload",
+    ("get", "/api/uploads"): "listUploads",
+    ("get", "/api/uploads/{upload_id}"): "getUpload",
 }
 
 

@@ -1,7 +1,7 @@
 """The one ingest pipeline: async byte chunks plus a name in, a kept `File` out.
 
-Every way of receiving bytes (multipart uploads, the artwork upload, `atrium import`, and next
-resumable uploads) is an adapter that calls `Intake` while bytes arrive and `keep` at the end.
+Every way of receiving bytes (multipart uploads, the artwork upload, `atrium import`, and
+resumable uploads through `adopt`) is an adapter that calls `Intake` while bytes arrive and `keep` at the end.
 `Intake` sniffs the first bytes, checks the allowlist, name agreement, size and quota as bytes
 arrive, and hashes and writes them to a blob-store part in batches off the event loop. `keep`
 commits the parts as blobs, reads image metadata, then applies folder, quota, duplicates and the
@@ -100,8 +100,25 @@ class Intake:
 
     def take(self, candidate: Candidate, data: bytes | memoryview) -> None:
         """Count bytes as they arrive (413 past the file limit or the quota) and queue them."""
-        candidate.size += len(data)
-        self.total += len(data)
+        self._count(candidate, len(data))
+        candidate.pending += data
+
+    async def adopt(self, name: str, *, part: Part, hasher: "hashlib._Hash", head: bytes) -> Candidate:
+        """A file whose bytes arrived elsewhere (a resumable upload's, already on the store) joins
+        as one finished part: the same size, quota and type checks as bytes taken here; `head` is
+        its first SNIFF_BYTES and `hasher` has seen every byte."""
+        candidate = self.start(name)
+        candidate.part, candidate.hasher = part, hasher
+        candidate.complete = candidate.closed = True
+        self._count(candidate, part.size)
+        candidate.pending += head
+        await self._sniff(candidate)
+        candidate.pending = bytearray()
+        return candidate
+
+    def _count(self, candidate: Candidate, size: int) -> None:
+        candidate.size += size
+        self.total += size
         if candidate.size > self.limits.max_file_size:
             raise PayloadTooLarge(
                 f"file '{candidate.name}' exceeds the {self.limits.max_file_size} byte limit",
@@ -112,7 +129,6 @@ class Intake:
             raise PayloadTooLarge(
                 "the upload exceeds your storage quota", code="quota_exceeded", headers=CLOSE
             )
-        candidate.pending += data
 
     async def drain(self) -> None:
         """Sniff files whose first bytes arrived; write batches that are full or final."""
@@ -159,10 +175,15 @@ class Intake:
 
     async def _sniff(self, candidate: Candidate) -> None:
         head = bytes(memoryview(candidate.pending)[:SNIFF_BYTES])
-        sniffed = await to_thread.run_sync(sniff_type, head)
-        candidate.mime_type = kinds.refine_type(sniffed, candidate.name)
+        candidate.mime_type = await self.check_head(candidate.name, head)
         candidate.kind = kinds.kind_of(candidate.mime_type)
-        check_type(candidate.name, candidate.mime_type, self.limits)
+
+    async def check_head(self, name: str, head: bytes) -> str:
+        """The type of a file from its first bytes, refused (415) as this intake's limits say."""
+        sniffed = await to_thread.run_sync(sniff_type, head)
+        mime_type = kinds.refine_type(sniffed, name)
+        check_type(name, mime_type, self.limits)
+        return mime_type
 
     async def discard(self) -> None:
         """Drop every part and stored blob of this intake; nothing of it is kept."""

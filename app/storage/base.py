@@ -6,7 +6,7 @@ ranges past the end are cut at the end, and a missing key raises `BlobNotFound`.
 """
 
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, Protocol
@@ -25,6 +25,14 @@ class BlobNotFound(LookupError):
     def __init__(self, key: str) -> None:
         super().__init__(f"no blob {key!r}")
         self.key = key
+
+
+class ResumableBusy(RuntimeError):
+    """Another request (in this process or another) holds the resumable upload's bytes."""
+
+    def __init__(self, upload_id: str) -> None:
+        super().__init__(f"resumable upload {upload_id!r} is held by another writer")
+        self.upload_id = upload_id
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,34 @@ class Part(Protocol):
         ...
 
 
+class HeldResumable(Protocol):
+    """The bytes of a resumable upload while one writer holds them (see `BlobStore.hold_resumable`)."""
+
+    @property
+    def size(self) -> int: ...
+
+    async def append(self, data: Bytes, *, hasher: Hasher | None = None) -> None:
+        """Add `data` at the end, updating `hasher` in the same worker-thread hop as the write."""
+        ...
+
+    async def truncate(self, size: int) -> None:
+        """Cut the bytes back to `size` (a chunk that failed its checksum)."""
+        ...
+
+    def read(self, start: int = 0, end: int | None = None) -> AsyncGenerator[bytes, None]:
+        """The bytes of [start, end) so far, in chunks."""
+        ...
+
+    async def into_part(self) -> Part:
+        """Hand the bytes over as a `Part` for the ingest pipeline (commit under a key, or discard);
+        the resumable upload is gone from its namespace then."""
+        ...
+
+    async def delete(self) -> None:
+        """Remove the bytes for good (termination, expiry, a refused upload)."""
+        ...
+
+
 class BlobStore(Protocol):
     async def check(self) -> None:
         """Raise when the store cannot be written (readiness probe)."""
@@ -134,6 +170,28 @@ class BlobStore(Protocol):
     async def sweep_parts(self, *, is_kept: KeepCheck, older_than_seconds: float) -> Sweep:
         """Remove what crashed uploads left: parts nobody writes, and blobs whose upload died before
         its rows (unless `is_kept`). A store that cannot tell a dead writer uses the age."""
+        ...
+
+    async def create_resumable(self, upload_id: str) -> None:
+        """Start the empty bytes of a resumable upload, kept under `upload_id` (a uuid hex) across
+        requests and processes, and out of reach of `sweep_parts`, until deleted."""
+        ...
+
+    def hold_resumable(self, upload_id: str) -> AbstractAsyncContextManager[HeldResumable]:
+        """Hold a resumable upload's bytes for writing: one holder at a time across processes, the
+        others get `ResumableBusy` at once; `BlobNotFound` when there are none."""
+        ...
+
+    async def resumable_size(self, upload_id: str) -> int:
+        """How many bytes a resumable upload has (`BlobNotFound` when none)."""
+        ...
+
+    async def delete_resumable(self, upload_id: str) -> None:
+        """Remove a resumable upload's bytes, held or not; missing ones are fine."""
+        ...
+
+    async def resumable_ids(self) -> list[str]:
+        """Every resumable upload that has bytes (for the expiry sweep)."""
         ...
 
     async def capacity(self) -> Capacity | None:

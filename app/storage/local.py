@@ -1,6 +1,7 @@
-"""Blobs as files under one root: `originals/<xx>/<key>`, `renditions/<xx>/<key>/<name>`, and
-upload parts in `tmp/`. Every call is one worker-thread hop (a streamed read is one per chunk);
-small ranges are read with the stat, in the same hop."""
+"""Blobs as files under one root: `originals/<xx>/<key>`, `renditions/<xx>/<key>/<name>`,
+upload parts in `tmp/` and the bytes of resumable uploads in `resumable/<upload id>`. Every call is
+one worker-thread hop (a streamed read is one per chunk); small ranges are read with the stat, in
+the same hop."""
 
 import contextlib
 import fcntl
@@ -9,6 +10,7 @@ import shutil
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -27,6 +29,7 @@ from app.storage.base import (
     Hasher,
     KeepCheck,
     RangeChoice,
+    ResumableBusy,
     Sweep,
 )
 
@@ -73,6 +76,88 @@ def _create_held(path: Path, content: bytes = b"") -> int:
     return fd
 
 
+def _write_all(fd: int, data: Bytes, offset: int, hasher: Hasher | None) -> None:
+    if hasher is not None:
+        hasher.update(data)
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def _hold(path: Path, upload_id: str) -> int:
+    """An fd of `path` locked (flock) by this holder; busy when anyone else holds it."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        raise BlobNotFound(upload_id) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not path.exists() or os.stat(path).st_ino != os.fstat(fd).st_ino:
+            raise BlobNotFound(upload_id)  # deleted or handed over while we waited for the lock
+    except BlockingIOError:
+        os.close(fd)
+        raise ResumableBusy(upload_id) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class LocalHeldResumable:
+    """The bytes of one resumable upload held by this writer (an exclusive flock on the file)."""
+
+    def __init__(self, path: Path, fd: int, store: "LocalBlobStore") -> None:
+        self.path = path
+        self._fd: int | None = fd
+        self._store = store
+        self._size = os.fstat(fd).st_size
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def _held(self) -> int:
+        if self._fd is None:
+            raise RuntimeError("the resumable upload was handed over or deleted")
+        return self._fd
+
+    async def append(self, data: Bytes, *, hasher: Hasher | None = None) -> None:
+        await to_thread.run_sync(_write_all, self._held(), data, self._size, hasher)
+        self._size += len(data)
+
+    async def truncate(self, size: int) -> None:
+        await to_thread.run_sync(os.ftruncate, self._held(), size)
+        self._size = min(self._size, size)
+
+    async def read(self, start: int = 0, end: int | None = None) -> AsyncGenerator[bytes, None]:
+        fd, position, stop = self._held(), start, self._size if end is None else min(end, self._size)
+        while position < stop:
+            chunk = await to_thread.run_sync(os.pread, fd, min(CHUNK_SIZE, stop - position), position)
+            if not chunk:
+                return
+            position += len(chunk)
+            yield chunk
+
+    async def into_part(self) -> "LocalPart":
+        """Move the file into `tmp/` as a part, still locked by the same fd: no sweep takes it."""
+        fd = self._held()
+        part = LocalPart(self._store.new_part_path(), self._store.path_of)
+        await to_thread.run_sync(os.rename, self.path, part.path)
+        part.adopt(os.fdopen(fd, "ab", buffering=0), self._size)
+        self._fd = None
+        return part
+
+    async def delete(self) -> None:
+        await to_thread.run_sync(partial(self.path.unlink, missing_ok=True))
+        self.close()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class LocalPart:
     """An upload part in `tmp/`, held (flock) by its writer until it is committed or discarded.
 
@@ -94,6 +179,10 @@ class LocalPart:
     @property
     def size(self) -> int:
         return self._size
+
+    def adopt(self, handle: BinaryIO, size: int) -> None:
+        """Take over bytes already at `path`, held (flock) by `handle`."""
+        self._handle, self._size = handle, size
 
     def _append(self, data: Bytes, hasher: Hasher | None = None) -> None:
         if self._handle is None:
@@ -161,9 +250,10 @@ class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._tmp = root / "tmp"
+        self._resumable = root / "resumable"
 
     def prepare(self) -> None:
-        for directory in (self.root, self._tmp, *(self.root / name for name in NAMESPACES)):
+        for directory in (self.root, self._tmp, self._resumable, *(self.root / name for name in NAMESPACES)):
             directory.mkdir(parents=True, exist_ok=True)
 
     def path_of(self, key: str) -> Path:
@@ -304,8 +394,42 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise BlobNotFound(key) from None
 
+    def new_part_path(self) -> Path:
+        return self._tmp / f"{uuid.uuid4().hex}{PART_SUFFIX}"
+
     async def new_part(self) -> LocalPart:
-        return LocalPart(self._tmp / f"{uuid.uuid4().hex}{PART_SUFFIX}", self.path_of)
+        return LocalPart(self.new_part_path(), self.path_of)
+
+    def _resumable_path(self, upload_id: str) -> Path:
+        return self._resumable / keys.check_storage_key(upload_id)
+
+    async def create_resumable(self, upload_id: str) -> None:
+        path = self._resumable_path(upload_id)
+        await to_thread.run_sync(lambda: os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)))
+
+    @asynccontextmanager
+    async def hold_resumable(self, upload_id: str) -> AsyncIterator[LocalHeldResumable]:
+        path = self._resumable_path(upload_id)
+        held = LocalHeldResumable(path, await to_thread.run_sync(_hold, path, upload_id), self)
+        try:
+            yield held
+        finally:
+            with anyio.CancelScope(shield=True):
+                await to_thread.run_sync(held.close)
+
+    async def resumable_size(self, upload_id: str) -> int:
+        path = self._resumable_path(upload_id)
+        try:
+            return (await to_thread.run_sync(path.stat)).st_size
+        except FileNotFoundError:
+            raise BlobNotFound(upload_id) from None
+
+    async def delete_resumable(self, upload_id: str) -> None:
+        await to_thread.run_sync(partial(self._resumable_path(upload_id).unlink, missing_ok=True))
+
+    async def resumable_ids(self) -> list[str]:
+        entries = await to_thread.run_sync(_scan, self._resumable)
+        return sorted(entry.name for entry in entries if keys.STORAGE_KEY.match(entry.name))
 
     async def sweep_parts(self, *, is_kept: KeepCheck, older_than_seconds: float) -> Sweep:
         """Every part and claim nobody holds is a crashed upload's, whatever its age: parts go at once;

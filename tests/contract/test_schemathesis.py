@@ -20,6 +20,12 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 MAX_EXAMPLES = int(os.environ.get("ATRIUM_FUZZ_EXAMPLES", "6"))
 
 
+@schemathesis.serializer("application/offset+octet-stream")
+def tus_chunk(ctx: object, value: object) -> bytes:
+    """A tus PATCH body is raw bytes, as an octet stream is."""
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory, template_db: str) -> Iterator[str]:
     if POSTGRES:

@@ -11,7 +11,7 @@ import anyio.lowlevel
 import pytest
 
 from app.storage import keys
-from app.storage.base import BlobNotFound, BlobStore
+from app.storage.base import BlobNotFound, BlobStore, ResumableBusy
 from app.work import ImageWork, ensure_derived
 
 pytestmark = pytest.mark.anyio
@@ -222,3 +222,76 @@ async def test_a_derived_blob_of_a_missing_source(store: BlobStore) -> None:
             source=source,
             make=lambda handle: handle.read(),
         )
+
+
+async def test_resumable_bytes_outlive_their_writers_and_sweeps(store: BlobStore) -> None:
+    upload_id = new_key()
+    await store.create_resumable(upload_id)
+    for start in range(0, len(DATA), len(DATA) // 4):
+        async with store.hold_resumable(upload_id) as held:
+            assert held.size == start
+            await held.append(DATA[start : start + len(DATA) // 4])
+    swept = await store.sweep_parts(is_kept=never_kept, older_than_seconds=0)
+    assert swept.parts == []
+    assert await store.resumable_size(upload_id) == len(DATA)
+    assert await store.resumable_ids() == [upload_id]
+    async with store.hold_resumable(upload_id) as held:
+        assert b"".join([chunk async for chunk in held.read()]) == DATA
+        assert b"".join([chunk async for chunk in held.read(10, 20)]) == DATA[10:20]
+
+
+async def test_a_resumable_upload_has_one_holder_at_a_time(store: BlobStore) -> None:
+    upload_id = new_key()
+    await store.create_resumable(upload_id)
+    async with store.hold_resumable(upload_id):
+        with pytest.raises(ResumableBusy):
+            async with store.hold_resumable(upload_id):
+                pass
+    async with store.hold_resumable(upload_id) as held:
+        await held.append(b"free again")
+    assert await store.resumable_size(upload_id) == 10
+
+
+async def test_a_resumable_upload_cuts_back_and_hashes_what_it_writes(store: BlobStore) -> None:
+    upload_id = new_key()
+    await store.create_resumable(upload_id)
+    hasher = hashlib.sha256()
+    async with store.hold_resumable(upload_id) as held:
+        await held.append(DATA[:1000], hasher=hasher)
+        await held.append(OTHER[:500])
+        await held.truncate(1000)
+        assert held.size == 1000
+        await held.append(DATA[1000:2000], hasher=hasher)
+    assert hasher.hexdigest() == hashlib.sha256(DATA[:2000]).hexdigest()
+    assert await store.resumable_size(upload_id) == 2000
+
+
+async def test_a_resumable_upload_becomes_a_blob_through_a_part(store: BlobStore) -> None:
+    upload_id, key = new_key(), keys.original(new_key())
+    await store.create_resumable(upload_id)
+    async with store.hold_resumable(upload_id) as held:
+        await held.append(DATA)
+        part = await held.into_part()
+        assert part.size == len(DATA)
+        await part.commit(key)
+        await part.release()
+    assert await read_all(store, key) == DATA
+    assert await store.resumable_ids() == []
+    with pytest.raises(BlobNotFound):
+        await store.resumable_size(upload_id)
+
+
+async def test_a_deleted_resumable_upload_is_gone(store: BlobStore) -> None:
+    upload_id, other = new_key(), new_key()
+    await store.create_resumable(upload_id)
+    await store.create_resumable(other)
+    async with store.hold_resumable(upload_id) as held:
+        await held.append(DATA[:10])
+        await held.delete()
+    await store.delete_resumable(other)
+    await store.delete_resumable(other)  # twice is fine
+    assert await store.resumable_ids() == []
+    for gone in (upload_id, other):
+        with pytest.raises(BlobNotFound):
+            async with store.hold_resumable(gone):
+                pass

@@ -1,0 +1,176 @@
+"""Shared by the tus tests: headers, bodies, and a real server process on a free loopback port."""
+
+import base64
+import contextlib
+import hashlib
+import io
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+
+from app.config import Settings
+from tests.conftest import TEST_SECRET, UserHandle
+from tests.images.factory import camera_exif
+
+TUS = {"Tus-Resumable": "1.0.0"}
+OCTET = {"Content-Type": "application/offset+octet-stream"}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def metadata(**values: str) -> str:
+    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in values.items())
+
+
+def headers(user: UserHandle, **extra: str) -> dict[str, str]:
+    return {**user.headers, **TUS, **{key.replace("_", "-"): value for key, value in extra.items()}}
+
+
+def text_bytes(size: int, seed: int = 1) -> bytes:
+    """Plain text (libmagic says text/plain) of exactly `size` bytes, different per seed."""
+    line = hashlib.sha256(str(seed).encode()).hexdigest() + "\n"
+    lines = (line * (size // len(line) + 1)).encode()
+    return lines[:size]
+
+
+def photo_bytes(size: tuple[int, int] = (640, 480)) -> bytes:
+    """A JPEG with camera EXIF (make, model, GPS)."""
+    buffer = io.BytesIO()
+    noise = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    noise.save(buffer, "JPEG", exif=camera_exif(), quality=90)
+    return buffer.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """`uvicorn app.main:create_app` in its own process on loopback, on the test's database and data."""
+
+    def __init__(self, settings: Settings, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {
+            **os.environ,
+            "DATABASE_URL": settings.database_url,
+            "UPLOAD_DIR": str(settings.upload_dir),
+            "SECRET_KEY": TEST_SECRET,
+            "ENVIRONMENT": "test",
+            "MAX_FILE_SIZE": str(settings.max_file_size),
+            **env,
+        }
+        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
+        self.process = subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(self.port)],
+            env=environment,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError("the server did not start")
+
+    def register(self, username: str) -> str:
+        body = {"username": username, "email": f"{username}@example.com", "password": "correct horse"}
+        response = httpx.post(f"{self.url}/api/auth/register", json=body, timeout=10)
+        assert response.status_code == 201, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+    def get(self, path: str, token: str) -> Any:
+        response = httpx.get(f"{self.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class CuttingProxy:
+    """A TCP proxy on loopback that breaks the connection once, after `cut_after` bytes went from
+    client to server (mid-body of a large PATCH), then forwards everything: a bad network. With
+    `stall`, the connection hangs there instead, until the proxy closes."""
+
+    def __init__(self, upstream_port: int, cut_after: int, *, stall: bool = False) -> None:
+        self.upstream_port = upstream_port
+        self.cut_after = cut_after
+        self.stall = stall
+        self.closed = threading.Event()
+        self.forwarded = 0
+        self.cut = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _allowance(self, size: int) -> int:
+        """How many of `size` bytes may go up before the cut (all of them once it happened)."""
+        with self._lock:
+            if self.cut.is_set():
+                return size
+            allowed = min(size, self.cut_after - self.forwarded)
+            self.forwarded += allowed
+            return allowed
+
+    def _pipe(self, source: socket.socket, target: socket.socket, upward: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                allowed = self._allowance(len(data)) if upward else len(data)
+                target.sendall(data[:allowed])
+                if allowed < len(data):
+                    self.cut.set()
+                    if self.stall:
+                        self.closed.wait(60)
+                    break
+        except OSError:
+            pass
+        for sock in (source, target):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        self.closed.set()
+        self.listener.close()
