@@ -54,6 +54,8 @@ ERRORS: dict[str, ErrorSpec] = {
         not_authenticated="a bearer token is required",
         invalid_token="the token is invalid, expired or revoked",  # noqa: S106 - a code, not a secret
         invalid_credentials="wrong username or password",
+        share_locked="the share link has a password: unlock it first",
+        share_password_invalid="wrong password for this share link",  # noqa: S106 - a code, not a secret
     ),
     **_codes(
         403,
@@ -61,6 +63,7 @@ ERRORS: dict[str, ErrorSpec] = {
         admin_required="the caller is not an administrator",
         not_owner="visible to the caller, but only its owner may change it",
         original_protected="the artist does not allow downloading this original",
+        download_not_allowed="the share link does not allow downloads",
     ),
     **_codes(
         404,
@@ -76,6 +79,7 @@ ERRORS: dict[str, ErrorSpec] = {
         user_not_found="no such user",
         preview_unavailable="files of this kind have no preview",
         content_missing="the stored bytes of this file are missing",
+        share_not_found="no such share link, or revoked",
     ),
     **_codes(405, method_not_allowed="the route does not take this method"),
     **_codes(406, not_acceptable="no representation matches the Accept header"),
@@ -89,6 +93,11 @@ ERRORS: dict[str, ErrorSpec] = {
         folder_cycle="a folder cannot move into its own subtree",
         album_cycle="an album cannot nest inside itself",
         gallery_cycle="a gallery cannot nest inside itself",
+    ),
+    **_codes(
+        410,
+        share_expired="the share link has expired",
+        share_download_limit="the share link has reached its download limit",
     ),
     **_codes(411, length_required="the request needs a Content-Length"),
     **_codes(

@@ -26,8 +26,12 @@ from app.portfolio.router import router as portfolio_router
 from app.problems import document_problems
 from app.requestid import RequestIdMiddleware, configure_logging
 from app.search.router import router as search_router
+from app.shares.page import router as share_page_router
+from app.shares.public import router as share_public_router
+from app.shares.router import router as shares_router
 from app.storage import open_store
 from app.work import create_image_work
+from app.zips.router import router as zips_router
 
 # The streaming uploads may carry MAX_REQUEST_SIZE; every other body is small.
 UPLOAD_PATHS = ("/api/upload", "/api/artworks/upload")
@@ -80,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(zips_router)
     app.include_router(files_router)
     app.include_router(folders_router)
     app.include_router(search_router)
@@ -88,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(albums_router)
     app.include_router(images_router)
     app.include_router(portfolio_router)
+    app.include_router(shares_router)
+    app.include_router(share_public_router)
+    app.include_router(share_page_router)
     app.add_middleware(
         RequestSizeLimitMiddleware, limit=settings.request_size_limit, upload_paths=UPLOAD_PATHS
     )

@@ -4,6 +4,7 @@ from app.models.activity import Activity, RateLimitHit
 from app.models.collection import Collection, CollectionItem
 from app.models.file import File, FileTag, Folder, ImageMeta
 from app.models.search import FileText
+from app.models.share import Share
 from app.models.user import AuthSession, User
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "Folder",
     "ImageMeta",
     "RateLimitHit",
+    "Share",
     "User",
 ]

@@ -1,0 +1,116 @@
+"""ZIP archives streamed as they are built (zipstream-ng): stored, not compressed (photos and most
+files do not shrink), ZIP64 when needed, sized up front so the response carries a Content-Length.
+
+The archive is generated in worker threads, which read each member through the store's
+`open_sync` one ~1 MiB batch at a time: memory stays flat whatever the archive's size, and the
+first bytes go out before the first member is read in full.
+"""
+
+import posixpath
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import anyio
+from anyio import to_thread
+from zipstream import ZipStream
+
+from app.storage.base import BlobStore
+
+READ_CHUNK = 1024 * 1024
+FIRST_BATCH = 64 * 1024  # a small first batch: the first byte at once
+BATCH = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of an archive: its path inside the archive and where its bytes live."""
+
+    path: str
+    key: str
+    size: int
+
+
+@dataclass
+class Archive:
+    """What goes into one ZIP: files (with unique paths) and directories (kept even when empty)."""
+
+    name: str
+    members: list[Member] = field(default_factory=list)
+    directories: list[str] = field(default_factory=list)
+
+
+def safe_segment(name: str) -> str:
+    """A display name as one path segment: no separators, no `.`/`..`, never empty."""
+    cleaned = name.replace("/", "_").replace("\\", "_").strip()
+    return "_" if cleaned in ("", ".", "..") else cleaned
+
+
+def numbered(path: str, number: int) -> str:
+    """`a/b.jpg` -> `a/b (2).jpg`; a leading dot is no extension (`.bashrc (2)`)."""
+    head, tail = posixpath.split(path)
+    stem, dot, ext = tail.rpartition(".")
+    named = f"{stem} ({number}).{ext}" if dot and stem else f"{tail} ({number})"
+    return posixpath.join(head, named) if head else named
+
+
+def unique_paths(paths: Iterable[str], *, taken: Iterable[str] = ()) -> list[str]:
+    """Each path as given, or with ` (2)`, ` (3)`... when an earlier one (compared without case,
+    as Windows and macOS unpack them) has it already."""
+    seen = {p.casefold() for p in taken}
+    unique: list[str] = []
+    for path in paths:
+        candidate, number = path, 1
+        while candidate.casefold() in seen:
+            number += 1
+            candidate = numbered(path, number)
+        seen.add(candidate.casefold())
+        unique.append(candidate)
+    return unique
+
+
+def _member_bytes(store: BlobStore, key: str) -> Iterator[bytes]:
+    """A member's bytes, read when the archive reaches it (in a worker thread)."""
+    with store.open_sync(key) as handle:
+        while chunk := handle.read(READ_CHUNK):
+            yield chunk
+
+
+def build(store: BlobStore, archive: Archive) -> ZipStream:
+    """The archive's stream (nothing read yet); `len()` of it is the archive's exact size."""
+    zipped = ZipStream(sized=True)
+    for directory in archive.directories:
+        zipped.mkdir(directory)
+    for member in archive.members:
+        zipped.add(_member_bytes(store, member.key), member.path, size=member.size)
+    return zipped
+
+
+def _next_batch(chunks: Iterator[bytes], limit: int) -> bytes:
+    batch: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(batch)
+
+
+async def stream(zipped: ZipStream) -> AsyncIterator[bytes]:
+    """The archive's bytes in batches, each made in a worker thread; stopping early (the client
+    went away) closes the member being read."""
+    chunks = iter(zipped)
+    limit = FIRST_BATCH
+    try:
+        while batch := await to_thread.run_sync(_next_batch, chunks, limit):
+            yield batch
+            limit = BATCH
+    finally:
+        with anyio.CancelScope(shield=True):
+            await to_thread.run_sync(_close, chunks)
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
