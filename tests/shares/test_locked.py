@@ -33,7 +33,8 @@ async def test_a_locked_link_needs_its_unlock_token_everywhere(
     unlocked = await client.post(f"{base}/unlock", json={"password": "correct horse"})
     assert unlocked.status_code == 200
     body = unlocked.json()
-    assert body["token_type"] == "bearer" and 0 < body["expires_in"] <= 3600
+    assert body["token_type"] == "bearer"
+    assert 0 < body["expires_in"] <= 3600
     for path in paths:
         assert (await client.get(base + path, headers=bearer(body["access_token"]))).status_code == 200, path
     listing = (await client.get(base, headers=bearer(body["access_token"]))).json()
@@ -96,7 +97,8 @@ async def test_failed_unlocks_are_limited_per_address(client: httpx.AsyncClient,
     link = await share(client, alice, album_id=album["id"], password="the real one")
     url = f"/api/s/{link['token']}/unlock"
     statuses = [(await client.post(url, json={"password": f"guess {i}"})).status_code for i in range(12)]
-    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429, 429]
     limited = await client.post(url, json={"password": "the real one"})  # even the right one, for now
     assert (limited.status_code, limited.json()["code"]) == (429, "rate_limited")
     assert int(limited.headers["retry-after"]) > 0
@@ -116,7 +118,8 @@ async def test_failed_unlocks_are_limited_per_link_across_addresses(
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as visitor:
             for attempt in range(9):
                 statuses.append((await visitor.post(url, json={"password": f"guess {attempt}"})).status_code)
-    assert statuses[:50] == [401] * 50 and set(statuses[50:]) == {429}
+    assert statuses[:50] == [401] * 50
+    assert set(statuses[50:]) == {429}
     fresh = httpx.ASGITransport(app=app, client=("10.0.1.1", 1234))
     async with httpx.AsyncClient(transport=fresh, base_url="http://testserver") as visitor:
         assert (await visitor.post(url, json={"password": "x"})).status_code == 429  # this link

@@ -37,7 +37,8 @@ async def test_the_listing_is_the_public_projection(client: httpx.AsyncClient, m
         "downloads_left": None,
     }
     assert body["target"] == {"type": "album", "id": album["id"], "name": "Holiday"}
-    assert body["items"]["total"] == 2 and [i["name"] for i in body["items"]["items"]] == ["b.png", "a.png"]
+    assert body["items"]["total"] == 2
+    assert [i["name"] for i in body["items"]["items"]] == ["b.png", "a.png"]
     item = body["items"]["items"][0]
     for private in ("tags", "sha256", "folder_id", "download_count", "duplicate_of", "owner_id"):
         assert private not in item
@@ -114,13 +115,15 @@ async def test_downloads_are_the_original_bytes_and_counted(
     album, files = await album_with(client, alice, [("o.png", data)])
     link = await share(client, alice, album_id=album["id"])
     response = await client.get(f"/api/s/{link['token']}/files/{files[0]['id']}/download")
-    assert response.status_code == 200 and response.content == data
+    assert response.status_code == 200
+    assert response.content == data
     assert response.headers["content-disposition"].startswith("attachment")
     assert response.headers["etag"] == f'"{hashlib.sha256(data).hexdigest()}"'
     ranged = await client.get(
         f"/api/s/{link['token']}/files/{files[0]['id']}/download", headers={"Range": "bytes=0-3"}
     )
-    assert ranged.status_code == 206 and ranged.content == data[:4]
+    assert ranged.status_code == 206
+    assert ranged.content == data[:4]
     owner_view = (await client.get(f"/api/shares/{link['id']}", headers=alice.headers)).json()
     assert owner_view["download_count"] == 1  # the range is no download
     file_view = (await client.get(f"/api/files/{files[0]['id']}", headers=alice.headers)).json()
@@ -140,7 +143,8 @@ async def test_a_link_without_downloads_refuses_originals_and_zip(
     archive = await client.get(f"/api/s/{link['token']}/zip")
     assert (archive.status_code, archive.json()["code"]) == (403, "download_not_allowed")
     thumb = await client.get(f"/api/s/{link['token']}/files/{files[0]['id']}/thumbnail")
-    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp"
+    assert thumb.status_code == 200
+    assert thumb.headers["content-type"] == "image/webp"
 
 
 async def test_the_download_cap_ends_downloads_with_410(
@@ -156,9 +160,8 @@ async def test_the_download_cap_ends_downloads_with_410(
         response = await client.get(path)
         assert (response.status_code, response.json()["code"]) == (410, "share_download_limit")
     listing = (await client.get(f"/api/s/{link['token']}")).json()
-    assert (
-        listing["share"]["downloads_left"] == 0 and listing["items"]["items"][0]["urls"]["download"] is None
-    )
+    assert listing["share"]["downloads_left"] == 0
+    assert listing["items"]["items"][0]["urls"]["download"] is None
     raised = await client.patch(f"/api/shares/{link['id']}", json={"max_downloads": 3}, headers=alice.headers)
     assert raised.json()["download_count"] == 2
     assert (await client.get(url)).status_code == 200
