@@ -26,6 +26,7 @@ TEMPLATES = Environment(
 ASSETS = {
     "share.css": ("text/css; charset=utf-8", (HERE / "static" / "share.css").read_bytes()),
     "share.js": ("text/javascript; charset=utf-8", (HERE / "static" / "share.js").read_bytes()),
+    "icon.svg": ("image/svg+xml", (HERE / "static" / "icon.svg").read_bytes()),
 }
 PER_PAGE = 60
 CSP = (
