@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, thumbs, transfer
+from bench import healthz, listing, thumbs, transfer, zips
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
@@ -28,7 +28,7 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list")
+SUITES = ("thumbs", "transfer", "list", "zip")
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -42,6 +42,8 @@ class Options:
     profile: bool
     output: Path
     only: frozenset[str]
+    zip_files: int = 2000
+    zip_mib: int = 1024
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -52,12 +54,24 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--wrk-seconds", type=int, default=10, help="seconds per wrk round")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip py-spy on misses")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.md/json go")
+    parser.add_argument("--zip-files", type=int, default=2000, help="files in the zip_vs_raw folder")
+    parser.add_argument("--zip-mib", type=int, default=1024, help="bytes in all of the zip_vs_raw files")
     parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {SUITES}")
     ns = parser.parse_args(argv)
     only = frozenset(ns.only.split(","))
     if not only <= set(SUITES):
         parser.error(f"--only takes {SUITES}")
-    return Options(ns.rounds, ns.blob_mib, ns.files, ns.wrk_seconds, ns.profile, ns.output, only)
+    return Options(
+        ns.rounds,
+        ns.blob_mib,
+        ns.files,
+        ns.wrk_seconds,
+        ns.profile,
+        ns.output,
+        only,
+        ns.zip_files,
+        ns.zip_mib,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +121,8 @@ class Bench:
                 self.transfers(app, nginx, blob, photo)
         if "list" in self.options.only:
             self.lists()
+        if "zip" in self.options.only:
+            self.zips()
 
     def guard(self, keys: list[str], measure: Callable[[], Outcome]) -> None:
         """A suite that fails reports its figures as null with the error, and the run goes on."""
@@ -210,6 +226,22 @@ class Bench:
                     available=search_ok,
                 ),
             )
+        finally:
+            app.stop()
+
+    def zips(self) -> None:
+        files, total = self.options.zip_files, self.options.zip_mib * MIB
+        step(f"zip: {files} files, {self.options.zip_mib} MiB in all, vs the same bytes as one file")
+        app = Uvicorn("atrium-zip", "app.main:create_app", env=self.env, logs=self.logs)
+        try:
+            _, token = register(app.url(""), "zipper")
+            folder_id, single_id = zips.seed(
+                app, token, files=files, total=total, header=MP4_HEADER, work=self.tmp
+            )
+            z = zips.Zips(app, token, folder_id, single_id, self.options.rounds, [])
+            self.guard(["zip_vs_raw", "zip_rss_growth_mib"], lambda: zips.measure_zip(z))
+            self.outcome.details.setdefault("zip", {}).update({"files": files, "mib": self.options.zip_mib})
+            self.profile_if_missed("zip_vs_raw", app, z.app_zip)
         finally:
             app.stop()
 

@@ -36,6 +36,10 @@ GOALS: dict[str, Goal] = {
     "list_p99_ms": Goal("<=", 50, "ms", "GET /api/files?per_page=50 p99, 100k files, 50 connections"),
     "search_vs_raw": Goal("<=", 3.0, "", "median GET /api/search time / raw FTS query in sqlite3"),
     "healthz_p99_ms": Goal("<=", 50, "ms", "/healthz p99 while four 24 MP JPEGs upload"),
+    "zip_vs_raw": Goal(
+        ">=", 0.70, "", "folder ZIP of 2,000 files (1 GiB) throughput / the same bytes as one file"
+    ),
+    "zip_rss_growth_mib": Goal("<=", 50, "MiB", "server peak RSS growth while the ZIP streams"),
 }
 
 

@@ -7,6 +7,8 @@ first bytes go out before the first member is read in full.
 """
 
 import posixpath
+import queue
+import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -93,24 +95,61 @@ def _next_batch(chunks: Iterator[bytes], limit: int) -> bytes:
         size += len(chunk)
         if size >= limit:
             break
-    return b"".join(batch)
+    return batch[0] if len(batch) == 1 else b"".join(batch)
+
+
+class _Producer:
+    """Builds the archive's batches in one thread of its own, a few ahead of the sender, so reading
+    and checksumming the next batch overlaps sending this one. At most `depth` batches wait."""
+
+    def __init__(self, chunks: Iterator[bytes], depth: int = 2) -> None:
+        self.chunks = chunks
+        self.queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="zip-stream", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            limit = FIRST_BATCH
+            while not self.stopped.is_set():
+                batch = _next_batch(self.chunks, limit)
+                self._put(batch)
+                if not batch:
+                    return
+                limit = BATCH
+        except Exception as exc:
+            self._put(exc)
+        finally:
+            close = getattr(self.chunks, "close", None)
+            if close is not None:
+                close()  # in this thread, the one that iterates: closes the member being read
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
 
 
 async def stream(zipped: ZipStream) -> AsyncIterator[bytes]:
-    """The archive's bytes in batches, each made in a worker thread; stopping early (the client
-    went away) closes the member being read."""
-    chunks = iter(zipped)
-    limit = FIRST_BATCH
+    """The archive's bytes in batches made ahead in a thread; stopping early (the client went away)
+    stops that thread and closes the member being read."""
+    producer = _Producer(iter(zipped))
+    producer.thread.start()
     try:
-        while batch := await to_thread.run_sync(_next_batch, chunks, limit):
-            yield batch
-            limit = BATCH
+        while True:
+            item = await to_thread.run_sync(producer.queue.get)
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
     finally:
         with anyio.CancelScope(shield=True):
-            await to_thread.run_sync(_close, chunks)
-
-
-def _close(chunks: Iterator[bytes]) -> None:
-    close = getattr(chunks, "close", None)
-    if close is not None:
-        close()
+            await to_thread.run_sync(producer.stop)
