@@ -12,6 +12,8 @@ from typing import BinaryIO
 
 from PIL import Image
 
+from app.imaging.decode import DECODE_ERRORS, ImageError
+
 GPS_POINTER = 0x8825
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 EXIF_HEADER = b"Exif\x00\x00"
@@ -33,13 +35,20 @@ class NotAJpeg(ValueError):
     pass
 
 
+UNREADABLE: tuple[type[BaseException], ...] = (*DECODE_ERRORS, struct.error)
+
+
 def without_location(source: BinaryIO) -> bytes:
-    """The file's bytes with no location: JPEG spliced losslessly, anything else re-encoded."""
+    """The file's bytes with no location: JPEG spliced losslessly, anything else re-encoded.
+    Raises `ImageError` for a file that is neither a readable JPEG nor a decodable image."""
     head = source.read(2)
     source.seek(0)
-    if head == b"\xff\xd8":
-        return jpeg_without_gps(source.read())
-    return reencoded(source)
+    try:
+        if head == b"\xff\xd8":
+            return jpeg_without_gps(source.read())
+        return reencoded(source)
+    except UNREADABLE as exc:
+        raise ImageError("image_unreadable", "the image cannot be read to remove its location") from exc
 
 
 def jpeg_without_gps(data: bytes) -> bytes:

@@ -14,6 +14,7 @@ from app.auth.dependencies import ClientAddress, SettingsDep
 from app.db import SessionDep
 from app.errors import AppError
 from app.pagination import MAX_PAGE, PageParams
+from app.problems import Responses, problems
 from app.shares import links
 from app.shares.dependencies import UNLOCK_COOKIE, ShareToken, unlock_token_of
 
@@ -41,12 +42,17 @@ PAGE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "private, no-store",
 }
-HTML_OK: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/html": {}}, "description": "the page"},
-    401: {"content": {"text/html": {}}, "description": "the password form of a locked link"},
-    404: {"content": {"text/html": {}}, "description": "an unknown or revoked link"},
-    410: {"content": {"text/html": {}}, "description": "an expired link"},
-}
+
+
+def html_or_problems(*codes: str) -> Responses:
+    """A page's refusals: an HTML page for browsers, the problem+json for clients asking for JSON."""
+    documented = problems(*codes)
+    for response in documented.values():
+        response["content"]["text/html"] = {}
+    return {200: {"content": {"text/html": {}}, "description": "the page"}, **documented}
+
+
+PAGE_CODES = ("share_locked", "share_not_found", "share_expired")
 GONE = {
     "share_not_found": ("Link not found", "This link does not exist or was revoked by its owner."),
     "share_expired": ("Link expired", "This link has expired. Ask its owner for a new one."),
@@ -58,14 +64,22 @@ def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
-def page_of_refusal(exc: AppError, token: str) -> HTMLResponse:
+def wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept or "*/*" in accept or not accept
+
+
+def page_of_refusal(request: Request, exc: AppError, token: str) -> HTMLResponse:
+    """The page for a refused link; a client that does not take HTML gets the problem itself."""
+    if not wants_html(request):
+        raise exc
     if exc.code == "share_locked":
         return render("locked.html", 401, token=token, error=None)
     heading, message = GONE.get(exc.code, ("Not available", exc.detail))
     return render("gone.html", exc.status, heading=heading, message=message)
 
 
-@router.get("/s/{token}", response_class=HTMLResponse, responses=HTML_OK)
+@router.get("/s/{token}", response_class=HTMLResponse, responses=html_or_problems(*PAGE_CODES))
 async def share_page(
     request: Request,
     token: ShareToken,
@@ -83,7 +97,7 @@ async def share_page(
             count_view=page == 1,
         )
     except AppError as exc:
-        return page_of_refusal(exc, token)
+        return page_of_refusal(request, exc, token)
     zip_allowed = shown.share.allow_download and shown.share.downloads_left != 0 and shown.items.total > 0
     return render(
         "share.html",
@@ -97,7 +111,12 @@ async def share_page(
 
 
 @router.post(
-    "/s/{token}/unlock", response_class=HTMLResponse, responses={**HTML_OK, 303: {"description": "unlocked"}}
+    "/s/{token}/unlock",
+    response_class=HTMLResponse,
+    responses={
+        **html_or_problems("share_not_found", "share_expired", "share_password_invalid", "rate_limited"),
+        303: {"description": "unlocked: back to the page, with the cookie"},
+    },
 )
 async def unlock_share_page(
     request: Request,
@@ -113,12 +132,14 @@ async def unlock_share_page(
             session, settings=settings, token=token, password=password, client=client
         )
     except AppError as exc:
+        if not wants_html(request):
+            raise
         if exc.code in ("share_password_invalid", "rate_limited"):
             error = (
                 "Wrong password." if exc.code == "share_password_invalid" else "Too many attempts; try later."
             )
             return render("locked.html", exc.status, token=token, error=error)
-        return page_of_refusal(exc, token)
+        return page_of_refusal(request, exc, token)
     response = RedirectResponse(f"/s/{token}", status_code=303, headers=PAGE_HEADERS)
     secure = request.url.scheme == "https"
     for path in (f"/s/{token}", f"/api/s/{token}"):

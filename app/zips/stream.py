@@ -87,7 +87,8 @@ def build(store: BlobStore, archive: Archive) -> ZipStream:
     return zipped
 
 
-def _next_batch(chunks: Iterator[bytes], limit: int) -> bytes:
+def _next_batch(chunks: Iterator[bytes], limit: int) -> list[bytes]:
+    """The next chunks of at least `limit` bytes in all (fewer at the end); not joined: no copy."""
     batch: list[bytes] = []
     size = 0
     for chunk in chunks:
@@ -95,7 +96,7 @@ def _next_batch(chunks: Iterator[bytes], limit: int) -> bytes:
         size += len(chunk)
         if size >= limit:
             break
-    return batch[0] if len(batch) == 1 else b"".join(batch)
+    return batch
 
 
 class _Producer:
@@ -104,7 +105,7 @@ class _Producer:
 
     def __init__(self, chunks: Iterator[bytes], depth: int = 2) -> None:
         self.chunks = chunks
-        self.queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self.queue: queue.Queue[list[bytes] | BaseException] = queue.Queue(maxsize=depth)
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="zip-stream", daemon=True)
 
@@ -124,7 +125,7 @@ class _Producer:
             if close is not None:
                 close()  # in this thread, the one that iterates: closes the member being read
 
-    def _put(self, item: bytes | BaseException) -> None:
+    def _put(self, item: list[bytes] | BaseException) -> None:
         while not self.stopped.is_set():
             try:
                 self.queue.put(item, timeout=0.1)
@@ -138,7 +139,7 @@ class _Producer:
 
 
 async def stream(zipped: ZipStream) -> AsyncIterator[bytes]:
-    """The archive's bytes in batches made ahead in a thread; stopping early (the client went away)
+    """The archive's bytes, made a batch or two ahead in a thread; stopping early (the client went away)
     stops that thread and closes the member being read."""
     producer = _Producer(iter(zipped))
     producer.thread.start()
@@ -149,7 +150,8 @@ async def stream(zipped: ZipStream) -> AsyncIterator[bytes]:
                 raise item
             if not item:
                 return
-            yield item
+            for chunk in item:
+                yield chunk
     finally:
         with anyio.CancelScope(shield=True):
             await to_thread.run_sync(producer.stop)

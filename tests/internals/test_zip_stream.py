@@ -1,5 +1,5 @@
-"""How a ZIP streams: the first batch is small and goes out before the archive is read, batches stay
-bounded (memory flat), and the sized archive is exactly as long as announced."""
+"""How a ZIP streams: the first bytes go out before the archive is read, chunks stay bounded by
+the read size (memory flat), and the sized archive is exactly as long as announced."""
 
 import io
 import os
@@ -10,8 +10,6 @@ import pytest
 
 from app.storage.local import LocalBlobStore
 from app.zips.stream import (
-    BATCH,
-    FIRST_BATCH,
     READ_CHUNK,
     Archive,
     Member,
@@ -24,7 +22,7 @@ from app.zips.stream import (
 pytestmark = pytest.mark.anyio
 
 
-async def test_batches_are_bounded_and_the_first_is_small(tmp_path: Path) -> None:
+async def test_chunks_are_bounded_and_the_first_comes_at_once(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path)
     store.prepare()
     contents = {f"originals/{index:032x}": os.urandom(3 * 1024 * 1024 + index) for index in range(3)}
@@ -37,10 +35,10 @@ async def test_batches_are_bounded_and_the_first_is_small(tmp_path: Path) -> Non
     )
     zipped = build(store, archive)
     announced = len(zipped)
-    batches = [batch async for batch in stream(zipped)]
-    assert len(batches[0]) < FIRST_BATCH + READ_CHUNK
-    assert max(len(b) for b in batches) < BATCH + READ_CHUNK + 4096
-    body = b"".join(batches)
+    chunks = [chunk async for chunk in stream(zipped)]
+    assert len(chunks[0]) < 1024  # the first entry's header, before any member is read in full
+    assert max(len(c) for c in chunks) <= READ_CHUNK
+    body = b"".join(chunks)
     assert len(body) == announced
     with zipfile.ZipFile(io.BytesIO(body)) as unpacked:
         assert unpacked.namelist() == ["empty/", "f0.bin", "f1.bin", "f2.bin"]

@@ -7,7 +7,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from app.imaging.location import jpeg_without_gps
+from app.imaging.decode import ImageError
+from app.imaging.location import jpeg_without_gps, without_location
 from tests.conftest import MakeUser
 from tests.shares.helpers import album_with, gps_of, jpeg_with_gps, png_with_gps, scan_data, share
 
@@ -81,3 +82,24 @@ def test_the_gps_splice_keeps_every_other_byte() -> None:
     plain = io.BytesIO()
     Image.new("RGB", (8, 8)).save(plain, "JPEG")
     assert jpeg_without_gps(plain.getvalue()) == plain.getvalue()
+
+
+def test_xmp_with_a_location_is_dropped_and_other_xmp_kept() -> None:
+    plain = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(plain, "JPEG")
+    data = plain.getvalue()
+
+    def app1(payload: bytes) -> bytes:
+        return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+
+    located = app1(b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta exif:GPSLatitude='48,51.5N'/>")
+    harmless = app1(b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta dc:title='Paris'/>")
+    with_xmp = data[:2] + located + harmless + data[2:]
+    assert jpeg_without_gps(with_xmp) == data[:2] + harmless + data[2:]
+
+
+def test_a_broken_file_is_an_image_error_not_a_crash() -> None:
+    with pytest.raises(ImageError):
+        without_location(io.BytesIO(b"\xff\xd8\x00\x00\x00\x00\x00\x00"))
+    with pytest.raises(ImageError):
+        without_location(io.BytesIO(b"not an image at all"))

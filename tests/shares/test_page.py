@@ -123,3 +123,18 @@ async def test_the_password_form_sets_a_cookie_for_this_link_only(
     thumb = await client.get(f"/api/s/{token}/files/{files[0]['id']}/thumbnail")
     assert thumb.status_code == 200  # the API path carries the cookie too
     assert (await client.get("/api/albums", headers=alice.headers)).status_code == 200
+
+
+async def test_a_client_asking_for_json_gets_the_problem_instead_of_a_page(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user("alice")
+    item = await upload(client, alice, png_bytes(), "a.png")
+    locked = await share(client, alice, file_ids=[item["id"]], password="let me in")
+    json_only = {"Accept": "application/json"}
+    unknown = await client.get("/s/nope", headers=json_only)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "share_not_found")
+    page = await client.get(f"/s/{locked['token']}", headers=json_only)
+    assert (page.status_code, page.json()["code"]) == (401, "share_locked")
+    wrong = await client.post(f"/s/{locked['token']}/unlock", data={"password": "no"}, headers=json_only)
+    assert (wrong.status_code, wrong.json()["code"]) == (401, "share_password_invalid")
