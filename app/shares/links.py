@@ -272,18 +272,17 @@ async def download(
         raise file_not_found()
     require_downloads(link)
     await images.require_original_download(session, file=file, principal=principal)
-    original = files.original_download(session, storage=storage, file=file, actor_id=None)
 
     async def count() -> None:
         await files.count_download(session, file=file, actor_id=None)
         await count_download(session, share_id=link.share.id)
 
-    key, etag = original.key, original.etag
+    key, etag = keys.original(file.storage_key), file.sha256
     if policy.strips_location(principal, file.owner_id) and carries_location(file):
-        key = keys.rendition(file.storage_key, LOCATION_FREE)
+        source, key = key, keys.rendition(file.storage_key, LOCATION_FREE)
         etag = f"{file.sha256[:32]}-{LOCATION_FREE}"
         with image_errors():
-            await ensure_derived(storage, work, key=key, source=original.key, make=without_location)
+            await ensure_derived(storage, work, key=key, source=source, make=without_location)
     return Download(
         store=storage,
         key=key,
