@@ -1,9 +1,9 @@
 """ZIP archives streamed as they are built (zipstream-ng): stored, not compressed (photos and most
 files do not shrink), ZIP64 when needed, sized up front so the response carries a Content-Length.
 
-The archive is generated in worker threads, which read each member through the store's
-`open_sync` one ~1 MiB batch at a time: memory stays flat whatever the archive's size, and the
-first bytes go out before the first member is read in full.
+The archive is generated in a thread of its own, a batch or two ahead of the sender, reading each
+member through the store's `open_sync` 1 MiB at a time (so it works on any store): memory stays
+flat whatever the archive's size, and the first bytes go out before the first member is read.
 """
 
 import posixpath
