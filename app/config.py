@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     render_rate_limit: int = Field(default=60, ge=0)
     render_rate_window_seconds: int = Field(default=60, gt=0)
     max_files_per_request: int = Field(default=100, gt=0)
+    share_unlock_attempts: int = Field(default=10, gt=0)
+    share_unlock_window_seconds: int = Field(default=300, gt=0)
+    share_unlock_minutes: int = Field(default=60, gt=0)
     allowed_types: Annotated[list[str], NoDecode] = list(DEFAULT_ALLOWED_TYPES)
 
     @field_validator("cors_origins", mode="before")

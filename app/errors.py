@@ -60,6 +60,8 @@ ERRORS: dict[str, ErrorSpec] = {
         not_authenticated="a bearer token is required",
         invalid_token="the token is invalid, expired or revoked",  # noqa: S106 - a code, not a secret
         invalid_credentials="wrong username or password",
+        share_locked="the share link has a password: unlock it first",
+        share_password_invalid="wrong password for this share link",  # noqa: S106 - a code, not a secret
     ),
     **_codes(
         403,
@@ -68,6 +70,7 @@ ERRORS: dict[str, ErrorSpec] = {
         not_owner="visible to the caller, but only its owner may change it",
         original_protected="the artist does not allow downloading this original",
         upload_is_final="a final (concatenated) upload takes no PATCH",
+        download_not_allowed="the share link does not allow downloads",
     ),
     **_codes(
         404,
@@ -84,6 +87,7 @@ ERRORS: dict[str, ErrorSpec] = {
         preview_unavailable="files of this kind have no preview",
         content_missing="the stored bytes of this file are missing",
         upload_not_found="no such resumable upload, or not the caller's (or terminated, or removed)",
+        share_not_found="no such share link, or revoked",
     ),
     **_codes(405, method_not_allowed="the route does not take this method"),
     **_codes(406, not_acceptable="no representation matches the Accept header"),
@@ -105,6 +109,8 @@ ERRORS: dict[str, ErrorSpec] = {
         410,
         upload_expired="the resumable upload expired (UPLOAD_EXPIRY_HOURS)",
         upload_ended="the resumable upload ended: it made its file, or a rule refused it",
+        share_expired="the share link has expired",
+        share_download_limit="the share link has reached its download limit",
     ),
     **_codes(412, tus_version_unsupported="Tus-Resumable must be 1.0.0"),
     **_codes(411, length_required="the request needs a Content-Length"),

@@ -30,6 +30,9 @@ from app.portfolio.router import router as portfolio_router
 from app.problems import document_problems
 from app.requestid import RequestIdMiddleware, configure_logging
 from app.search.router import router as search_router
+from app.shares.page import router as share_page_router
+from app.shares.public import router as share_public_router
+from app.shares.router import router as shares_router
 from app.storage import open_store
 from app.storage.base import BlobStore
 from app.uploads import protocol as tus
@@ -37,6 +40,7 @@ from app.uploads import service as uploads
 from app.uploads.middleware import TusResumableHeader
 from app.uploads.router import router as uploads_router
 from app.work import create_image_work
+from app.zips.router import router as zips_router
 
 logger = logging.getLogger("atrium.startup")
 # The streaming uploads may carry MAX_REQUEST_SIZE; every other body is small.
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(zips_router)
     app.include_router(files_router)
     app.include_router(folders_router)
     app.include_router(search_router)
@@ -111,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(images_router)
     app.include_router(portfolio_router)
     app.include_router(uploads_router)
+    app.include_router(shares_router)
+    app.include_router(share_public_router)
+    app.include_router(share_page_router)
     app.add_middleware(
         RequestSizeLimitMiddleware, limit=settings.request_size_limit, upload_paths=UPLOAD_PATHS
     )

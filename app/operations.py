@@ -77,6 +77,21 @@ OPERATION_IDS: dict[str, str] = {
     "terminate_upload": "terminateUpload",
     "list_uploads": "listUploads",
     "get_upload": "getUpload",
+    "zip_album": "zipAlbum",
+    "zip_folder": "zipFolder",
+    "zip_files": "zipFiles",
+    "create_share": "createShare",
+    "list_shares": "listShares",
+    "get_share": "getShare",
+    "update_share": "updateShare",
+    "delete_share": "deleteShare",
+    "open_share": "openShare",
+    "unlock_share": "unlockShare",
+    "download_shared_file": "downloadSharedFile",
+    "shared_thumbnail": "getSharedThumbnail",
+    "zip_share": "zipShare",
+    "share_page": "getSharePage",
+    "unlock_share_page": "unlockSharePage",
 }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, scaling, soak, thumbs, transfer, tus
+from bench import healthz, listing, scaling, soak, thumbs, transfer, tus, zips
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
@@ -28,7 +28,7 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list", "tus", "scaling", "soak")
+SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak")
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -44,6 +44,8 @@ class Options:
     output: Path
     only: frozenset[str]
     tus_chunk_mib: int = 32
+    zip_files: int = 2000
+    zip_mib: int = 1024
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -55,6 +57,8 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--soak-seconds", type=int, default=60, help="length of the 30-client soak")
     parser.add_argument("--no-profile", dest="profile", action="store_false", help="skip py-spy on misses")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where latest.md/json go")
+    parser.add_argument("--zip-files", type=int, default=2000, help="files in the zip_vs_raw folder")
+    parser.add_argument("--zip-mib", type=int, default=1024, help="bytes in all of the zip_vs_raw files")
     parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {SUITES}")
     parser.add_argument("--tus-chunk-mib", type=int, default=32, help="MiB per tus PATCH")
     ns = parser.parse_args(argv)
@@ -71,6 +75,8 @@ def parse_args(argv: list[str] | None) -> Options:
         ns.output,
         only,
         ns.tus_chunk_mib,
+        ns.zip_files,
+        ns.zip_mib,
     )
 
 
@@ -123,6 +129,8 @@ class Bench:
             self.lists()
         if "tus" in self.options.only:
             self.tus_uploads()
+        if "zip" in self.options.only:
+            self.zips()
         if "scaling" in self.options.only:
             self.scale_reads()
         if "soak" in self.options.only:
@@ -293,6 +301,22 @@ class Bench:
         self.guard(list(scaling.ENDPOINTS), lambda: scaling.measure_scaling(small, large, rounds=rounds))
         for key, path in large.paths().items():
             self.profile_if_missed(key, large.app, scaling.timings(large, path))
+
+    def zips(self) -> None:
+        files, total = self.options.zip_files, self.options.zip_mib * MIB
+        step(f"zip: {files} files, {self.options.zip_mib} MiB in all, vs the same bytes as one file")
+        app = Uvicorn("atrium-zip", "app.main:create_app", env=self.env, logs=self.logs)
+        try:
+            _, token = register(app.url(""), "zipper")
+            folder_id, single_id = zips.seed(
+                app, token, files=files, total=total, header=MP4_HEADER, work=self.tmp
+            )
+            z = zips.Zips(app, token, folder_id, single_id, self.options.rounds, [])
+            self.guard(["zip_vs_raw", "zip_rss_growth_mib"], lambda: zips.measure_zip(z))
+            self.outcome.details.setdefault("zip", {}).update({"files": files, "mib": self.options.zip_mib})
+            self.profile_if_missed("zip_vs_raw", app, z.app_zip)
+        finally:
+            app.stop()
 
     def profile_if_missed(self, key: str, app: Uvicorn, workload: Callable[[], object]) -> None:
         value = self.outcome.metrics.get(key)

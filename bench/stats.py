@@ -58,6 +58,10 @@ GOALS: dict[str, Goal] = {
     },
     "tus_vs_multipart": Goal(">=", 0.8, "", "1 GiB through tus in 32 MiB PATCHes / POST /api/upload"),
     "tus_rss_growth_mib": Goal("<=", 50, "MiB", "server peak RSS growth during the 1 GiB tus upload"),
+    "zip_vs_raw": Goal(
+        ">=", 0.70, "", "folder ZIP of 2,000 files (1 GiB) throughput / the same bytes as one file"
+    ),
+    "zip_rss_growth_mib": Goal("<=", 50, "MiB", "server peak RSS growth while the ZIP streams"),
 }
 
 

@@ -112,8 +112,13 @@ async def test_every_response_documents_its_headers_and_bytes(document: Document
             for media_type, content in response.get("content", {}).items():
                 if media_type in JSON_TYPES:
                     continue
+                if media_type == "text/html":  # the share page
+                    assert content["schema"] == {"type": "string"}, where
+                    continue
                 assert content["schema"] == {"type": "string", "format": "binary"}, where
-                assert {"ETag", "Content-Disposition", "Cache-Control"} <= set(headers), where
+                assert {"Content-Disposition", "Cache-Control"} <= set(headers), where
+                if media_type != "application/zip":  # a ZIP is built as it streams: no validator
+                    assert "ETag" in headers, where
                 if status == "206":
                     assert "Content-Range" in headers, where
 

@@ -143,6 +143,26 @@ def _releasing_galleries(principal: Principal) -> ColumnElement[bool]:
     return and_(Collection.kind == GALLERY, Collection.allow_original_download.is_(True), shown)
 
 
+def downloadable_files(principal: Principal) -> ColumnElement[bool]:
+    """Over `File`: the readable files whose original this principal may download (what a ZIP may
+    hold): the owner's own, ordinary files, and artworks a gallery releases; nothing through a link
+    that forbids downloads. The SQL form of `may_download_original`."""
+    readable = readable_files(principal)
+    if principal.grant is not None and not principal.grant.allow_download:
+        return false()
+    released = or_(
+        File.is_artwork.is_(False),
+        exists(
+            select(CollectionItem.file_id)
+            .join(Collection, Collection.id == CollectionItem.collection_id)
+            .where(CollectionItem.file_id == File.id, _releasing_galleries(principal))
+        ),
+    )
+    if principal.user_id is not None:
+        released = or_(File.owner_id == principal.user_id, released)
+    return and_(readable, released)
+
+
 # --- one file's facts and the verdicts on them ------------------------------------------------
 
 
@@ -218,6 +238,12 @@ def sees_private_metadata(principal: Principal, owner_id: uuid.UUID) -> bool:
 def sees_metadata(principal: Principal) -> bool:
     """The public EXIF summary (camera, exposure): everyone, except through a link that hides it."""
     return principal.grant is None or principal.grant.show_metadata
+
+
+def strips_location(principal: Principal, owner_id: uuid.UUID) -> bool:
+    """Whether an original leaves without its location: through a link that hides metadata (the
+    owner, never through a link, always gets their bytes as stored)."""
+    return not is_owner(principal, owner_id) and not sees_metadata(principal)
 
 
 def rendering_of_thumbnail(size: str) -> Rendering:

@@ -22,6 +22,9 @@ _hasher = PasswordHash((_ARGON2, BcryptHasher()))
 _DUMMY_HASH = _hasher.hash("atrium-timing-equaliser")
 
 
+SHARE_AUDIENCE = "atrium-share"
+
+
 class InvalidToken(Exception):
     pass
 
@@ -65,5 +68,32 @@ def decode_access_token(key: str, token: str) -> TokenClaims:
             token, key, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub", "sid"]}
         )
         return TokenClaims(user_id=uuid.UUID(claims["sub"]), session_id=uuid.UUID(claims["sid"]))
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def create_share_token(key: str, *, share_id: uuid.UUID, binding: str, expires_at: datetime) -> str:
+    """An unlock token for one share link. `binding` names the link's current password, so
+    changing or removing it (or deleting the link) invalidates every token at once."""
+    claims = {
+        "aud": SHARE_AUDIENCE,
+        "sub": str(share_id),
+        "pwd": binding,
+        "exp": int(expires_at.timestamp()),
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def decode_share_token(key: str, token: str) -> tuple[uuid.UUID, str]:
+    """(share id, password binding) of a valid, unexpired unlock token."""
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=SHARE_AUDIENCE,
+            options={"require": ["exp", "aud", "sub", "pwd"]},
+        )
+        return uuid.UUID(claims["sub"]), str(claims["pwd"])
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc

@@ -91,6 +91,21 @@ async def get_owned_folder(session: AsyncSession, *, owner_id: uuid.UUID, folder
     return folder
 
 
+async def subtree_paths(
+    session: AsyncSession, *, owner_id: uuid.UUID, folder_id: uuid.UUID
+) -> dict[uuid.UUID, tuple[str, ...]]:
+    """The owner's folder and every folder below it, each with its names relative to it (the folder
+    itself has none), parents before children; 404 `folder_not_found` for a missing or foreign one."""
+    tree = await _load_tree(session, owner_id=owner_id)
+    tree.require(folder_id)
+    paths: dict[uuid.UUID, tuple[str, ...]] = {folder_id: ()}
+    for current in tree.subtree(folder_id)[1:]:
+        folder = tree.folders[current]
+        if folder.parent_id in paths:
+            paths[current] = (*paths[folder.parent_id], folder.name)
+    return paths
+
+
 async def create_folder(session: AsyncSession, *, owner_id: uuid.UUID, data: FolderCreate) -> FolderDetail:
     """Owns the unit of work and commits."""
     tree = await _load_tree(session, owner_id=owner_id)

@@ -278,7 +278,27 @@ async def image_thumbnail(
     viewer: User | None,
     size: ThumbnailSize,
 ) -> Served:
-    principal = policy.principal_of(viewer)
+    return await thumbnail_for(
+        session,
+        work=work,
+        storage=storage,
+        image_id=image_id,
+        principal=policy.principal_of(viewer),
+        size=size,
+    )
+
+
+async def thumbnail_for(
+    session: AsyncSession,
+    *,
+    work: ImageWork,
+    storage: BlobStore,
+    image_id: uuid.UUID,
+    principal: policy.Principal,
+    size: ThumbnailSize,
+) -> Served:
+    """A thumbnail for any principal (a user, anybody, a share link's visitor); the policy decides
+    whether it is readable, watermarked and how it may be cached."""
     image = await get_readable_image(session, image_id=image_id, principal=principal, eager=False)
     subject = await policy.subject(session, principal=principal, file=image)
     rendering = policy.rendering_of_thumbnail(size)

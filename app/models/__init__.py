@@ -4,6 +4,7 @@ from app.models.activity import Activity, RateLimitHit
 from app.models.collection import Collection, CollectionItem
 from app.models.file import File, FileTag, Folder, ImageMeta, Usage
 from app.models.search import FileText
+from app.models.share import Share
 from app.models.upload import UploadSession
 from app.models.user import AuthSession, User
 
@@ -18,6 +19,7 @@ __all__ = [
     "Folder",
     "ImageMeta",
     "RateLimitHit",
+    "Share",
     "UploadSession",
     "Usage",
     "User",

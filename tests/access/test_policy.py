@@ -228,7 +228,8 @@ async def test_every_verdict_for_every_principal(app: FastAPI, world: World) -> 
 
 
 async def test_the_sql_clauses_agree_with_the_verdicts(app: FastAPI, world: World) -> None:
-    """`readable_files` and `readable_collections` select exactly what the tables say may be read."""
+    """`readable_files`, `readable_collections` and `downloadable_files` select exactly what the tables
+    say may be read and downloaded."""
     names = {file.id: name for name, file in world.files.items()}
     collection_names = {c.id: name for name, c in world.collections.items()}
     async with app.state.session_factory() as session:
@@ -238,6 +239,19 @@ async def test_the_sql_clauses_agree_with_the_verdicts(app: FastAPI, world: Worl
             rows = await session.scalars(select(Collection.id).where(policy.readable_collections(principal)))
             visible = {n for n, v in COLLECTION_VERDICTS[who].items() if v[0]}
             assert {collection_names[i] for i in rows} == visible, who
+            rows = await session.scalars(select(File.id).where(policy.downloadable_files(principal)))
+            downloadable = {n for n, v in FILE_VERDICTS[who].items() if v[1]}
+            assert {names[i] for i in rows} == downloadable, who
+
+
+def test_only_a_link_hiding_metadata_strips_the_location() -> None:
+    owner = uuid.uuid4()
+    grant = policy.ShareGrant(share_id=uuid.uuid4(), owner_id=owner)
+    hiding = replace(grant, show_metadata=False)
+    assert policy.strips_location(policy.through_grant(hiding), owner) is True
+    assert policy.strips_location(policy.through_grant(grant), owner) is False
+    assert policy.strips_location(policy.Principal(user_id=owner), owner) is False
+    assert policy.strips_location(policy.ANONYMOUS, owner) is False
 
 
 def test_principals_come_from_an_optional_user_and_are_one_kind() -> None:

@@ -53,7 +53,7 @@ def token(server_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def api_schema(server_url: str) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_url(f"{server_url}/openapi.json")
+    return schemathesis.openapi.from_url(f"{server_url}/openapi.json", timeout=120)
 
 
 def check_operation(operation: schemathesis.APIOperation, token: str) -> None:
