@@ -176,16 +176,27 @@ def import_dir(
 
 
 @cli.command()
-def verify() -> None:
-    """Re-hash every stored original against its recorded SHA-256.
+def verify(
+    rescan: bool = typer.Option(
+        False, "--rescan", help="also scan every original with clamd (CLAMD_ADDRESS)"
+    ),
+    quarantine: bool = typer.Option(
+        False,
+        "--quarantine",
+        help="with --rescan: move flagged originals to quarantine/ and purge their files",
+    ),
+) -> None:
+    """Re-hash every stored original against its recorded SHA-256 (and rescan it for malware).
 
-    Exit status 1 when any original is missing or corrupt.
+    Exit status 1 when any original is missing or corrupt, flagged, or could not be scanned.
     """
     from app.maintenance import service as maintenance
     from app.maintenance.schemas import VerifyReport
 
     settings = _settings()
     storage = _storage(settings)
+    if (rescan or quarantine) and not settings.clamd_address:
+        raise _fail("--rescan needs CLAMD_ADDRESS (tcp://host:port or unix:///path)", 2)
 
     async def work(session: AsyncSession) -> VerifyReport:
         total = await maintenance.count_files(session)
@@ -200,8 +211,29 @@ def verify() -> None:
         typer.echo(f"  missing {file_id}")
     for file_id in report.corrupt:
         typer.echo(f"  corrupt {file_id}")
-    if not report.healthy:
+    clean = _rescan(settings, storage, quarantine=quarantine) if rescan or quarantine else True
+    if not report.healthy or not clean:
         raise typer.Exit(1)
+
+
+def _rescan(settings: Settings, storage: BlobStore, *, quarantine: bool) -> bool:
+    """Scan every original, print the hits; True when every file was scanned and none was flagged."""
+    from app.maintenance import rescan
+
+    def work(session: AsyncSession) -> Awaitable[rescan.RescanReport]:
+        return rescan.rescan(session, settings=settings, storage=storage, quarantine=quarantine)
+
+    report = _run(settings, work)
+    typer.echo(
+        f"scanned {report.scanned} files: {len(report.hits)} flagged, {len(report.unscanned)} unscanned"
+    )
+    for hit in report.hits:
+        typer.echo(f"  flagged {hit.file_id} {hit.name!r}: {hit.signature}")
+    for file_id, reason in report.unscanned:
+        typer.echo(f"  unscanned {file_id}: {reason}")
+    if report.quarantined:
+        typer.echo(f"quarantined {report.quarantined} files")
+    return not report.hits and not report.unscanned
 
 
 @cli.command()
