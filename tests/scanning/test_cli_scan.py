@@ -7,13 +7,13 @@ import pytest
 from app.storage import keys
 from app.storage.local import LocalBlobStore
 from bench.clamd import EICAR_SIGNATURE, Clamd
-from tests.scanning.helpers import EICAR, Atrium
+from tests.maintenance.helpers import Atrium
+from tests.scanning.helpers import EICAR
 
 
 @pytest.fixture
 def atrium(tmp_path: Path) -> Atrium:
     runner = Atrium(tmp_path / "deployment")
-    runner.root.mkdir()
     assert runner("migrate").returncode == 0
     runner.create_user("alice")
     return runner
