@@ -21,11 +21,11 @@ from anyio import to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import activity, kinds, ratelimit
+from app import activity, kinds, metrics, ratelimit
 from app.auth.service import quota_of
 from app.config import Settings
 from app.db import utcnow
-from app.errors import PayloadTooLarge, UnsupportedMediaType
+from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
 from app.files import service as files
 from app.files.previews import image_problem, read_text_head
 from app.imaging.decode import ImageError
@@ -195,10 +195,17 @@ async def receiving(intake: Intake) -> AsyncIterator[None]:
     except BaseExceptionGroup as errors:  # the writer's task group wraps what was raised
         await intake.discard()
         error = sole_error(errors)
+        count_refusal(error)
         raise error from error.__cause__
-    except BaseException:
+    except BaseException as exc:
         await intake.discard()
+        count_refusal(exc)
         raise
+
+
+def count_refusal(exc: BaseException) -> None:
+    if isinstance(exc, AppError):
+        metrics.REFUSED.labels(exc.code).inc()
 
 
 def sole_error(errors: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -294,6 +301,7 @@ async def keep(
         with anyio.CancelScope(shield=True):  # once it runs, its outcome decides what is kept
             await session.commit()
     except BaseException as exc:
+        count_refusal(exc)
         with anyio.CancelScope(shield=True):
             await session.rollback()  # ends the transaction: the owner's lock is released now
             await intake.discard()
@@ -302,6 +310,8 @@ async def keep(
         raise
     with anyio.CancelScope(shield=True):  # the rows are in: never discard their bytes from here on
         await intake.release()
+    metrics.FILES_KEPT.inc(len(rows))
+    metrics.UPLOAD_BYTES.inc(intake.total)
     return rows
 
 

@@ -3,6 +3,7 @@ gives no verdict (closed: refuse with 503; open: keep and log)."""
 
 import logging
 
+from app import metrics
 from app.config import Settings
 from app.errors import AppError, ServiceUnavailable, Unprocessable
 from app.scanning.clamd import ScanUnavailable, Verdict, instream
@@ -34,10 +35,12 @@ async def check_blob(settings: Settings, store: BlobStore, *, key: str, name: st
     try:
         verdict = await scan_blob(settings, store, key)
     except ScanUnavailable as exc:
+        metrics.SCANS.labels("unavailable").inc()
         if settings.scan_fail_mode == "closed":
             raise unavailable(exc) from exc
         logger.warning("kept %r unscanned (SCAN_FAIL_MODE=open): %s", name, exc.reason)
         return None
+    metrics.SCANS.labels("clean" if verdict.clean else "malware").inc()
     if verdict.signature is not None:
         logger.warning("refused %r: malware %s", name, verdict.signature)
         raise MalwareDetected(name, verdict.signature)

@@ -17,4 +17,3 @@ def infected_png() -> bytes:
 def unreachable() -> str:
     """A loopback port nobody listens on: clamd stopped."""
     return f"tcp://127.0.0.1:{free_port()}"
-
