@@ -38,13 +38,30 @@ def ensure_clamd() -> None:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         raise ServiceError(f"the malware scanning tests need: sudo apt-get install {PACKAGE}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", PACKAGE],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
+    with services_not_started():
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", PACKAGE],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
+
+
+@contextmanager
+def services_not_started() -> Iterator[None]:
+    """Debian's policy-rc.d (exit 101) keeps the packages' own clamd and freshclam (which would try
+    to download signatures) from starting on install; removed afterwards if it was ours."""
+    policy = Path("/usr/sbin/policy-rc.d")
+    ours = not policy.exists()
+    if ours:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        yield
+    finally:
+        if ours:
+            policy.unlink(missing_ok=True)
 
 
 def write_database(directory: Path) -> None:
