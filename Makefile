@@ -46,7 +46,7 @@ types: install
 	$(BIN)/mypy
 
 pytest: install
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The same suite on PostgreSQL (a throwaway cluster on loopback; installs the server when root).
 test-postgres: install

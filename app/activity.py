@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Activity
 
-Action = Literal["upload", "download", "view", "delete", "restore", "move", "rename", "purge"]
+Action = Literal[
+    "upload", "download", "view", "delete", "restore", "move", "rename", "purge", "malware", "quarantine"
+]
 
 
 def record(

@@ -12,7 +12,7 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import ConfigError, Settings, get_settings
 from app.storage import open_store
@@ -177,16 +177,27 @@ def import_dir(
 
 
 @cli.command()
-def verify() -> None:
-    """Re-hash every stored original against its recorded SHA-256.
+def verify(
+    rescan: bool = typer.Option(
+        False, "--rescan", help="also scan every original with clamd (CLAMD_ADDRESS)"
+    ),
+    quarantine: bool = typer.Option(
+        False,
+        "--quarantine",
+        help="with --rescan: move flagged originals to quarantine/ and purge their files",
+    ),
+) -> None:
+    """Re-hash every stored original against its recorded SHA-256 (and rescan it for malware).
 
-    Exit status 1 when any original is missing or corrupt.
+    Exit status 1 when any original is missing or corrupt, flagged, or could not be scanned.
     """
     from app.maintenance import service as maintenance
     from app.maintenance.schemas import VerifyReport
 
     settings = _settings()
     storage = _storage(settings)
+    if (rescan or quarantine) and not settings.clamd_address:
+        raise _fail("--rescan needs CLAMD_ADDRESS (tcp://host:port or unix:///path)", 2)
 
     async def work(session: AsyncSession) -> VerifyReport:
         total = await maintenance.count_files(session)
@@ -201,7 +212,120 @@ def verify() -> None:
         typer.echo(f"  missing {file_id}")
     for file_id in report.corrupt:
         typer.echo(f"  corrupt {file_id}")
-    if not report.healthy:
+    clean = _rescan(settings, storage, quarantine=quarantine) if rescan or quarantine else True
+    if not report.healthy or not clean:
+        raise typer.Exit(1)
+
+
+def _rescan(settings: Settings, storage: BlobStore, *, quarantine: bool) -> bool:
+    """Scan every original, print the hits; True when every file was scanned and none was flagged."""
+    from app.maintenance import rescan
+
+    def work(session: AsyncSession) -> Awaitable[rescan.RescanReport]:
+        return rescan.rescan(session, settings=settings, storage=storage, quarantine=quarantine)
+
+    report = _run(settings, work)
+    typer.echo(
+        f"scanned {report.scanned} files: {len(report.hits)} flagged, {len(report.unscanned)} unscanned"
+    )
+    for hit in report.hits:
+        typer.echo(f"  flagged {hit.file_id} {hit.name!r}: {hit.signature}")
+    for file_id, reason in report.unscanned:
+        typer.echo(f"  unscanned {file_id}: {reason}")
+    if report.quarantined:
+        typer.echo(f"quarantined {report.quarantined} files")
+    return not report.hits and not report.unscanned
+
+
+@cli.command()
+def backup(
+    dest: Path = typer.Argument(..., file_okay=False, resolve_path=True, help="the backup directory"),
+) -> None:
+    """Back up the database, every original and a manifest into DEST, while the server runs.
+
+    A second backup into the same DEST copies only what changed. Exit status 1 when an original
+    is missing or does not match its SHA-256.
+    """
+    from app.db import create_engine
+    from app.maintenance import backup as backups
+    from app.maintenance.snapshot import SnapshotError
+
+    settings = _settings()
+    storage = _storage(settings)
+
+    async def main() -> backups.BackupReport:
+        engine = create_engine(settings.database_url)
+        try:
+            return await backups.backup(
+                engine,
+                database_url=settings.database_url,
+                store=storage,
+                dest=dest,
+                still_there=lambda file_id: _file_exists(engine, file_id),
+            )
+        finally:
+            await engine.dispose()
+
+    try:
+        report = anyio.run(main)
+    except (SnapshotError, backups.BackupError) as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(
+        f"backed up {report.files} files into {dest}: copied {report.copied} ({report.copied_bytes} bytes),"
+        f" {report.kept} already there, {len(report.gone)} deleted meanwhile"
+    )
+    for file_id in report.missing:
+        typer.echo(f"  missing {file_id}")
+    for file_id in report.corrupt:
+        typer.echo(f"  corrupt {file_id}")
+    if report.missing or report.corrupt:
+        raise typer.Exit(1)
+
+
+async def _file_exists(engine: AsyncEngine, file_id: str) -> bool:
+    import uuid
+
+    from app.models import File
+
+    async with engine.connect() as connection:
+        found = await connection.scalar(select(File.id).where(File.id == uuid.UUID(file_id)))
+    return found is not None
+
+
+@cli.command()
+def restore(
+    src: Path = typer.Argument(
+        ..., exists=True, file_okay=False, resolve_path=True, help="a backup directory"
+    ),
+) -> None:
+    """Rebuild an empty deployment (DATABASE_URL, UPLOAD_DIR) from a backup; then run `atrium verify`.
+
+    Refuses a deployment that has any user, file or stored original (exit status 2).
+    """
+    from app.maintenance import backup as backups
+    from app.maintenance.snapshot import SnapshotError
+    from app.migrate import upgrade
+
+    settings = _settings()
+    storage = _storage(settings)
+    try:
+        manifest = backups.read_manifest(src)
+        upgrade(settings.database_url)
+        if not _run(settings, lambda session: backups.is_empty(session, storage)):
+            raise _fail("the deployment is not empty: restore needs a fresh database and store", 2)
+        anyio.run(lambda: backups.restore_database(manifest, database_url=settings.database_url, src=src))
+        upgrade(settings.database_url)
+    except (SnapshotError, backups.BackupError) as exc:
+        raise _fail(str(exc)) from exc
+
+    def work(session: AsyncSession) -> Awaitable[backups.RestoreReport]:
+        return backups.restore_blobs(session, manifest, store=storage, src=src)
+
+    report = _run(settings, work)
+    typer.echo(f"restored {report.files} files ({report.restored_bytes} bytes) from {src}")
+    for file_id in report.corrupt:
+        typer.echo(f"  corrupt in the backup: {file_id}")
+    if report.corrupt:
         raise typer.Exit(1)
 
 

@@ -5,6 +5,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,6 +51,12 @@ class Settings(BaseSettings):
     share_unlock_window_seconds: int = Field(default=300, gt=0)
     share_unlock_minutes: int = Field(default=60, gt=0)
     allowed_types: Annotated[list[str], NoDecode] = list(DEFAULT_ALLOWED_TYPES)
+    # Operations (API.md): malware scanning, compression at rest, metrics and log format.
+    clamd_address: str = ""
+    scan_fail_mode: Literal["closed", "open"] = "closed"
+    scan_timeout_seconds: float = Field(default=300, gt=0)
+    metrics_enabled: bool = False
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -63,6 +70,14 @@ class Settings(BaseSettings):
     def split_types(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip().lower() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("clamd_address")
+    @classmethod
+    def check_clamd_address(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and not ((parts.scheme == "unix" and parts.path) or (parts.scheme == "tcp" and parts.port)):
+            raise ValueError(f"CLAMD_ADDRESS must be tcp://host:port or unix:///path, not {value!r}")
         return value
 
     @field_validator("cors_origins")

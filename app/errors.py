@@ -149,6 +149,7 @@ ERRORS: dict[str, ErrorSpec] = {
         image_too_large="the image has too many pixels",
         not_a_regular_file="an imported path is not a regular file",
         invalid_folder_name="an imported directory name is not a valid folder name",
+        malware_detected="the malware scanner flagged a file (its signature is in `detail`)",
     ),
     **_codes(423, upload_locked="another request is writing this upload now; retry after it ends"),
     **_codes(429, rate_limited="too many requests; see Retry-After"),
@@ -159,6 +160,7 @@ ERRORS: dict[str, ErrorSpec] = {
         service_unavailable="the server cannot answer now",
         database_unavailable="the database does not answer",
         storage_unavailable="the storage cannot be written",
+        scanner_unavailable="the malware scanner gave no verdict (SCAN_FAIL_MODE=closed)",
     ),
 }
 

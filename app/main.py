@@ -25,6 +25,8 @@ from app.limits import RequestSizeLimitMiddleware
 from app.maintenance import service as maintenance
 from app.maintenance.router import admin as admin_router
 from app.maintenance.router import router as storage_router
+from app.observe import ObserveMiddleware
+from app.observe import router as metrics_router
 from app.operations import operation_id
 from app.portfolio.router import router as portfolio_router
 from app.problems import document_problems
@@ -90,7 +92,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.signing_key  # noqa: B018 - refuse to build an app that cannot sign tokens
-    configure_logging()
+    configure_logging(json_lines=settings.log_format == "json")
     app = FastAPI(
         title="Atrium",
         version="0.1.0",
@@ -119,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(shares_router)
     app.include_router(share_public_router)
     app.include_router(share_page_router)
+    if settings.metrics_enabled:
+        app.include_router(metrics_router)
     app.add_middleware(
         RequestSizeLimitMiddleware, limit=settings.request_size_limit, upload_paths=UPLOAD_PATHS
     )
@@ -133,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=EXPOSED_HEADERS,
     )
     app.add_middleware(TusResumableHeader)
+    app.add_middleware(ObserveMiddleware, access_log=settings.log_format == "json")
     app.add_middleware(RequestIdMiddleware)
     document_problems(app)
     document_contract(app)

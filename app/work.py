@@ -10,6 +10,7 @@ import anyio
 from anyio import to_thread
 from fastapi import Request
 
+from app import metrics
 from app.storage.base import BlobNotFound, BlobStat, BlobStore
 
 T = TypeVar("T")
@@ -67,7 +68,9 @@ async def ensure_derived(
         if (found := await stat_or_none(store, key)) is not None:
             return found  # another request made it while we waited
         data = await work.run(_make_from, store, source, make)
-        return await store.put(key, data)
+        stat = await store.put(key, data)
+        metrics.RENDITIONS.inc()
+        return stat
 
 
 def _make_from(store: BlobStore, source: str, make: Callable[[BinaryIO], bytes]) -> bytes:

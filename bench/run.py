@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, scaling, soak, thumbs, transfer, tus, zips
+from bench import healthz, listing, scaling, scan, soak, thumbs, transfer, tus, zips
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
@@ -28,7 +28,7 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak")
+SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak", "scan")
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -135,6 +135,9 @@ class Bench:
             self.scale_reads()
         if "soak" in self.options.only:
             self.soak()
+        if "scan" in self.options.only:
+            step(f"scan: {scan.BLOB_MIB} MiB upload with clamd scanning vs without")
+            self.guard(["scan_overhead"], lambda: scan.measure_scan(self.tmp, self.logs, self.options.rounds))
 
     def guard(self, keys: list[str], measure: Callable[[], Outcome]) -> None:
         """A suite that fails reports its figures as null with the error, and the run goes on."""

@@ -39,6 +39,7 @@ GOALS: dict[str, Goal] = {
     ),
     "search_vs_raw": Goal("<=", 3.0, "", "median GET /api/search time / raw FTS query in sqlite3"),
     "healthz_p99_ms": Goal("<=", 50, "ms", "/healthz p99 while four 24 MP JPEGs upload"),
+    "scan_overhead": Goal(">=", 0.7, "", "200 MiB upload throughput with clamd scanning / without"),
     "soak_5xx": Goal("<=", 0, "", "5xx answers in the soak (30 clients, 60 s, 2 workers, SQLite)"),
     "soak_write_p99_ms": Goal("<=", 500, "ms", "p99 of upload, rename, trash, restore, delete in the soak"),
     "soak_lost_or_corrupt": Goal("<=", 0, "", "files lost or changed, plus a failed `atrium verify`"),

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.errors import Forbidden, Unauthorized
 from app.models import User
 from app.problems import AUTH, Responses, problems
+from app.requestid import note_user
 
 SCHEME = "OAuth2PasswordBearer"
 # The same bearer token, on routes that serve visitors too; the document shows it as optional.
@@ -38,7 +39,9 @@ OptionalToken = Annotated[str | None, Depends(optional_scheme)]
 async def get_authenticated(session: SessionDep, settings: SettingsDep, token: Token) -> Authenticated:
     if not token:
         raise Unauthorized("a bearer token is required")
-    return await service.authenticate(session, settings=settings, token=token)
+    authenticated = await service.authenticate(session, settings=settings, token=token)
+    note_user(authenticated.user.id)
+    return authenticated
 
 
 async def get_current_user(auth: Annotated[Authenticated, Depends(get_authenticated)]) -> User:
@@ -49,7 +52,9 @@ async def get_optional_user(session: SessionDep, settings: SettingsDep, token: O
     """Anonymous when no token is sent; a token that is sent must still be valid."""
     if not token:
         return None
-    return (await service.authenticate(session, settings=settings, token=token)).user
+    user = (await service.authenticate(session, settings=settings, token=token)).user
+    note_user(user.id)
+    return user
 
 
 CurrentAuth = Annotated[Authenticated, Depends(get_authenticated)]

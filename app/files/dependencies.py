@@ -24,6 +24,8 @@ UPLOAD_CODES = (
     "type_mismatch",
     "image_too_large",
     "rate_limited",
+    "malware_detected",
+    "scanner_unavailable",
 )
 
 

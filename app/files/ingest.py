@@ -21,17 +21,18 @@ from anyio import to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import kinds, ratelimit
+from app import activity, kinds, metrics, ratelimit
 from app.auth.service import quota_of
 from app.config import Settings
 from app.db import utcnow
-from app.errors import PayloadTooLarge, UnsupportedMediaType
+from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
 from app.files import service as files
 from app.files.previews import image_problem, read_text_head
 from app.imaging.decode import ImageError
 from app.imaging.exif import ImageMetadata, read_metadata
 from app.library import search_text as search
 from app.models import File, ImageMeta, User
+from app.scanning import policy as scanning
 from app.storage import keys
 from app.storage.base import BlobStore, Part
 from app.work import ImageWork
@@ -215,10 +216,17 @@ async def receiving(intake: Intake) -> AsyncIterator[None]:
     except BaseExceptionGroup as errors:  # the writer's task group wraps what was raised
         await intake.discard()
         error = sole_error(errors)
+        count_refusal(error)
         raise error from error.__cause__
-    except BaseException:
+    except BaseException as exc:
         await intake.discard()
+        count_refusal(exc)
         raise
+
+
+def count_refusal(exc: BaseException) -> None:
+    if isinstance(exc, AppError):
+        metrics.REFUSED.labels(exc.code).inc()
 
 
 def sole_error(errors: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -297,8 +305,9 @@ async def keep(
     The quota is checked again under the owner's write lock, so concurrent uploads of one owner
     cannot all pass a check made before any of them was inserted.
     """
+    owner_id = user.id  # the rollback below expires `user`
     try:
-        await _store_blobs(intake, work)
+        await _store_blobs(intake, work, settings)
         await files.lock_owner(session, owner_id=user.id)
         if await files.used_bytes(session, owner_id=user.id) + intake.total > quota_of(user, settings):
             raise PayloadTooLarge("the upload exceeds your storage quota", code="quota_exceeded")
@@ -312,22 +321,41 @@ async def keep(
             await decorate(rows)
         with anyio.CancelScope(shield=True):  # once it runs, its outcome decides what is kept
             await session.commit()
-    except BaseException:
+    except BaseException as exc:
+        count_refusal(exc)
         with anyio.CancelScope(shield=True):
             await session.rollback()  # ends the transaction: the owner's lock is released now
             await intake.discard()
+            if isinstance(exc, scanning.MalwareDetected):
+                await _record_malware(session, owner_id=owner_id)
         raise
     with anyio.CancelScope(shield=True):  # the rows are in: never discard their bytes from here on
         await intake.release()
+    metrics.FILES_KEPT.inc(len(rows))
+    metrics.UPLOAD_BYTES.inc(intake.total)
     return rows
 
 
-async def _store_blobs(intake: Intake, work: ImageWork) -> None:
-    """Commit each part as its original, then read what the rows need from the stored bytes: image
-    size and EXIF (a decompression bomb refuses the upload; a damaged image is kept) and text."""
+async def _record_malware(session: AsyncSession, *, owner_id: uuid.UUID) -> None:
+    """The refused upload's entry in the owner's activity log, in a transaction of its own."""
+    try:
+        activity.record(session, owner_id=owner_id, file_id=None, action="malware")
+        await session.commit()
+    except Exception:  # the refusal stands; only its log entry is lost
+        logger.exception("could not log a malware refusal")
+        await session.rollback()
+
+
+async def _store_blobs(intake: Intake, work: ImageWork, settings: Settings) -> None:
+    """Commit each part as its original, have the malware scanner check it (when CLAMD_ADDRESS is
+    set), then read what the rows need from the stored bytes: image size and EXIF (a decompression
+    bomb refuses the upload; a damaged image is kept) and text."""
     for candidate in intake.files:
         assert candidate.part is not None, "keep() runs after the intake has drained"
         await candidate.part.commit(keys.original(candidate.storage_key))
+    for candidate in intake.files:
+        key = keys.original(candidate.storage_key)
+        await scanning.check_blob(settings, intake.store, key=key, name=candidate.name)
     for candidate in intake.files:
         if candidate.kind == "image":
             candidate.metadata = await _image_metadata(intake.store, work, candidate.storage_key)

@@ -12,6 +12,7 @@ from anyio import to_thread
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import metrics
 from app.config import Settings
 from app.db import utcnow
 from app.library import trash
@@ -38,6 +39,8 @@ async def sweep_parts(session: AsyncSession, *, settings: Settings, storage: Blo
         return found is not None
 
     sweep = await storage.sweep_parts(is_kept=is_kept, older_than_seconds=settings.stale_part_minutes * 60)
+    metrics.SWEPT.labels("parts").inc(len(sweep.parts))
+    metrics.SWEPT.labels("blobs").inc(len(sweep.blobs))
     if sweep.parts or sweep.blobs:
         logger.info("swept %d parts and %d blobs of crashed uploads", len(sweep.parts), len(sweep.blobs))
     return SweepReport(removed=sweep.parts, removed_blobs=sweep.blobs)

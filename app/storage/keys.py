@@ -6,6 +6,7 @@ STORAGE_KEY = re.compile(r"^[0-9a-f]{32}$")
 RENDITION_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 ORIGINALS = "originals/"
 RENDITIONS = "renditions/"
+QUARANTINE = "quarantine/"
 
 
 def check_storage_key(storage_key: str) -> str:
@@ -37,3 +38,8 @@ def storage_key_of(blob_key: str) -> str | None:
             candidate = blob_key[len(prefix) :].split("/", 1)[0]
             return candidate if STORAGE_KEY.match(candidate) else None
     return None
+
+
+def quarantined(storage_key: str) -> str:
+    """Where `atrium verify --quarantine` keeps the bytes of a flagged original, out of service."""
+    return QUARANTINE + check_storage_key(storage_key)

@@ -36,7 +36,7 @@ from app.storage.base import (
 CHUNK_SIZE = 1024 * 1024
 PART_SUFFIX = ".part"
 CLAIM_SUFFIX = ".claim"
-NAMESPACES = {"originals": 1, "renditions": 2}  # path segments after the namespace
+NAMESPACES = {"originals": 1, "renditions": 2, "quarantine": 1}  # path segments after the namespace
 
 
 def _stat_of(result: os.stat_result) -> BlobStat:

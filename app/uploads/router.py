@@ -37,6 +37,8 @@ WRITE = (
     "unsupported_type",
     "type_mismatch",
     "image_too_large",
+    "malware_detected",
+    "scanner_unavailable",
     "folder_not_found",
     "upload_not_found",
 )

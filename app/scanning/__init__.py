@@ -1,0 +1,1 @@
+"""Malware scanning: ClamAV's clamd over INSTREAM (`clamd`), and what a verdict means (`policy`)."""

@@ -1,0 +1,52 @@
+"""What a scan means for bytes on their way in: refuse malware, and SCAN_FAIL_MODE when clamd
+gives no verdict (closed: refuse with 503; open: keep and log)."""
+
+import logging
+
+from app import metrics
+from app.config import Settings
+from app.errors import AppError, ServiceUnavailable, Unprocessable
+from app.scanning.clamd import ScanUnavailable, Verdict, instream
+from app.storage.base import BlobStore
+
+logger = logging.getLogger("atrium.scanning")
+
+
+class MalwareDetected(Unprocessable):
+    code = "malware_detected"
+
+    def __init__(self, name: str, signature: str) -> None:
+        super().__init__(f"'{name}' was flagged by the malware scanner: {signature}")
+        self.signature = signature
+
+
+async def scan_blob(settings: Settings, store: BlobStore, key: str) -> Verdict:
+    """clamd's verdict on a stored blob; `ScanUnavailable` when it gives none."""
+    assert settings.clamd_address, "scanning is off"
+    limit = settings.scan_timeout_seconds
+    return await instream(settings.clamd_address, store.read(key), limit_seconds=limit)
+
+
+async def check_blob(settings: Settings, store: BlobStore, *, key: str, name: str) -> Verdict | None:
+    """Refuse a flagged blob (`MalwareDetected`); without a verdict, apply SCAN_FAIL_MODE. Returns
+    the verdict (None when scanning is off or failed open)."""
+    if not settings.clamd_address:
+        return None
+    try:
+        verdict = await scan_blob(settings, store, key)
+    except ScanUnavailable as exc:
+        metrics.SCANS.labels("unavailable").inc()
+        if settings.scan_fail_mode == "closed":
+            raise unavailable(exc) from exc
+        logger.warning("kept %r unscanned (SCAN_FAIL_MODE=open): %s", name, exc.reason)
+        return None
+    metrics.SCANS.labels("clean" if verdict.clean else "malware").inc()
+    if verdict.signature is not None:
+        logger.warning("refused %r: malware %s", name, verdict.signature)
+        raise MalwareDetected(name, verdict.signature)
+    return verdict
+
+
+def unavailable(exc: ScanUnavailable) -> AppError:
+    detail = f"the malware scanner gave no verdict: {exc.reason}"
+    return ServiceUnavailable(detail, code="scanner_unavailable")

@@ -1,0 +1,40 @@
+"""The installed `atrium` command on a deployment of the test's own (a database URL and an upload dir)."""
+
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+ATRIUM = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "atrium")
+Result = subprocess.CompletedProcess[str]
+
+
+class Atrium:
+    def __init__(self, root: Path, *, database_url: str | None = None, uploads: Path | None = None) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.db = root / "atrium.db"
+        self.database_url = database_url or f"sqlite+aiosqlite:///{self.db}"
+        self.uploads = uploads or root / "uploads"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "UPLOAD_DIR": str(self.uploads),
+            "ENVIRONMENT": "test",
+        }
+
+    def __call__(self, *args: str, stdin: str = "", **env: str) -> Result:
+        environment = {**self.env, **env}
+        return subprocess.run(
+            [ATRIUM, *args], cwd=self.root, env=environment, input=stdin, capture_output=True, text=True
+        )
+
+    def create_user(self, name: str) -> None:
+        email = f"{name}@example.com"
+        result = self("create-user", name, "--email", email, "--password-stdin", stdin="pw-long-enough\n")
+        assert result.returncode == 0, result.stderr
+
+    def rows(self, sql: str) -> list[tuple[object, ...]]:
+        """SQLite deployments only."""
+        with sqlite3.connect(self.db) as db:
+            return db.execute(sql).fetchall()

@@ -1,0 +1,38 @@
+"""One real clamd for the whole test run (Debian's clamav-daemon with a tiny signature database),
+shared: every test that needs it is in the xdist group "clamd", so one worker starts it."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from bench.clamd import Clamd, running_clamd
+from tests.conftest import TEST_SECRET
+from tests.scanning.helpers import STREAM_MAX
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("clamd"))
+
+
+@pytest.fixture(scope="session")
+def clamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clamd]:
+    with running_clamd(tmp_path_factory.mktemp("clamd"), stream_max=STREAM_MAX) as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, clamd: Clamd) -> Settings:
+    """Scanning on, through clamd's TCP socket, failing closed (the default)."""
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        upload_dir=tmp_path / "uploads",
+        secret_key=TEST_SECRET,
+        clamd_address=clamd.tcp,
+    )
