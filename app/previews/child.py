@@ -1,5 +1,5 @@
 """The extraction child: `python -m app.previews.child JOB FD` reads the file open on FD, writes
-one JSON `Extracted` to stdout and exits. Its address space, CPU time and file writes are
+one JSON `Found` to stdout and exits. Its address space, CPU time and file writes are
 limited before any decoder is imported, so a hostile file ends this process, not the server."""
 
 import os
@@ -8,9 +8,9 @@ import sys
 from collections.abc import Callable
 from typing import BinaryIO
 
-from app.previews.result import Extracted
+from app.previews.found import Found
 
-Job = Callable[[BinaryIO], Extracted]
+Job = Callable[[BinaryIO], Found]
 
 
 def limit(*, memory_bytes: int, cpu_seconds: int) -> None:
@@ -34,7 +34,7 @@ def job_named(name: str) -> Job:
         from app.previews.office import office_text
 
         mime_type = name.removeprefix("office:")
-        return lambda source: Extracted(text=office_text(source, mime_type))
+        return lambda source: Found(text=office_text(source, mime_type))
     raise SystemExit(f"unknown job {name!r}")
 
 
@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
     with os.fdopen(fd, "rb") as source:
         source.seek(0)
         result = extract(source)
-    sys.stdout.write(result.model_dump_json())
+    sys.stdout.write(result.to_json())
     return 0
 
 

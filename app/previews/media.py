@@ -6,22 +6,22 @@ from typing import BinaryIO
 import av
 import av.container
 
+from app.previews.found import Found
 from app.previews.picture import preview_webp
-from app.previews.result import Extracted
 
 POSTER_AT_SECONDS = 1.0  # past a fade-in from black, within the first seconds of any clip
 MAX_POSTER_FRAMES = 300  # frames decoded at most to find the poster
 
 
-def extract_video(source: BinaryIO) -> Extracted:
+def extract_video(source: BinaryIO) -> Found:
     with av.open(source, mode="r", metadata_errors="ignore") as container:
         if not container.streams.video:
-            return Extracted(duration_seconds=duration_of(container))
+            return Found(duration_seconds=duration_of(container))
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         width, height = stream.codec_context.width, stream.codec_context.height
         duration = duration_of(container)
-        return Extracted(
+        return Found(
             preview=_poster(container, stream, duration),
             duration_seconds=duration,
             width=width or None,
@@ -29,9 +29,9 @@ def extract_video(source: BinaryIO) -> Extracted:
         )
 
 
-def extract_audio(source: BinaryIO) -> Extracted:
+def extract_audio(source: BinaryIO) -> Found:
     with av.open(source, mode="r", metadata_errors="ignore") as container:
-        return Extracted(duration_seconds=duration_of(container))
+        return Found(duration_seconds=duration_of(container))
 
 
 def duration_of(container: av.container.InputContainer) -> float | None:

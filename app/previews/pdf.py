@@ -5,18 +5,18 @@ from typing import BinaryIO
 
 import pypdfium2 as pdfium
 
+from app.previews.found import TEXT_LIMIT, Found
 from app.previews.picture import preview_webp, render_scale
-from app.previews.result import TEXT_LIMIT, Extracted
 
 MAX_TEXT_PAGES = 2000
 
 
-def extract_pdf(source: BinaryIO) -> Extracted:
+def extract_pdf(source: BinaryIO) -> Found:
     pdf = pdfium.PdfDocument(source)
     try:
         pages = len(pdf)
         preview = _first_page(pdf) if pages else None
-        return Extracted(text=_text(pdf, pages), preview=preview, page_count=pages)
+        return Found(text=_text(pdf, pages), preview=preview, page_count=pages)
     finally:
         pdf.close()
 

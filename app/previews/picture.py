@@ -1,9 +1,14 @@
-"""The preview image of a rendered page or a video frame: a small WebP, like the image thumbnails."""
+"""The preview image of a rendered page or a video frame: a small WebP, like the image thumbnails
+(same quality and libwebp method as app.imaging.thumbnails, not imported: the child starts lean)."""
+
+import io
 
 from PIL import Image
 
-from app.imaging.thumbnails import save_webp
-from app.previews.result import PREVIEW_EDGE
+from app.previews.found import PREVIEW_EDGE
+
+QUALITY = 80
+WEBP_METHOD = 2
 
 
 def preview_webp(image: Image.Image) -> bytes:
@@ -11,7 +16,9 @@ def preview_webp(image: Image.Image) -> bytes:
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
     image.thumbnail((PREVIEW_EDGE, PREVIEW_EDGE), Image.Resampling.BICUBIC, reducing_gap=3.0)
-    return save_webp(image)
+    out = io.BytesIO()
+    image.save(out, "WEBP", quality=QUALITY, method=WEBP_METHOD)
+    return out.getvalue()
 
 
 def render_scale(width: float, height: float, *, edge: int = 2 * PREVIEW_EDGE) -> float:

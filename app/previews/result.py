@@ -1,10 +1,12 @@
-"""What the extraction child answers: one JSON object, validated again by the parent."""
+"""What the extraction child answers, validated by the parent before anything is kept."""
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TEXT_LIMIT = 1024 * 1024  # characters of search text kept per file
+from app.previews.found import PREVIEW_EDGE, TEXT_LIMIT
+
+__all__ = ["PREVIEW_EDGE", "PREVIEW_LIMIT", "TEXT_LIMIT", "Extracted"]
+
 PREVIEW_LIMIT = 1024 * 1024  # bytes of one preview image (a 256 px WebP is a few KiB)
-PREVIEW_EDGE = 256  # the longest side of a preview, as the small image thumbnail
 
 
 class Extracted(BaseModel):
