@@ -387,7 +387,13 @@ def upload(
 
 
 @cli.command()
-def cleanup() -> None:
+def cleanup(
+    backfill: bool = typer.Option(
+        False, "--backfill", help="also read previews, ThumbHash, duration and search text of older files"
+    ),
+    batch_size: int = typer.Option(50, "--batch-size", min=1, help="files per backfill commit"),
+    max_batches: int | None = typer.Option(None, "--max-batches", min=1, help="stop after N (resumable)"),
+) -> None:
     """Delete expired resumable uploads, stale upload parts and orphan blobs, purge trash older than
     TRASH_RETENTION_DAYS.
 
@@ -398,6 +404,8 @@ def cleanup() -> None:
 
     settings = _settings()
     storage = _storage(settings)
+    if backfill:
+        _backfill(settings, storage, batch_size=batch_size, max_batches=max_batches)
 
     async def work(session: AsyncSession) -> None:
         expired = await uploads.remove_expired(session, store=storage)
@@ -412,6 +420,25 @@ def cleanup() -> None:
         typer.echo(f"purged {purged.purged} trashed files ({purged.freed} bytes)")
         for file_id in orphans.missing_file_ids:
             typer.echo(f"  bytes missing for file {file_id}")
+
+    _run(settings, work)
+
+
+def _backfill(settings: Settings, storage: BlobStore, *, batch_size: int, max_batches: int | None) -> None:
+    from app.maintenance.backfill import backfill
+    from app.work import create_image_work
+
+    async def work(session: AsyncSession) -> None:
+        report = await backfill(
+            session,
+            storage=storage,
+            work=create_image_work(),
+            batch_size=batch_size,
+            max_batches=max_batches,
+            progress=lambda done: typer.echo(f"backfill: {done} files read"),
+        )
+        state = "every file is read" if report.complete else "stopped early; run again to go on"
+        typer.echo(f"backfill: read {report.files} files in {report.batches} batches, {state}")
 
     _run(settings, work)
 

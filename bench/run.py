@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, scaling, scan, soak, thumbs, transfer, tus, zips
+from bench import healthz, listing, previews, scaling, scan, soak, thumbs, transfer, tus, zips
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
@@ -28,7 +28,7 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak", "scan")
+SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak", "scan", "previews")
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -138,6 +138,10 @@ class Bench:
         if "scan" in self.options.only:
             step(f"scan: {scan.BLOB_MIB} MiB upload with clamd scanning vs without")
             self.guard(["scan_overhead"], lambda: scan.measure_scan(self.tmp, self.logs, self.options.rounds))
+        if "previews" in self.options.only:
+            step("previews: PDF first page vs pdftoppm, video poster vs ffmpeg")
+            keys = ["pdf_preview_ms", "pdf_preview_vs_pdftoppm", "video_poster_ms", "video_poster_vs_ffmpeg"]
+            self.guard(keys, lambda: previews.measure_previews(self.tmp / "previews", self.options.rounds))
 
     def guard(self, keys: list[str], measure: Callable[[], Outcome]) -> None:
         """A suite that fails reports its figures as null with the error, and the run goes on."""

@@ -40,6 +40,14 @@ GOALS: dict[str, Goal] = {
     "search_vs_raw": Goal("<=", 3.0, "", "median GET /api/search time / raw FTS query in sqlite3"),
     "healthz_p99_ms": Goal("<=", 50, "ms", "/healthz p99 while four 24 MP JPEGs upload"),
     "scan_overhead": Goal(">=", 0.7, "", "200 MiB upload throughput with clamd scanning / without"),
+    "pdf_preview_ms": Goal(
+        "<=", 1000, "ms", "a 20-page PDF: first-page preview, pages and text, bounded child"
+    ),
+    "pdf_preview_vs_pdftoppm": Goal("<=", 1.5, "", "pdf_preview_ms / pdftoppm -r 36 -f 1 -l 1"),
+    "video_poster_ms": Goal(
+        "<=", 1000, "ms", "a 1080p 30 s MP4: poster at 1 s, duration, size, bounded child"
+    ),
+    "video_poster_vs_ffmpeg": Goal("<=", 1.5, "", "video_poster_ms / ffmpeg -ss 1 -frames:v 1"),
     "soak_5xx": Goal("<=", 0, "", "5xx answers in the soak (30 clients, 60 s, 2 workers, SQLite)"),
     "soak_write_p99_ms": Goal("<=", 500, "ms", "p99 of upload, rename, trash, restore, delete in the soak"),
     "soak_lost_or_corrupt": Goal("<=", 0, "", "files lost or changed, plus a failed `atrium verify`"),

@@ -26,6 +26,7 @@ from app.auth.service import quota_of
 from app.config import Settings
 from app.db import utcnow
 from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
+from app.files import derived as derive
 from app.files import service as files
 from app.files.previews import image_problem, read_text_head
 from app.imaging.decode import ImageError
@@ -72,6 +73,7 @@ class Candidate:
     hasher: "hashlib._Hash" = field(default_factory=hashlib.sha256)
     metadata: ImageMetadata | None = None
     text: str | None = None
+    derived: derive.Derived = field(default_factory=derive.Derived)
     storage_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -192,6 +194,7 @@ class Intake:
             for candidate in self.files:
                 try:
                     await self.store.delete(keys.original(candidate.storage_key))
+                    await self.store.delete_prefix(keys.renditions_of(candidate.storage_key))
                     if candidate.part is not None:
                         await candidate.part.discard()
                 except Exception:  # the others still go; a sweep settles what is left
@@ -315,6 +318,7 @@ async def keep(
         await files.link_duplicates(session, owner_id=user.id, rows=rows)
         await files.add_uploaded(session, rows=rows)
         for candidate, row in zip(intake.files, rows, strict=True):
+            derive.apply(row, candidate.derived)
             if candidate.text is not None:
                 search.index_text(session, file_id=row.id, content=candidate.text)
         if decorate is not None:
@@ -363,6 +367,15 @@ async def _store_blobs(intake: Intake, work: ImageWork, settings: Settings) -> N
             candidate.text = await read_text_head(
                 intake.store, storage_key=candidate.storage_key, limit=search.TEXT_LIMIT
             )
+        if candidate.kind != "image" or candidate.metadata is not None:
+            candidate.derived = await derive.derive(
+                intake.store,
+                work,
+                storage_key=candidate.storage_key,
+                kind=candidate.kind,
+                mime_type=candidate.mime_type,
+            )
+            candidate.text = candidate.derived.text or candidate.text
 
 
 async def _image_metadata(store: BlobStore, work: ImageWork, storage_key: str) -> ImageMetadata | None:
@@ -378,7 +391,9 @@ async def _image_metadata(store: BlobStore, work: ImageWork, storage_key: str) -
         return None
 
 
-def image_meta_row(file_id: uuid.UUID, metadata: ImageMetadata | None) -> ImageMeta | None:
+def image_meta_row(
+    file_id: uuid.UUID, metadata: ImageMetadata | None, *, thumbhash: str | None = None
+) -> ImageMeta | None:
     if metadata is None:
         return None
     return ImageMeta(
@@ -397,6 +412,7 @@ def image_meta_row(file_id: uuid.UUID, metadata: ImageMetadata | None) -> ImageM
         gps_longitude=metadata.gps_longitude,
         orientation=metadata.orientation,
         exif=metadata.exif,
+        thumbhash=thumbhash,
     )
 
 
@@ -418,5 +434,5 @@ def new_file_row(candidate: Candidate, *, owner_id: uuid.UUID, folder_id: uuid.U
         download_count=0,
         view_count=0,
         tags=[],
-        image=image_meta_row(file_id, candidate.metadata),
+        image=image_meta_row(file_id, candidate.metadata, thumbhash=candidate.derived.thumbhash),
     )

@@ -152,7 +152,8 @@ async def empty_trash(request: Request, session: SessionDep, user: CurrentUser) 
             "image_too_large",
         ),
         **serve.served(
-            "a WebP thumbnail (images) or the first 64 KiB as text/plain (text files)",
+            "a WebP thumbnail (images, PDFs' first page, a video frame) or the first 64 KiB as"
+            " text/plain (text files)",
             ("image/webp", "text/plain"),
         ),
     },
@@ -160,7 +161,7 @@ async def empty_trash(request: Request, session: SessionDep, user: CurrentUser) 
 async def preview_file(
     file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
 ) -> Response:
-    """A small preview: a thumbnail for images, the beginning of text files."""
+    """A small preview: a thumbnail of images, PDFs and videos, the beginning of text files."""
     preview = await service.preview_file(
         session, storage=storage_of(request), work=image_work_of(request), owner_id=user.id, file_id=file_id
     )

@@ -43,6 +43,20 @@ class ImageDetails(BaseModel):
     width: int
     height: int
     exif: dict[str, Any]
+    thumbhash: str | None = Field(
+        default=None,
+        description="a base64 ThumbHash of the image, a placeholder to paint before the thumbnail arrives",
+    )
+
+
+class MediaDetails(BaseModel):
+    """Audio and video: how long it plays; video: its frame size."""
+
+    model_config = RESPONSE
+
+    duration_seconds: float
+    width: int | None = None
+    height: int | None = None
 
 
 class FileRead(BaseModel):
@@ -65,6 +79,7 @@ class FileRead(BaseModel):
     duplicate_of: uuid.UUID | None
     urls: FileUrls
     image: ImageDetails | None
+    media: MediaDetails | None = None
 
 
 class AccessEntry(BaseModel):
@@ -75,6 +90,7 @@ class AccessEntry(BaseModel):
 
 class FileDetail(FileRead):
     last_accessed_at: datetime | None
+    page_count: int | None = Field(default=None, description="PDFs: how many pages")
     integrity: Literal["ok", "missing", "size_mismatch"]
     access_history: list[AccessEntry]
 
@@ -134,7 +150,15 @@ def image_read(meta: ImageMeta | None) -> ImageDetails | None:
         value = getattr(meta, field)
         if value is not None:
             exif[field] = value.isoformat() if isinstance(value, datetime) else value
-    return ImageDetails(width=meta.width, height=meta.height, exif=exif)
+    return ImageDetails(width=meta.width, height=meta.height, exif=exif, thumbhash=meta.thumbhash)
+
+
+def media_read(file: File) -> MediaDetails | None:
+    if file.kind not in ("audio", "video") or file.duration_seconds is None:
+        return None
+    return MediaDetails(
+        duration_seconds=file.duration_seconds, width=file.media_width, height=file.media_height
+    )
 
 
 def file_read(file: File) -> FileRead:
@@ -161,6 +185,7 @@ def _common_fields(file: File) -> dict[str, Any]:
         "duplicate_of": file.duplicate_of_id,
         "urls": FileUrls(download=f"/api/files/{file.id}/download", preview=f"/api/files/{file.id}/preview"),
         "image": image_read(file.image),
+        "media": media_read(file),
     }
 
 
@@ -168,6 +193,7 @@ def file_detail(file: File, *, integrity: str, history: list[AccessEntry]) -> Fi
     return FileDetail(
         **_common_fields(file),
         last_accessed_at=file.last_accessed_at,
+        page_count=file.page_count,
         integrity=integrity,
         access_history=history,
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm.interfaces import LoaderOption
 from app import activity, kinds
 from app.db import utcnow
 from app.errors import NotFound, UnsupportedMediaType
+from app.files import derived
 from app.files.download import Download, TextPreview
 from app.files.previews import TEXT_PREVIEW_BYTES, ensure_thumbnail, read_text_head
 from app.files.schemas import (
@@ -34,7 +35,7 @@ from app.models import Activity, File, FileTag, User
 from app.pagination import MAX_PAGE, Cursor, CursorPage, Page, PageParams, Position, invalid_cursor
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore
-from app.work import ImageWork
+from app.work import ImageWork, stat_or_none
 
 # The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
 FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), joinedload(File.image))
@@ -450,7 +451,8 @@ async def empty_trash(session: AsyncSession, *, storage: BlobStore, owner_id: uu
 async def preview_file(
     session: AsyncSession, *, storage: BlobStore, work: ImageWork, owner_id: uuid.UUID, file_id: uuid.UUID
 ) -> Download | TextPreview:
-    """Images: the small thumbnail; text: its first 64 KiB as plain text; else 404."""
+    """Images: the small thumbnail; text: its first 64 KiB as plain text; PDFs and videos: the
+    preview made at upload (or by the backfill); else 404."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     if file.kind == "image":
         key, _ = await ensure_thumbnail(storage, work, storage_key=file.storage_key, size="small")
@@ -465,6 +467,16 @@ async def preview_file(
         )
     if file.kind == "text" and not kinds.is_active(file.mime_type):
         return await text_preview(storage, file=file)
+    if derived.has_preview(file) and await stat_or_none(storage, derived.preview_key(file.storage_key)):
+        return Download(
+            store=storage,
+            key=derived.preview_key(file.storage_key),
+            media_type=THUMBNAIL_MEDIA_TYPE,
+            filename=f"{PurePath(file.name).stem or 'preview'}.{THUMBNAIL_FORMAT}",
+            etag=f"{file.sha256}-preview",
+            last_modified=file.created_at,
+            disposition="inline",
+        )
     raise NotFound(f"no preview for {file.kind} files", code="preview_unavailable")
 
 

@@ -57,6 +57,8 @@ class File(Base):
         Index("ix_file_id_live", "id", "owner_id", "deleted_at", "created_at"),
         Index("ix_file_owner_folder", "owner_id", "folder_id"),
         Index("ix_file_owner_sha256", "owner_id", "sha256"),
+        # the backfill's next batch of files not read by the current app.previews yet
+        Index("ix_file_derived", "derived_version", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -85,6 +87,13 @@ class File(Base):
     medium: Mapped[str | None] = mapped_column(String(255), nullable=True)
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     dimensions: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # What app.previews read from the bytes (PDF pages; audio and video duration and frame size),
+    # and which version of that reading ran (None: not yet; `atrium cleanup --backfill` does it).
+    page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
+    media_width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    media_height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    derived_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     tags: Mapped[list["FileTag"]] = relationship(
         lazy="raise", cascade="all, delete-orphan", passive_deletes=True
@@ -125,3 +134,4 @@ class ImageMeta(Base):
     gps_longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     orientation: Mapped[int | None] = mapped_column(Integer, nullable=True)
     exif: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    thumbhash: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -126,8 +126,8 @@ async def test_preview_of_missing_bytes_is_404(
 ) -> None:
     alice = await make_user()
     item = await uploaded(client, alice, png_bytes(), "gone.png")
-    (original,) = stored_files(settings.upload_dir)
-    original.unlink()
+    for blob in stored_files(settings.upload_dir):  # the original and its small thumbnail
+        blob.unlink()
     response = await client.get(item["urls"]["preview"], headers=alice.headers)
     assert response.status_code == 404
     assert response.json()["code"] == "content_missing"

@@ -42,7 +42,7 @@ async def test_upload_stores_bytes_and_rows(
     }
     assert notes["mime_type"] == "text/plain"
     assert notes["kind"] == "text"
-    on_disk = stored_files(settings.upload_dir)
+    on_disk = stored_files(settings.upload_dir / "originals")  # renditions: the photo's small thumbnail
     assert len(on_disk) == 2
     assert sorted(p.read_bytes() for p in on_disk) == sorted([image, text])
     assert all("photo" not in p.name and "notes" not in p.name for p in on_disk)
