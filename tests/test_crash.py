@@ -2,13 +2,8 @@
 left, at once, while another process sharing the data goes on uploading."""
 
 import asyncio
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -18,61 +13,12 @@ import pytest
 from app.config import Settings
 from app.storage import keys
 from app.storage.local import LocalBlobStore
-from tests.conftest import TEST_SECRET
+from tests.servers import Server
 
 pytestmark = pytest.mark.anyio
 BOUNDARY = "crashtestboundary"
 CHUNK = b"x" * 65536
 SENT_FIRST = 80
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    """`uvicorn app.main:create_app` in its own process, on the test's database and upload dir."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": settings.database_url,
-            "UPLOAD_DIR": str(settings.upload_dir),
-            "SECRET_KEY": TEST_SECRET,
-            "ENVIRONMENT": "test",
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--port",
-            str(self.port),
-        ]
-        self.process = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError("the server did not start")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=15)
 
 
 @pytest.fixture
@@ -84,7 +30,7 @@ def servers(settings: Settings) -> Iterator[list[Server]]:
 
 
 def start(settings: Settings, servers: list[Server]) -> Server:
-    server = Server(settings)
+    server = Server(settings, wait=False)
     servers.append(server)
     server.wait_ready()
     return server

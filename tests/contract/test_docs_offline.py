@@ -13,7 +13,8 @@ import pytest
 from app.config import Settings
 from app.docs import DOCS_CSP
 from tests.conftest import TEST_SECRET
-from tests.contract.helpers import CHROMIUM_FLAGS, browser_tab, ensure_chromium, running_server
+from tests.contract.helpers import CHROMIUM_FLAGS, browser_tab, ensure_chromium
+from tests.servers import running_server
 
 PAGES = ("/docs", "/redoc")
 

@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from app.config import Settings
 from tests.conftest import POSTGRES, TEST_SECRET
-from tests.contract.helpers import running_server
+from tests.servers import running_server
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 MAX_EXAMPLES = int(os.environ.get("ATRIUM_FUZZ_EXAMPLES", "6"))

@@ -9,7 +9,8 @@ import pytest
 
 from app.config import Settings
 from tests.conftest import TEST_SECRET
-from tests.contract.helpers import NODE, TS_PROJECT, ensure_node, run, running_server
+from tests.contract.helpers import NODE, TS_PROJECT, ensure_node, run
+from tests.servers import running_server
 
 
 @pytest.fixture(scope="session")

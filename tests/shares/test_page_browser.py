@@ -6,10 +6,7 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,8 +14,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from app.config import Settings
 from tests.conftest import POSTGRES, TEST_SECRET
 from tests.files.helpers import multipart, multipart_headers, part, png_bytes
+from tests.servers import running_server
 
 HERE = Path(__file__).parent / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,44 +40,20 @@ def ensure_playwright() -> None:
     subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=600)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, template_db: str) -> Iterator[str]:
     ensure_chromium()
     ensure_playwright()
     root = tmp_path_factory.mktemp("browser-server")
     shutil.copyfile(template_db, root / "atrium.db")
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{root / 'atrium.db'}",
-        "UPLOAD_DIR": str(root / "uploads"),
-        "SECRET_KEY": TEST_SECRET,
-        "ENVIRONMENT": "test",
-        "PASSWORD_HASH_COST": "test",
-    }
-    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
-    process = subprocess.Popen([*command, "--host", "127.0.0.1", "--port", str(port)], env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start")
+    settings = Settings(
+        environment="test",
+        database_url=f"sqlite+aiosqlite:///{root / 'atrium.db'}",
+        upload_dir=root / "uploads",
+        secret_key=TEST_SECRET,
+    )
+    with running_server(settings) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def shared_album(base: str, count: int) -> tuple[str, str, list[bytes]]:

@@ -6,18 +6,12 @@ import hashlib
 import io
 import os
 import socket
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
-from typing import Any
 
-import httpx
 from PIL import Image
 
-from app.config import Settings
-from tests.conftest import TEST_SECRET, UserHandle
+from tests.conftest import UserHandle
 from tests.images.factory import camera_exif
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -50,71 +44,6 @@ def photo_bytes(size: tuple[int, int] = (640, 480)) -> bytes:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    """`uvicorn app.main:create_app` in its own process on loopback, on the test's database and data."""
-
-    def __init__(self, settings: Settings, **env: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environment = {
-            **os.environ,
-            "DATABASE_URL": settings.database_url,
-            "UPLOAD_DIR": str(settings.upload_dir),
-            "SECRET_KEY": TEST_SECRET,
-            "ENVIRONMENT": "test",
-            "MAX_FILE_SIZE": str(settings.max_file_size),
-            **env,
-        }
-        command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
-        self.process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(self.port)],
-            env=environment,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.stop()
-        raise AssertionError("the server did not start")
-
-    def register(self, username: str) -> str:
-        body = {"username": username, "email": f"{username}@example.com", "password": "correct horse"}
-        response = httpx.post(f"{self.url}/api/auth/register", json=body, timeout=10)
-        assert response.status_code == 201, response.text
-        token: str = response.json()["access_token"]
-        return token
-
-    def get(self, path: str, token: str) -> Any:
-        response = httpx.get(f"{self.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 class CuttingProxy:

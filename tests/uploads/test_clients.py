@@ -18,7 +18,8 @@ from tusclient.client import TusClient
 from tusclient.exceptions import TusCommunicationError
 
 from app.config import Settings
-from tests.uploads.helpers import TUS, CuttingProxy, Server, sha256, text_bytes
+from tests.servers import Server
+from tests.uploads.helpers import TUS, CuttingProxy, sha256, text_bytes
 
 MIB = 1024 * 1024
 NODE_DIR = Path(__file__).parent / "node"

@@ -15,7 +15,8 @@ import pytest
 
 from app.config import Settings
 from tests.files.helpers import elf_bytes
-from tests.uploads.helpers import OCTET, TUS, CuttingProxy, Server, sha256, text_bytes
+from tests.servers import Server
+from tests.uploads.helpers import OCTET, TUS, CuttingProxy, sha256, text_bytes
 
 ATRIUM = str(Path(sys.executable).parent / "atrium")
 MIB = 1024 * 1024
