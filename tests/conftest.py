@@ -23,6 +23,7 @@ from app.errors import PROBLEM_JSON
 from app.main import create_app
 from app.migrate import upgrade
 from app.problems import documented_codes
+from tests.storage.helpers import S3Server, s3_server
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -49,6 +50,13 @@ def _postgres(statement: str) -> None:
             await connection.close()
 
     asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """One S3 server (moto, on loopback) per test process; each user of it takes its own prefix."""
+    with s3_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

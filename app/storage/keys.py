@@ -37,3 +37,16 @@ def storage_key_of(blob_key: str) -> str | None:
             candidate = blob_key[len(prefix) :].split("/", 1)[0]
             return candidate if STORAGE_KEY.match(candidate) else None
     return None
+
+
+def check_blob_key(key: str) -> str:
+    """A key a store may hold: `originals/<storage key>` or `renditions/<storage key>/<name>`."""
+    namespace, _, rest = key.partition("/")
+    storage_key, _, name = rest.partition("/")
+    valid = STORAGE_KEY.match(storage_key) is not None and (
+        (namespace + "/" == ORIGINALS and not name)
+        or (namespace + "/" == RENDITIONS and RENDITION_NAME.match(name) is not None)
+    )
+    if not valid:
+        raise ValueError(f"invalid blob key {key!r}")
+    return key

@@ -304,7 +304,7 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise BlobNotFound(key) from None
 
-    async def new_part(self) -> LocalPart:
+    async def new_part(self, key: str | None = None) -> LocalPart:
         return LocalPart(self._tmp / f"{uuid.uuid4().hex}{PART_SUFFIX}", self.path_of)
 
     async def sweep_parts(self, *, is_kept: KeepCheck, older_than_seconds: float) -> Sweep:
@@ -344,6 +344,9 @@ class LocalBlobStore:
         finally:
             await to_thread.run_sync(os.close, fd)
         return None if kept else key
+
+    async def presign_get(self, key: str, *, seconds: int, disposition: str, media_type: str) -> None:
+        return None
 
     async def capacity(self) -> Capacity:
         usage = await to_thread.run_sync(shutil.disk_usage, self.root)

@@ -1,0 +1,320 @@
+"""Blobs in an S3-compatible object store (obstore), under `s3://bucket/prefix`.
+
+Uploads stream into multipart uploads (obstore's buffered writer: memory stays at one buffer
+whatever the size), and a multipart upload is invisible until it completes, which is what makes a
+part invisible until committed. A part told its key up front (`new_part(key)`) writes there
+directly; otherwise it writes under `tmp/parts/` and its commit is a server-side copy.
+
+A committed part leaves a claim object (`tmp/claims/<part>`, naming the key) until `release`. The
+store cannot tell whether another process's writer is alive, so a sweep settles only claims and
+stray parts that this process does not hold and that are older than the age it is given. Bytes of
+a multipart upload that a crashed process never completed are not listed by obstore: the bucket's
+lifecycle rule `AbortIncompleteMultipartUpload` removes them (README, "Running at scale").
+"""
+
+import uuid
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from urllib.parse import urlsplit
+
+import obstore
+from anyio import to_thread
+from obstore.store import S3Store
+
+from app.storage import keys
+from app.storage.base import (
+    BlobEntry,
+    BlobNotFound,
+    BlobStat,
+    Bytes,
+    Hasher,
+    KeepCheck,
+    RangeChoice,
+    Sweep,
+)
+
+if TYPE_CHECKING:
+    from obstore import AsyncWritableFile
+
+CHUNK_SIZE = 1024 * 1024
+PART_BUFFER = 8 * 1024 * 1024  # one multipart part; the memory an upload holds
+PARTS = "tmp/parts/"
+CLAIMS = "tmp/claims/"
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    prefix: str
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+    @classmethod
+    def parse(cls, url: str, **credentials: str | None) -> "S3Location":
+        parts = urlsplit(url)
+        if parts.scheme != "s3" or not parts.netloc:
+            raise ValueError(f"not an s3:// URL: {url!r}")
+        return cls(bucket=parts.netloc, prefix=parts.path.strip("/"), **credentials)
+
+
+def _stat_of(meta: Any) -> BlobStat:
+    return BlobStat(size=int(meta["size"]), modified=meta["last_modified"])
+
+
+class S3Part:
+    """An upload in progress: a buffered multipart writer to its target, a claim once committed."""
+
+    def __init__(self, store: "S3BlobStore", name: str, target: str | None) -> None:
+        self._store = store
+        self._name = name
+        self._target = target if target is not None else PARTS + name
+        self._writer: AsyncWritableFile | None = None
+        self._size = 0
+        self._committed = False
+        self._claimed = False
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    async def append(self, data: Bytes, *, hasher: Hasher | None = None) -> None:
+        if hasher is not None:
+            await to_thread.run_sync(hasher.update, data)
+        if not data:
+            return
+        if self._writer is None:
+            self._store.held.add(self._name)
+            self._writer = obstore.open_writer_async(
+                self._store.objects, self._target, buffer_size=PART_BUFFER, max_concurrency=4
+            )
+        await self._writer.write(data)
+        self._size += len(data)
+
+    async def commit(self, key: str) -> None:
+        keys.check_blob_key(key)
+        self._store.held.add(self._name)
+        await obstore.put_async(self._store.objects, CLAIMS + self._name, key.encode())
+        self._claimed = True
+        writer, self._writer = self._writer, None
+        if writer is None:
+            await obstore.put_async(self._store.objects, key, b"")
+        else:
+            await writer.close()
+            if self._target != key:
+                await obstore.copy_async(self._store.objects, self._target, key)
+                await obstore.delete_async(self._store.objects, self._target)
+        self._committed = True
+
+    async def release(self) -> None:
+        if self._claimed:
+            await obstore.delete_async(self._store.objects, CLAIMS + self._name)
+            self._claimed = False
+        self._store.held.discard(self._name)
+
+    async def discard(self) -> None:
+        # An open writer is dropped uncompleted: its multipart upload never becomes an object.
+        self._writer = None
+        await self.release()
+
+
+class S3BlobStore:
+    def __init__(self, location: S3Location) -> None:
+        self.location = location
+        config: dict[str, str] = {}
+        for name, value in (
+            ("access_key_id", location.access_key_id),
+            ("secret_access_key", location.secret_access_key),
+            ("region", location.region),
+            ("endpoint", location.endpoint_url),
+        ):
+            if value:
+                config[name] = value
+        allow_http = bool(location.endpoint_url and location.endpoint_url.startswith("http://"))
+        self.objects = S3Store(
+            location.bucket,
+            prefix=location.prefix or None,
+            config=cast(Any, config),
+            client_options={"allow_http": allow_http},
+        )
+        self.held: set[str] = set()  # parts and claims of this process's live uploads
+        self._presigner: Any = None
+
+    async def check(self) -> None:
+        probe = f"tmp/probe-{uuid.uuid4().hex}"
+        await obstore.put_async(self.objects, probe, b"ok")
+        await obstore.delete_async(self.objects, probe)
+
+    async def put(self, key: str, data: Bytes) -> BlobStat:
+        await obstore.put_async(self.objects, keys.check_blob_key(key), bytes(data))
+        return BlobStat(size=len(data), modified=datetime.now(UTC))
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[Bytes]) -> BlobStat:
+        part = await self.new_part(key)
+        try:
+            async for chunk in chunks:
+                await part.append(chunk)
+            await part.commit(key)
+        finally:
+            await part.discard()
+        return await self.stat(key)
+
+    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncGenerator[bytes, None]:
+        keys.check_blob_key(key)
+        if end is not None and end <= start:
+            await self.stat(key)
+            return
+        options: Any = None
+        if end is not None:
+            options = {"range": (start, end)}
+        elif start:
+            options = {"range": {"offset": start}}
+        try:
+            result = await obstore.get_async(self.objects, key, options=options)
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+        except obstore.exceptions.BaseError:
+            if start < (await self.stat(key)).size:  # not a range past the end: a real failure
+                raise
+            return
+        async for chunk in result.stream(min_chunk_size=CHUNK_SIZE):
+            yield bytes(chunk)
+
+    async def read_bytes(self, key: str, start: int = 0, end: int | None = None) -> bytes:
+        return b"".join([chunk async for chunk in self.read(key, start, end)])
+
+    async def peek(self, key: str, choose: RangeChoice) -> tuple[BlobStat, bytes | None]:
+        """Two round trips: a HEAD for the size, then a ranged GET of what `choose` names."""
+        stat = await self.stat(key)
+        wanted = choose(stat.size)
+        if wanted is None:
+            return stat, None
+        return stat, await self.read_bytes(key, *wanted)
+
+    async def stat(self, key: str) -> BlobStat:
+        try:
+            return _stat_of(await obstore.head_async(self.objects, keys.check_blob_key(key)))
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+
+    async def delete(self, key: str) -> None:
+        await obstore.delete_async(self.objects, keys.check_blob_key(key))
+
+    async def delete_prefix(self, prefix: str) -> None:
+        doomed = [entry.key async for entry in self.scan(prefix)]
+        for start in range(0, len(doomed), 1000):
+            await obstore.delete_async(self.objects, doomed[start : start + 1000])
+
+    async def scan(self, prefix: str) -> AsyncIterator[BlobEntry]:
+        if not prefix.startswith((keys.ORIGINALS, keys.RENDITIONS)):
+            return
+        async for entry in self._list(prefix):
+            try:
+                keys.check_blob_key(entry.key)
+            except ValueError:
+                continue
+            yield entry
+
+    async def _list(self, prefix: str) -> AsyncIterator[BlobEntry]:
+        """Every object whose key starts with `prefix` (obstore lists by whole path segments)."""
+        directory = prefix[: prefix.rfind("/") + 1]
+        async for batch in obstore.list(self.objects, prefix=directory or None):
+            for meta in batch:
+                if meta["path"].startswith(prefix):
+                    yield BlobEntry(key=meta["path"], **_stat_of(meta).__dict__)
+
+    def open_sync(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """A seekable reader (ranged GETs of CHUNK_SIZE); a missing key raises here, not on entry."""
+        try:
+            reader = obstore.open_reader(self.objects, keys.check_blob_key(key), buffer_size=CHUNK_SIZE)
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+        return _closing(cast(BinaryIO, reader))
+
+    async def new_part(self, key: str | None = None) -> S3Part:
+        return S3Part(self, uuid.uuid4().hex, None if key is None else keys.check_blob_key(key))
+
+    async def sweep_parts(self, *, is_kept: KeepCheck, older_than_seconds: float) -> Sweep:
+        sweep = Sweep()
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        async for entry in self._list(PARTS):
+            name = entry.key[len(PARTS) :]
+            if name not in self.held and entry.modified <= cutoff:
+                await obstore.delete_async(self.objects, entry.key)
+                sweep.parts.append(name)
+        async for entry in self._list(CLAIMS):
+            name = entry.key[len(CLAIMS) :]
+            if name in self.held or entry.modified > cutoff:
+                continue
+            if (key := await self._settle_claim(entry.key, is_kept)) is not None:
+                sweep.blobs.append(key)
+        sweep.parts.sort()
+        return sweep
+
+    async def _settle_claim(self, claim: str, is_kept: KeepCheck) -> str | None:
+        """A dead upload's claim: delete its blob unless its rows made it in; the key deleted."""
+        try:
+            result = await obstore.get_async(self.objects, claim)
+            key = bytes(await result.bytes_async()).decode("utf-8", "replace")
+        except FileNotFoundError:
+            return None
+        storage_key = keys.storage_key_of(key)
+        kept = storage_key is None or await is_kept(key)
+        if not kept and storage_key is not None:
+            await self.delete(key)
+            await self.delete_prefix(keys.renditions_of(storage_key))
+        await obstore.delete_async(self.objects, claim)
+        return None if kept else key
+
+    async def capacity(self) -> None:
+        return None
+
+    async def presign_get(self, key: str, *, seconds: int, disposition: str, media_type: str) -> str | None:
+        """A URL that GETs `key` for `seconds` with no other credential; S3 answers it with the
+        given Content-Disposition and Content-Type (signed into the URL, so they cannot be changed)."""
+        keys.check_blob_key(key)
+        return await to_thread.run_sync(self._presign, key, seconds, disposition, media_type)
+
+    def _presign(self, key: str, seconds: int, disposition: str, media_type: str) -> str:
+        if self._presigner is None:
+            self._presigner = _botocore_client(self.location)
+        path = f"{self.location.prefix}/{key}" if self.location.prefix else key
+        params = {
+            "Bucket": self.location.bucket,
+            "Key": path,
+            "ResponseContentDisposition": disposition,
+            "ResponseContentType": media_type,
+        }
+        url = self._presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
+        return cast(str, url)
+
+
+@contextmanager
+def _closing(reader: BinaryIO) -> Iterator[BinaryIO]:
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def _botocore_client(location: S3Location) -> Any:
+    """botocore signs the URL: obstore's `sign` cannot sign the response-content-* parameters."""
+    from botocore.config import Config  # type: ignore[import-untyped]
+    from botocore.session import get_session  # type: ignore[import-untyped]
+
+    return get_session().create_client(
+        "s3",
+        region_name=location.region or "us-east-1",
+        endpoint_url=location.endpoint_url,
+        aws_access_key_id=location.access_key_id,
+        aws_secret_access_key=location.secret_access_key,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
