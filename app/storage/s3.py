@@ -12,6 +12,7 @@ a multipart upload that a crashed process never completed are not listed by obst
 lifecycle rule `AbortIncompleteMultipartUpload` removes them (README, "Running at scale").
 """
 
+import io
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -237,7 +238,7 @@ class S3BlobStore:
             reader = obstore.open_reader(self.objects, keys.check_blob_key(key), buffer_size=CHUNK_SIZE)
         except FileNotFoundError:
             raise BlobNotFound(key) from None
-        return _closing(cast(BinaryIO, reader))
+        return _closing(cast(BinaryIO, _Reader(reader)))
 
     async def new_part(self, key: str | None = None) -> S3Part:
         return S3Part(self, uuid.uuid4().hex, None if key is None else keys.check_blob_key(key))
@@ -295,6 +296,34 @@ class S3BlobStore:
         }
         url = self._presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=seconds)
         return cast(str, url)
+
+
+class _Reader(io.RawIOBase):
+    """obstore's ReadableFile as a file of bytes (it reads obstore `Bytes`, which decoders refuse)."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = memoryview(self._reader.read(len(buffer)))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return int(self._reader.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self._reader.tell())
+
+    def close(self) -> None:
+        self._reader.close()
+        super().close()
 
 
 @contextmanager

@@ -40,6 +40,11 @@ class S3Server:
         return f"s3://{self.bucket}/{prefix if prefix is not None else uuid.uuid4().hex}"
 
     @property
+    def settings(self) -> dict[str, str]:
+        """The Settings fields naming this server (storage_url aside)."""
+        return {name.lower(): value for name, value in self.environment.items()}
+
+    @property
     def environment(self) -> dict[str, str]:
         return {
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
