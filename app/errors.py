@@ -61,6 +61,8 @@ ERRORS: dict[str, ErrorSpec] = {
         admin_required="the caller is not an administrator",
         not_owner="visible to the caller, but only its owner may change it",
         original_protected="the artist does not allow downloading this original",
+        signed_url_invalid="the signature of this URL does not match it",
+        signed_url_expired="this signed URL has expired",
     ),
     **_codes(
         404,

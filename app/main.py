@@ -27,6 +27,7 @@ from app.portfolio.router import router as portfolio_router
 from app.problems import document_problems
 from app.requestid import RequestIdMiddleware, configure_logging
 from app.search.router import router as search_router
+from app.signing import SigningContext, signer_of
 from app.storage import open_store
 from app.work import create_image_work
 
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "Range", "If-None-Match", "If-Range", "X-Request-ID"],
         expose_headers=EXPOSED_HEADERS,
     )
+    app.add_middleware(SigningContext, signer=signer_of(settings))
     app.add_middleware(RequestIdMiddleware)
     document_problems(app)
     document_contract(app)
