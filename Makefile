@@ -55,7 +55,7 @@ test-postgres: install
 # The scale stack: PostgreSQL (throwaway cluster) and S3 (moto's server on loopback, started by the
 # tests), on the tests that go through the seams only; tests that look into the local upload
 # directory itself stay on the default stack.
-SCALE_TESTS ?= tests/storage tests/search tests/albums tests/access tests/auth tests/library
+SCALE_TESTS ?= tests/storage tests/search
 test-scale: install
 	ATRIUM_TEST_S3=1 .ci/postgres-tests $(SCALE_TESTS)
 
