@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONSTRAINTS := .ci/constraints.txt
 
-.PHONY: install system-deps run serve migrate test lint types pytest test-postgres fmt bench lock clean
+.PHONY: install system-deps run serve migrate test lint types pytest test-postgres test-scale fmt bench lock clean
 
 install: $(STAMP)
 
@@ -35,7 +35,7 @@ serve: install
 migrate: install
 	$(BIN)/atrium migrate
 
-test: lint types pytest
+test: lint types pytest test-scale
 
 lint: install
 	$(BIN)/ruff check app tests alembic bench
@@ -51,6 +51,13 @@ pytest: install
 # The same suite on PostgreSQL (a throwaway cluster on loopback; installs the server when root).
 test-postgres: install
 	.ci/postgres-tests
+
+# The scale stack: PostgreSQL (throwaway cluster) and S3 (moto's server on loopback, started by the
+# tests), on the tests that go through the seams only; tests that look into the local upload
+# directory itself stay on the default stack.
+SCALE_TESTS ?= tests/storage tests/search
+test-scale: install
+	ATRIUM_TEST_S3=1 .ci/postgres-tests $(SCALE_TESTS)
 
 fmt: install
 	$(BIN)/ruff check --fix app tests alembic bench

@@ -1,6 +1,7 @@
 """Settings read from the environment (and an optional `.env`); names are fixed by API.md."""
 
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -57,6 +58,14 @@ class Settings(BaseSettings):
     scan_timeout_seconds: float = Field(default=300, gt=0)
     metrics_enabled: bool = False
     log_format: Literal["text", "json"] = "text"
+    # Scale (API.md): object storage, redirected downloads, signed rendition URLs.
+    storage_url: str = ""
+    download_redirect: bool = False
+    signed_url_seconds: int = Field(default=0, ge=0)
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_region: str | None = None
+    aws_endpoint_url: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -79,6 +88,13 @@ class Settings(BaseSettings):
         if value and not ((parts.scheme == "unix" and parts.path) or (parts.scheme == "tcp" and parts.port)):
             raise ValueError(f"CLAMD_ADDRESS must be tcp://host:port or unix:///path, not {value!r}")
         return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def check_storage_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^/].*)?", value):
+            raise ValueError("STORAGE_URL must be empty or s3://bucket[/prefix]")
+        return value.rstrip("/")
 
     @field_validator("cors_origins")
     @classmethod

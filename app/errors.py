@@ -71,6 +71,8 @@ ERRORS: dict[str, ErrorSpec] = {
         original_protected="the artist does not allow downloading this original",
         upload_is_final="a final (concatenated) upload takes no PATCH",
         download_not_allowed="the share link does not allow downloads",
+        signed_url_invalid="the signature of this URL does not match it",
+        signed_url_expired="this signed URL has expired",
     ),
     **_codes(
         404,

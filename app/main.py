@@ -35,6 +35,7 @@ from app.search.router import router as search_router
 from app.shares.page import router as share_page_router
 from app.shares.public import router as share_public_router
 from app.shares.router import router as shares_router
+from app.signing import SigningContext, signer_of
 from app.storage import open_store
 from app.storage.base import BlobStore
 from app.uploads import protocol as tus
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(TusResumableHeader)
     app.add_middleware(ObserveMiddleware, access_log=settings.log_format == "json")
+    app.add_middleware(SigningContext, signer=signer_of(settings))
     app.add_middleware(RequestIdMiddleware)
     document_problems(app)
     document_contract(app)

@@ -24,4 +24,6 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Autogenerate filter: the search index (FTS5 table, shadow tables, rowid map) is hand-made."""
+    if type_ == "index" and name == "ix_file_name_trgm":  # PostgreSQL's pg_trgm index (scale01)
+        return False
     return not (type_ == "table" and is_index_table(name))

@@ -23,6 +23,7 @@ from app.errors import PROBLEM_JSON
 from app.main import create_app
 from app.migrate import upgrade
 from app.problems import documented_codes
+from tests.storage.helpers import S3Server, s3_server
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -52,6 +53,13 @@ def _postgres(statement: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def s3() -> Iterator[S3Server]:
+    """One S3 server (moto, on loopback) per test process; each user of it takes its own prefix."""
+    with s3_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if POSTGRES:
         name = f"atrium_template_{uuid.uuid4().hex[:8]}"
@@ -78,13 +86,23 @@ def database_url(tmp_path: Path, template_db: str) -> Iterator[str]:
     yield f"sqlite+aiosqlite:///{db_path}"
 
 
+# With ATRIUM_TEST_S3=1 every app of the suite keeps its blobs in a real S3 server (moto, loopback).
+ON_S3 = bool(os.environ.get("ATRIUM_TEST_S3"))
+local_store_only = pytest.mark.skipif(ON_S3, reason="looks at the local directory store itself")
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Settings:
+    object_storage: dict[str, Any] = {}
+    if ON_S3:
+        server: S3Server = request.getfixturevalue("s3")
+        object_storage = {"storage_url": server.url(), **server.settings}
     return Settings(
         environment="test",
         database_url=database_url,
         upload_dir=tmp_path / "uploads",
         secret_key=TEST_SECRET,
+        **object_storage,
     )
 
 

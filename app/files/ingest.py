@@ -152,7 +152,7 @@ class Intake:
 
     async def _write(self, candidate: Candidate, data: bytearray) -> None:
         if candidate.part is None:
-            candidate.part = await self.store.new_part()
+            candidate.part = await self.store.new_part(keys.original(candidate.storage_key))
         if data:
             await candidate.part.append(data, hasher=candidate.hasher)
 

@@ -95,16 +95,18 @@ async def move_file(file_id: uuid.UUID, data: FileMove, session: SessionDep, use
     responses={
         **problems(*AUTH, "file_not_found", "content_missing", "range_not_satisfiable"),
         **serve.served("the original bytes, with their stored media type"),
+        **serve.REDIRECTED,
     },
 )
 async def download_file(
-    file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+    file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep
 ) -> Response:
-    """The original bytes, as an attachment; honours Range, If-Range and If-None-Match."""
+    """The original bytes, as an attachment; honours Range, If-Range and If-None-Match. With
+    DOWNLOAD_REDIRECT on object storage, a 302 to a short-lived presigned URL instead."""
     download = await service.download_file(
         session, storage=storage_of(request), owner_id=user.id, file_id=file_id
     )
-    return await serve.send(request, download)
+    return await serve.send(request, download, redirect=settings.download_redirect)
 
 
 @router.delete("/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from app.models import File, ImageMeta
 from app.names import sanitize_name
+from app.signing import signed_url
 
 MAX_TAGS = 50
 MAX_TAG_LENGTH = 64
@@ -35,6 +36,8 @@ SortField = Literal["name", "size", "created_at", "updated_at", "download_count"
 class FileUrls(BaseModel):
     download: str
     preview: str
+    # With SIGNED_URL_SECONDS: an image's small thumbnail, signed and expiring, needing no token.
+    thumbnail: str | None = None
 
 
 class ImageDetails(BaseModel):
@@ -166,6 +169,10 @@ def file_read(file: File) -> FileRead:
     return FileRead(**_common_fields(file))
 
 
+def _signed_thumbnail(file: File) -> str | None:
+    return signed_url(f"/api/images/{file.id}/thumbnail?size=small") if file.kind == "image" else None
+
+
 def _common_fields(file: File) -> dict[str, Any]:
     return {
         "id": file.id,
@@ -183,7 +190,13 @@ def _common_fields(file: File) -> dict[str, Any]:
         "deleted_at": file.deleted_at,
         "download_count": file.download_count,
         "duplicate_of": file.duplicate_of_id,
-        "urls": FileUrls(download=f"/api/files/{file.id}/download", preview=f"/api/files/{file.id}/preview"),
+        "urls": FileUrls(
+            download=f"/api/files/{file.id}/download",
+            preview=f"/api/files/{file.id}/preview",
+            thumbnail=signed_url(f"/api/images/{file.id}/thumbnail?size=small")
+            if file.kind == "image"
+            else None,
+        ),
         "image": image_read(file.image),
         "media": media_read(file),
     }

@@ -342,8 +342,44 @@ def _range_header(request: Request, *, etag: str, last_modified: datetime) -> st
     return header
 
 
-async def send(request: Request, download: Download) -> Response:
-    """The response for a service's `Download`; counts it (`on_full_get`) only on a full GET 200."""
+REDIRECT_SECONDS = 300
+REDIRECTED: Responses = {
+    302: {
+        "description": "with DOWNLOAD_REDIRECT on object storage: a short-lived presigned URL of the bytes",
+        "headers": {"Location": {"description": "the presigned URL", "schema": {"type": "string"}}},
+    }
+}
+
+
+async def redirect_to_store(request: Request, download: Download) -> Response | None:
+    """A 302 to a presigned URL of the bytes (their disposition and type signed into it), or None
+    when the store cannot presign or the request is no plain GET (HEAD, a matching If-None-Match)."""
+    quoted = f'"{download.etag}"'
+    if request.method != "GET" or _is_not_modified(request, quoted, download.last_modified):
+        return None
+    try:
+        await download.store.stat(download.key)
+    except BlobNotFound as exc:
+        raise NotFound("the stored bytes of this file are missing", code="content_missing") from exc
+    disposition = "attachment" if is_active(download.media_type) else download.disposition
+    url = await download.store.presign_get(
+        download.key,
+        seconds=REDIRECT_SECONDS,
+        disposition=content_disposition(download.filename, disposition),
+        media_type=download.media_type,
+    )
+    if url is None:
+        return None
+    if download.on_full_get is not None and "range" not in request.headers:
+        await download.on_full_get()
+    return Response(status_code=302, headers={"Location": url, "Cache-Control": "private, no-store"})
+
+
+async def send(request: Request, download: Download, *, redirect: bool = False) -> Response:
+    """The response for a service's `Download`; counts it (`on_full_get`) only on a full GET 200.
+    With `redirect`, a GET answers 302 to a presigned URL where the store can make one."""
+    if redirect and (moved := await redirect_to_store(request, download)) is not None:
+        return moved
     response = await file_response(
         request,
         store=download.store,

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from app import signing
 from app.auth.dependencies import (
     AUTH_RESPONSES,
     ClientAddress,
@@ -123,7 +124,7 @@ async def download_image(
 @router.get(
     "/images/{image_id}/thumbnail",
     response_class=Response,
-    responses={**problems(*RENDERED), **THUMBNAIL_OK},
+    responses={**problems(*RENDERED, "signed_url_invalid", "signed_url_expired"), **THUMBNAIL_OK},
 )
 async def get_thumbnail(
     request: Request,
@@ -132,13 +133,25 @@ async def get_thumbnail(
     session: SessionDep,
     storage: StorageDep,
     work: ImageWorkDep,
+    settings: SettingsDep,
     size: ThumbnailSize = "small",
+    expires: Annotated[int | None, Query(description="with `signature`: a signed URL's expiry")] = None,
+    signature: Annotated[str | None, Query(max_length=64, description="a signed URL's signature")] = None,
 ) -> Response:
-    """A thumbnail (longest side 256, 1024 or 2048), made on first request."""
+    """A thumbnail (longest side 256, 1024 or 2048), made on first request. A signed URL (from
+    `urls.thumbnail`) needs no token and may be cached publicly until it expires."""
+    left = None
+    if expires is not None or signature is not None:
+        path = f"/api/images/{image_id}/thumbnail?size={size}"
+        left = signing.verify(settings, path, expires=expires, signature=signature)
+        viewer = await service.signed_url_viewer(session, image_id=image_id)
     served = await service.image_thumbnail(
         session, work=work, storage=storage, image_id=image_id, viewer=viewer, size=size
     )
-    return await serve.send(request, served.download())
+    response = await serve.send(request, served.download())
+    if left is not None:
+        response.headers["Cache-Control"] = f"public, max-age={left}"
+    return response
 
 
 @router.head("/images/{image_id}/render", include_in_schema=False)

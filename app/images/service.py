@@ -269,6 +269,13 @@ async def download_image(
     return files.original_download(session, storage=storage, file=image, actor_id=actor_id)
 
 
+async def signed_url_viewer(session: AsyncSession, *, image_id: uuid.UUID) -> User | None:
+    """Whom a signed thumbnail URL speaks for: the image's owner, to whom `urls` in `File` (the
+    owner's own view of a file) gave it; None (a visitor) when the image is gone."""
+    owner_id = await session.scalar(select(File.owner_id).where(File.id == image_id))
+    return None if owner_id is None else await session.get(User, owner_id)
+
+
 async def image_thumbnail(
     session: AsyncSession,
     *,

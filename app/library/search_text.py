@@ -11,7 +11,8 @@ from app.models import FileText
 # stable integer rowid, since VACUUM may renumber the implicit rowids of the file table.
 FTS_TABLE = "file_fts"
 DOC_TABLE = "search_doc"
-_INDEX_TABLE = re.compile(rf"^({FTS_TABLE}(_\w+)?|{DOC_TABLE})$")
+PG_TABLE = "file_search"  # PostgreSQL's stored tsvector per file (migration scale01)
+_INDEX_TABLE = re.compile(rf"^({FTS_TABLE}(_\w+)?|{DOC_TABLE}|{PG_TABLE})$")
 
 TEXT_LIMIT = 1024 * 1024
 

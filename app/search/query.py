@@ -6,6 +6,7 @@ Anything else (parentheses, NEAR, column filters, ^) is plain text: user input n
 the FTS5 parser except inside a quoted string.
 """
 
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,3 +141,29 @@ def to_fts5(query: Query) -> str:
     """FTS5 MATCH syntax; every term is a quoted string, so no input is read as an operator."""
     positive = "(" + " AND ".join(_render_clause(clause) for clause in query.required) + ")"
     return positive + "".join(f" NOT {_quote(term)}" for term in query.excluded)
+
+
+# What the PostgreSQL index (migration scale01) cuts words at, as FTS5's unicode61 does.
+_PG_SEPARATORS = re.compile(r"[\s!-/:-@\[-`{-~]+")
+
+
+def _tsquery_term(term: Term) -> str:
+    """One term as tsquery: a word, or the words of a phrase joined by <->; `:*` for a prefix."""
+    words = [word for word in _PG_SEPARATORS.split(term.text) if word]
+    lexemes = ["'" + word.replace("'", "''") + "'" for word in words] or ["''"]
+    if term.prefix:
+        lexemes[-1] += ":*"
+    return lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
+
+
+def _tsquery_clause(clause: Clause) -> str:
+    if isinstance(clause, Term):
+        return _tsquery_term(clause)
+    return "(" + " | ".join(_tsquery_term(term) for term in clause.terms) + ")"
+
+
+def to_tsquery(query: Query) -> str:
+    """PostgreSQL to_tsquery syntax; every word is a quoted lexeme (no input is an operator). The
+    SQL side unaccents it, and the `simple` configuration lowercases it, as the index was."""
+    positive = " & ".join(_tsquery_clause(clause) for clause in query.required)
+    return positive + "".join(f" & !{_tsquery_term(term)}" for term in query.excluded)

@@ -1,8 +1,8 @@
 """Search: one entry point, one query builder per SQL dialect.
 
-SQLite ranks with bm25 over the FTS5 index the `search01` migration keeps in step. Any other
-dialect (PostgreSQL until a tsvector builder is written) falls back to an unranked ILIKE
-search over the same fields, so callers never change.
+SQLite ranks with bm25 over the FTS5 index the `search01` migration keeps in step; PostgreSQL
+with ts_rank_cd over the weighted tsvector `scale01` keeps in `file_search` (GIN), from the same
+query AST. Any other dialect falls back to an unranked ILIKE search over the same fields.
 """
 
 import logging
@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Unprocessable
 from app.files import service as files
 from app.files.schemas import file_read
-from app.library.search_text import DOC_TABLE, FTS_TABLE
+from app.library.search_text import DOC_TABLE, FTS_TABLE, PG_TABLE
 from app.models import Collection, CollectionItem, File, FileTag, FileText, ImageMeta, User
 from app.pagination import Page, PageParams
-from app.search.query import Query, QueryError, Term, parse, to_fts5
+from app.search.query import Query, QueryError, Term, parse, to_fts5, to_tsquery
 from app.search.schemas import SearchFilters, SearchHit
 
 logger = logging.getLogger("atrium.search")
@@ -30,6 +31,7 @@ WEIGHTS = (10.0, 6.0, 2.0, 5.0, 3.0, 1.0)
 
 _fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
 _doc = sa.table(DOC_TABLE, sa.column("id", sa.Integer), sa.column("file_id", sa.Uuid))
+_pg_doc = sa.table(PG_TABLE, sa.column("file_id", sa.Uuid), sa.column("doc", TSVECTOR))
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,11 @@ async def search(
     except QueryError as exc:
         raise Unprocessable(str(exc), code=exc.code) from exc
     conditions = filter_conditions(user=user, filters=filters)
-    if session.get_bind().dialect.name == "sqlite":
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
         ranked = await _search_fts5(session, parsed=parsed, conditions=conditions, page=page)
+    elif dialect == "postgresql":
+        ranked = await _search_tsvector(session, parsed=parsed, conditions=conditions, page=page)
     else:
         ranked = await _search_ilike(session, parsed=parsed, conditions=conditions, page=page)
     items = [SearchHit(**file_read(file).model_dump(), score=score) for file, score in ranked.rows]
@@ -122,6 +127,43 @@ def fts5_statements(
     )
     matching = sa.select(_doc.c.file_id).select_from(sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid))
     count = sa.select(sa.func.count()).where(File.id.in_(matching.where(match)), *conditions)
+    return ranked, count
+
+
+async def _search_tsvector(
+    session: AsyncSession, *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
+) -> _Ranked:
+    ranked, count = tsvector_statements(parsed=parsed, conditions=conditions, page=page)
+    hits = (await session.execute(ranked)).all()
+    total = hits[0].total if hits else 0
+    if not hits and page.offset:
+        total = (await session.execute(count)).scalar_one()
+    loaded = await _load_files(session, [hit.id for hit in hits])
+    rows = [(loaded[hit.id], float(hit.score)) for hit in hits if hit.id in loaded]
+    return _Ranked(rows=rows, total=total - (len(hits) - len(rows)))
+
+
+def tsvector_statements(
+    *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
+) -> tuple[sa.Select[Any], sa.Select[int]]:
+    """The ranked page (file id, score, total) and the count for a page past the end, on
+    PostgreSQL: the GIN index finds the matches, ts_rank_cd (weights D, C, B, A) scores them."""
+    tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.func.unaccent(to_tsquery(parsed)))
+    match = _pg_doc.c.doc.op("@@")(tsquery)
+    score = sa.func.ts_rank_cd(sa.literal_column("'{0.1, 0.3, 0.6, 1.0}'"), _pg_doc.c.doc, tsquery)
+    scored = sa.select(_pg_doc.c.file_id, score.label("score")).where(match).cte("matched")
+    ordering = scored.c.score.desc() if page.order == "desc" else scored.c.score.asc()
+    ranked = (
+        sa.select(File.id, scored.c.score, sa.func.count().over().label("total"))
+        .join_from(scored, File, File.id == scored.c.file_id)
+        .where(*conditions)
+        .order_by(ordering, File.created_at.desc(), File.id)
+        .offset(page.offset)
+        .limit(page.per_page)
+    )
+    count = sa.select(sa.func.count()).where(
+        File.id.in_(sa.select(_pg_doc.c.file_id).where(match)), *conditions
+    )
     return ranked, count
 
 

@@ -165,7 +165,10 @@ class BlobStore(Protocol):
         """A seekable reader for decoders; blocking, so call it in a worker thread."""
         ...
 
-    async def new_part(self) -> Part: ...
+    async def new_part(self, key: str | None = None) -> Part:
+        """An upload part; `key` is where it will most likely be committed (a store may write there
+        directly while the part stays invisible, as an S3 multipart upload does)."""
+        ...
 
     async def sweep_parts(self, *, is_kept: KeepCheck, older_than_seconds: float) -> Sweep:
         """Remove what crashed uploads left: parts nobody writes, and blobs whose upload died before
@@ -192,6 +195,11 @@ class BlobStore(Protocol):
 
     async def resumable_ids(self) -> list[str]:
         """Every resumable upload that has bytes (for the expiry sweep)."""
+        ...
+
+    async def presign_get(self, key: str, *, seconds: int, disposition: str, media_type: str) -> str | None:
+        """A short-lived URL that reads `key` with no other credential, answered with this
+        Content-Disposition and Content-Type; None where the store cannot (a local directory)."""
         ...
 
     async def capacity(self) -> Capacity | None:

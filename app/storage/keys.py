@@ -43,3 +43,17 @@ def storage_key_of(blob_key: str) -> str | None:
 def quarantined(storage_key: str) -> str:
     """Where `atrium verify --quarantine` keeps the bytes of a flagged original, out of service."""
     return QUARANTINE + check_storage_key(storage_key)
+
+
+def check_blob_key(key: str) -> str:
+    """A key a store may hold: `originals/<storage key>`, `quarantine/<storage key>` or
+    `renditions/<storage key>/<name>`."""
+    namespace, _, rest = key.partition("/")
+    storage_key, _, name = rest.partition("/")
+    valid = STORAGE_KEY.match(storage_key) is not None and (
+        (namespace + "/" in (ORIGINALS, QUARANTINE) and not name)
+        or (namespace + "/" == RENDITIONS and RENDITION_NAME.match(name) is not None)
+    )
+    if not valid:
+        raise ValueError(f"invalid blob key {key!r}")
+    return key

@@ -397,7 +397,7 @@ class LocalBlobStore:
     def new_part_path(self) -> Path:
         return self._tmp / f"{uuid.uuid4().hex}{PART_SUFFIX}"
 
-    async def new_part(self) -> LocalPart:
+    async def new_part(self, key: str | None = None) -> LocalPart:
         return LocalPart(self.new_part_path(), self.path_of)
 
     def _resumable_path(self, upload_id: str) -> Path:
@@ -468,6 +468,9 @@ class LocalBlobStore:
         finally:
             await to_thread.run_sync(os.close, fd)
         return None if kept else key
+
+    async def presign_get(self, key: str, *, seconds: int, disposition: str, media_type: str) -> None:
+        return None
 
     async def capacity(self) -> Capacity:
         usage = await to_thread.run_sync(shutil.disk_usage, self.root)

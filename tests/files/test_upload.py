@@ -39,6 +39,7 @@ async def test_upload_stores_bytes_and_rows(
     assert photo["urls"] == {
         "download": f"/api/files/{photo['id']}/download",
         "preview": f"/api/files/{photo['id']}/preview",
+        "thumbnail": None,  # signed thumbnail URLs only with SIGNED_URL_SECONDS
     }
     assert notes["mime_type"] == "text/plain"
     assert notes["kind"] == "text"

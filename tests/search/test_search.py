@@ -12,7 +12,7 @@ from app.pagination import PageParams
 from app.search import service
 from app.search.query import parse
 from app.search.schemas import SearchFilters
-from tests.conftest import MakeUser, UserHandle, sqlite_only
+from tests.conftest import MakeUser, UserHandle
 from tests.search.conftest import AddFile
 
 pytestmark = pytest.mark.anyio  # declared here so parametrized async tests keep their ids
@@ -83,7 +83,6 @@ async def test_excluded(client: httpx.AsyncClient, alice: UserHandle, add_file: 
     assert sorted(await names(client, alice, 'cute -"cat and"')) == ["cat.txt", "dog.txt"]
 
 
-@sqlite_only
 async def test_prefix(client: httpx.AsyncClient, alice: UserHandle, add_file: AddFile) -> None:
     await add_file(alice.id, "photograph.txt")
     await add_file(alice.id, "photo.txt")
@@ -93,7 +92,6 @@ async def test_prefix(client: httpx.AsyncClient, alice: UserHandle, add_file: Ad
     assert sorted(await names(client, alice, "ph*")) == ["phone.txt", "photo.txt", "photograph.txt"]
 
 
-@sqlite_only
 async def test_accents_and_case_do_not_matter(
     client: httpx.AsyncClient, alice: UserHandle, add_file: AddFile
 ) -> None:
@@ -102,7 +100,6 @@ async def test_accents_and_case_do_not_matter(
     assert await names(client, alice, "CAFÉ") == ["Café Crème.txt"]
 
 
-@sqlite_only
 async def test_rare_name_match_ranks_above_description_matches(
     client: httpx.AsyncClient, alice: UserHandle, add_file: AddFile
 ) -> None:

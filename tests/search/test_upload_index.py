@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from app.library.search_text import TEXT_LIMIT
-from tests.conftest import MakeUser, UserHandle, sqlite_only
+from tests.conftest import MakeUser, UserHandle
 from tests.search.conftest import Upload
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +21,6 @@ async def alice(make_user: MakeUser) -> UserHandle:
     return await make_user("alice")
 
 
-@sqlite_only
 async def test_text_of_an_uploaded_text_file_is_searchable(
     client: httpx.AsyncClient, alice: UserHandle, upload: Upload
 ) -> None:

@@ -1,0 +1,121 @@
+"""The whole app on a real S3 server (moto on loopback): uploads stream into multipart uploads,
+downloads and ranges come from ranged GETs, renditions live in the bucket, trash purges delete
+them, and DOWNLOAD_REDIRECT answers 302 to a presigned URL that keeps the disposition."""
+
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+from app.storage import keys
+from app.storage.s3 import S3BlobStore
+from tests.conftest import TEST_SECRET, MakeUser, documented_problems_only
+from tests.files.helpers import png_bytes, upload
+from tests.storage.helpers import S3Server
+
+pytestmark = pytest.mark.anyio
+BIG = b"".join(f"line {i:08d}\n".encode() for i in range(20 * 1024 * 1024 // 14))  # ~20 MiB: several parts
+
+
+@pytest.fixture(params=[False, True], ids=["streamed", "redirected"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str, s3: S3Server) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        upload_dir=tmp_path / "uploads",
+        secret_key=TEST_SECRET,
+        storage_url=s3.url(),
+        download_redirect=request.param,
+        max_file_size=64 * 1024 * 1024,
+        **s3.settings,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    hooks = {"response": [documented_problems_only(app)]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks=hooks
+    ) as http:
+        yield http
+
+
+async def fetch(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
+    """GET through the API, following a redirect to the S3 server with a plain client (no token)."""
+    response = await client.get(url, headers=headers)
+    if response.status_code != 302:
+        return response
+    assert response.headers["cache-control"] == "private, no-store"
+    async with httpx.AsyncClient() as outside:
+        return await outside.get(response.headers["location"], headers={"Range": headers.get("Range", "")})
+
+
+async def test_a_big_upload_lands_in_the_bucket_and_comes_back(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    alice = await make_user()
+    item = await upload(client, alice, BIG, "big.bin.txt")
+    assert item["size"] == len(BIG)
+    store = app.state.storage
+    assert isinstance(store, S3BlobStore)
+    originals = [entry async for entry in store.scan(keys.ORIGINALS)]
+    assert [entry.size for entry in originals] == [len(BIG)]
+    direct = await client.get(item["urls"]["download"], headers=alice.headers)
+    assert direct.status_code == (302 if settings.download_redirect else 200)
+    whole = await fetch(client, item["urls"]["download"], alice.headers)
+    assert whole.status_code == 200
+    assert hashlib.sha256(whole.content).hexdigest() == hashlib.sha256(BIG).hexdigest()
+    assert whole.headers["content-disposition"].startswith('attachment; filename="big.bin.txt"')
+    ranged = await fetch(
+        client, item["urls"]["download"], {**alice.headers, "Range": "bytes=9000000-9999999"}
+    )
+    assert ranged.status_code == 206
+    assert ranged.content == BIG[9000000:10000000]
+    head = await client.head(item["urls"]["download"], headers=alice.headers)
+    assert (head.status_code, head.headers["content-length"]) == (200, str(len(BIG)))
+
+
+async def test_renditions_live_in_the_bucket_and_go_with_the_file(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user()
+    item = await upload(client, alice, png_bytes((640, 480)), "photo.png")
+    thumbnail = await client.get(f"/api/images/{item['id']}/thumbnail", headers=alice.headers)
+    assert thumbnail.status_code == 200
+    assert thumbnail.headers["content-type"] == "image/webp"
+    store = app.state.storage
+    storage_key = (await store_keys(store))[0].split("/")[1]
+    renditions = [entry.key async for entry in store.scan(keys.renditions_of(storage_key))]
+    assert renditions
+    assert (await client.delete(f"/api/files/{item['id']}", headers=alice.headers)).status_code == 204
+    assert (await client.delete("/api/trash", headers=alice.headers)).status_code == 204
+    assert await store_keys(store) == []
+    assert [entry async for entry in store.scan(keys.RENDITIONS)] == []
+
+
+async def store_keys(store: S3BlobStore) -> list[str]:
+    return [entry.key async for entry in store.scan(keys.ORIGINALS)]
+
+
+async def test_a_missing_blob_is_content_missing(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user()
+    item = await upload(client, alice, b"some text\n", "a.txt")
+    for key in await store_keys(app.state.storage):
+        await app.state.storage.delete(key)
+    response = await client.get(item["urls"]["download"], headers=alice.headers)
+    assert (response.status_code, response.json()["code"]) == (404, "content_missing")
