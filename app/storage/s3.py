@@ -56,8 +56,8 @@ PARTS = "tmp/parts/"
 CLAIMS = "tmp/claims/"
 RESUMABLE = "resumable/"
 LOCK = "lock"
-STALE_SECONDS = 600.0  # a resumable upload's lock this old has lost its holder
-REFRESH_SECONDS = 60.0  # how often a live holder rewrites its lock
+STALE_SECONDS = 600.0  # a resumable upload's lock this old has lost its holder (a live one rewrites
+# it every tenth of that on its appends)
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ class S3HeldResumable:
         """Still ours? Rewrite the lock now and then, so that nobody takes it as a dead holder's."""
         if self.e_tag is None:
             raise ResumableBusy(self.upload_id)
-        if time.monotonic() - self.locked_at >= REFRESH_SECONDS:
+        if time.monotonic() - self.locked_at >= self._store.lock_stale_seconds / 10:
             self.e_tag = await self._store.write_lock(self.upload_id, self.e_tag, held=True)
             self.locked_at = time.monotonic()
 
@@ -258,8 +258,9 @@ class S3ResumablePart:
 
 
 class S3BlobStore:
-    def __init__(self, location: S3Location) -> None:
+    def __init__(self, location: S3Location, *, lock_stale_seconds: float = STALE_SECONDS) -> None:
         self.location = location
+        self.lock_stale_seconds = lock_stale_seconds
         config: dict[str, str] = {}
         for name, value in (
             ("access_key_id", location.access_key_id),
@@ -432,7 +433,7 @@ class S3BlobStore:
             raise BlobNotFound(upload_id) from None
         age = datetime.now(UTC) - result.meta["last_modified"]
         e_tag = result.meta["e_tag"]
-        if e_tag is None or (body and age < timedelta(seconds=STALE_SECONDS)):
+        if e_tag is None or (body and age < timedelta(seconds=self.lock_stale_seconds)):
             raise ResumableBusy(upload_id)
         taken = await self.write_lock(upload_id, e_tag, held=True)
         assert taken is not None

@@ -266,6 +266,19 @@ async def test_a_resumable_upload_cuts_back_and_hashes_what_it_writes(store: Blo
     assert await store.resumable_size(upload_id) == 2000
 
 
+async def test_a_resumable_upload_cuts_back_inside_what_one_append_wrote(store: BlobStore) -> None:
+    upload_id = new_key()
+    await store.create_resumable(upload_id)
+    async with store.hold_resumable(upload_id) as held:
+        await held.append(DATA[:1000])
+        await held.append(OTHER[:500])
+        await held.truncate(1200)
+        await held.append(DATA[:10])
+    async with store.hold_resumable(upload_id) as held:
+        assert held.size == 1210
+        assert b"".join([chunk async for chunk in held.read()]) == DATA[:1000] + OTHER[:200] + DATA[:10]
+
+
 async def test_a_resumable_upload_becomes_a_blob_through_a_part(store: BlobStore) -> None:
     upload_id, key = new_key(), keys.original(new_key())
     await store.create_resumable(upload_id)
