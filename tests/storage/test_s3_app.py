@@ -16,7 +16,9 @@ from app.storage import keys
 from app.storage.s3 import S3BlobStore
 from tests.conftest import TEST_SECRET, MakeUser, documented_problems_only
 from tests.files.helpers import png_bytes, upload
+from tests.previews.factory import pdf_bytes
 from tests.storage.helpers import S3Server
+from tests.uploads.helpers import metadata
 
 pytestmark = pytest.mark.anyio
 BIG = b"".join(f"line {i:08d}\n".encode() for i in range(20 * 1024 * 1024 // 14))  # ~20 MiB: several parts
@@ -119,3 +121,42 @@ async def test_a_missing_blob_is_content_missing(
         await app.state.storage.delete(key)
     response = await client.get(item["urls"]["download"], headers=alice.headers)
     assert (response.status_code, response.json()["code"]) == (404, "content_missing")
+
+
+async def test_a_resumable_upload_in_several_patches_lands_in_the_bucket(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    alice = await make_user()
+    tus = {**alice.headers, "Tus-Resumable": "1.0.0"}
+    sizes = {"Upload-Length": str(len(BIG)), "Upload-Metadata": metadata(filename="big.txt")}
+    created = await client.post("/api/uploads/tus", headers={**tus, **sizes})
+    assert created.status_code == 201, created.text
+    url = httpx.URL(created.headers["location"]).path
+    store = app.state.storage
+    step = 7 * 1024 * 1024 + 3  # pieces that straddle the multipart buffer
+    for offset in range(0, len(BIG), step):
+        patched = await client.patch(
+            url,
+            content=BIG[offset : offset + step],
+            headers={**tus, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
+        )
+        assert patched.status_code == 204, patched.text
+        if offset == 0:
+            assert len(await store.resumable_ids()) == 1
+    assert await store.resumable_ids() == []
+    done = (await client.get(f"/api/uploads/{url.rsplit('/', 1)[1]}", headers=alice.headers)).json()
+    assert done["state"] == "done"
+    whole = await fetch(client, done["file"]["urls"]["download"], alice.headers)
+    assert hashlib.sha256(whole.content).hexdigest() == hashlib.sha256(BIG).hexdigest()
+
+
+async def test_a_pdf_in_the_bucket_gets_its_preview_and_text(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """The sandboxed decoder reads a regular file: the bucket's bytes are spooled to one."""
+    alice = await make_user()
+    item = await upload(client, alice, pdf_bytes(["Quarterly zeppelin report", "Appendix"]), "r.pdf")
+    response = await client.get(item["urls"]["preview"], headers=alice.headers)
+    assert (response.status_code, response.headers["content-type"]) == (200, "image/webp")
+    found = await client.get("/api/search", params={"q": "zeppelin"}, headers=alice.headers)
+    assert [hit["name"] for hit in found.json()["items"]] == ["r.pdf"]

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from app.config import Settings
 from app.main import create_app
 from app.models import UploadSession
+from app.storage import keys, open_store
 from tests.conftest import UserHandle
 from tests.files.helpers import elf_bytes
 from tests.images.factory import png_declaring
@@ -48,8 +49,13 @@ async def offset_of(http: httpx.AsyncClient, user: UserHandle, url: str) -> int:
     return int(response.headers["upload-offset"])
 
 
-def resumable_dir(settings: Settings) -> list[Path]:
-    return sorted((settings.upload_dir / "resumable").iterdir())
+async def resumable_ids(settings: Settings) -> list[str]:
+    """The resumable uploads with bytes, seen through the store (a local directory or S3)."""
+    return await open_store(settings).resumable_ids()
+
+
+async def originals(settings: Settings) -> list[str]:
+    return [entry.key async for entry in open_store(settings).scan(keys.ORIGINALS)]
 
 
 async def test_options_tells_what_the_server_speaks(http: httpx.AsyncClient, settings: Settings) -> None:
@@ -105,7 +111,7 @@ async def test_a_file_in_three_patches_with_metadata(
     assert thumbnail.status_code == 200
     upload = (await http.get(f"/api/uploads/{url.rsplit('/', 1)[1]}", headers=alice.headers)).json()
     assert (upload["state"], upload["file"]["id"], upload["offset"]) == ("done", file_id, len(photo))
-    assert resumable_dir(settings) == []
+    assert await resumable_ids(settings) == []
     assert (await http.get("/api/uploads", headers=alice.headers)).json() == []
 
 
@@ -189,9 +195,9 @@ async def test_termination_removes_the_bytes_and_later_requests_are_404(
 ) -> None:
     url = await create(http, alice, 100)
     await patch(http, alice, url, 0, b"x" * 50)
-    assert len(resumable_dir(settings)) == 1
+    assert len(await resumable_ids(settings)) == 1
     assert (await http.delete(url, headers=headers(alice))).status_code == 204
-    assert resumable_dir(settings) == []
+    assert await resumable_ids(settings) == []
     assert (await http.head(url, headers=headers(alice))).status_code == 404
     response = await patch(http, alice, url, 50, b"x" * 50)
     assert (response.status_code, response.json()["code"]) == (404, "upload_not_found")
@@ -221,7 +227,7 @@ async def test_an_expired_upload_is_410_then_gone_with_its_bytes_after_a_restart
     assert (await http.get("/api/uploads", headers=alice.headers)).json() == []
     restarted = create_app(settings)
     async with restarted.router.lifespan_context(restarted):
-        assert resumable_dir(settings) == []
+        assert await resumable_ids(settings) == []
     assert (await http.head(url, headers=headers(alice))).status_code == 404
 
 
@@ -231,7 +237,7 @@ async def test_over_the_file_limit_is_413_at_creation(
     sent = {**headers(alice), "Upload-Length": str(settings.max_file_size + 1)}
     over = await http.post("/api/uploads/tus", headers=sent)
     assert (over.status_code, over.json()["code"]) == (413, "file_too_large")
-    assert resumable_dir(settings) == []
+    assert await resumable_ids(settings) == []
 
 
 async def test_quota_is_reserved_at_creation(settings: Settings) -> None:
@@ -266,7 +272,7 @@ async def test_a_refused_type_ends_the_upload_at_its_first_bytes(
     head = elf_bytes() + b"\0" * 8192
     response = await patch(http, alice, url, 0, head)
     assert (response.status_code, response.json()["code"]) == (415, "unsupported_type")
-    assert resumable_dir(settings) == []
+    assert await resumable_ids(settings) == []
     assert (await http.head(url, headers=headers(alice))).status_code == 410
     upload = (await http.get(f"/api/uploads/{url.rsplit('/', 1)[1]}", headers=alice.headers)).json()
     assert (upload["state"], upload["error"], upload["file"]) == ("refused", "unsupported_type", None)
@@ -393,7 +399,7 @@ async def test_three_partial_uploads_made_in_parallel_concatenate(
     assert (head.headers["upload-concat"], head.headers["upload-offset"]) == ("final", str(len(data)))
     refused = await patch(http, alice, final_url, len(data), b"x")
     assert (refused.status_code, refused.json()["code"]) == (403, "upload_is_final")
-    assert resumable_dir(settings) == []
+    assert await resumable_ids(settings) == []
 
 
 async def test_an_unfinished_partial_cannot_be_concatenated(
@@ -461,8 +467,6 @@ async def test_a_rule_that_refuses_the_finished_file_answers_the_last_patch(
     assert (response.status_code, response.json()["code"]) == (422, "image_too_large")
     upload = (await http.get(f"/api/uploads/{url.rsplit('/', 1)[1]}", headers=alice.headers)).json()
     assert (upload["state"], upload["error"]) == ("refused", "image_too_large")
-    assert resumable_dir(settings) == []
-    assert list((settings.upload_dir / "originals").rglob("*")) == [] or all(
-        path.is_dir() for path in (settings.upload_dir / "originals").rglob("*")
-    )
+    assert await resumable_ids(settings) == []
+    assert await originals(settings) == []
     assert (await http.get("/api/files", headers=alice.headers)).json()["total"] == 0
