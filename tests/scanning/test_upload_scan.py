@@ -6,9 +6,10 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.models import Activity, File
+from app.storage import keys
 from bench.clamd import EICAR_SIGNATURE, MARKER_SIGNATURE, Clamd
 from tests.conftest import MakeUser
-from tests.files.helpers import multipart, multipart_headers, part, png_bytes, stored_files, upload
+from tests.files.helpers import multipart, multipart_headers, part, png_bytes, upload
 from tests.portfolio.helpers import upload_artwork, upload_artwork_response
 from tests.scanning.helpers import EICAR, MARKER, STREAM_MAX, infected_png, unreachable
 from tests.uploads.helpers import metadata
@@ -19,6 +20,11 @@ async def count(app: FastAPI, model: type[File] | type[Activity]) -> int:
 
     async with app.state.session_factory() as session:
         return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def originals(app: FastAPI) -> list[str]:
+    """The originals in the app's store (a directory or a bucket)."""
+    return [entry.key async for entry in app.state.storage.scan(keys.ORIGINALS)]
 
 
 async def upload_response(
@@ -38,7 +44,7 @@ async def test_eicar_is_refused_and_nothing_is_kept(
     assert problem["code"] == "malware_detected"
     assert EICAR_SIGNATURE in problem["detail"]
     assert await count(app, File) == 0
-    assert stored_files(settings.upload_dir / "originals") == []
+    assert await originals(app) == []
     listing = await client.get("/api/storage/stats", headers=alice.headers)
     assert [entry["action"] for entry in listing.json()["recent_activity"]] == ["malware"]
 
@@ -84,7 +90,7 @@ async def test_no_verdict_fails_closed(
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "scanner_unavailable"
     assert await count(app, File) == 0
-    assert stored_files(settings.upload_dir / "originals") == []
+    assert await originals(app) == []
 
 
 @pytest.mark.parametrize("too_long", [False, True], ids=["unreachable", "past-stream-limit"])

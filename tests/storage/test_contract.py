@@ -224,6 +224,16 @@ async def test_a_derived_blob_of_a_missing_source(store: BlobStore) -> None:
         )
 
 
+async def test_a_quarantined_original_is_a_blob_of_its_own(store: BlobStore) -> None:
+    storage_key = new_key()
+    await store.put(keys.original(storage_key), DATA)
+    await store.put_stream(keys.quarantined(storage_key), store.read(keys.original(storage_key)))
+    await store.delete(keys.original(storage_key))
+    assert [entry.key async for entry in store.scan(keys.QUARANTINE)] == [keys.quarantined(storage_key)]
+    assert [entry async for entry in store.scan(keys.ORIGINALS)] == []
+    assert await read_all(store, keys.quarantined(storage_key)) == DATA
+
+
 async def test_resumable_bytes_outlive_their_writers_and_sweeps(store: BlobStore) -> None:
     upload_id = new_key()
     await store.create_resumable(upload_id)
