@@ -21,6 +21,20 @@ REPO = Path(__file__).resolve().parents[1]
 START_SECONDS = 60  # a loaded 2-core machine can take a while to import the app
 
 
+def object_storage(settings: Settings) -> dict[str, str]:
+    """The test's bucket for the server process too (ATRIUM_TEST_S3), else nothing."""
+    if not settings.storage_url:
+        return {}
+    named = {
+        "STORAGE_URL": settings.storage_url,
+        "AWS_ACCESS_KEY_ID": settings.aws_access_key_id,
+        "AWS_SECRET_ACCESS_KEY": settings.aws_secret_access_key,
+        "AWS_REGION": settings.aws_region,
+        "AWS_ENDPOINT_URL": settings.aws_endpoint_url,
+    }
+    return {name: value for name, value in named.items() if value}
+
+
 class Server:
     """Started at construction; `wait_ready` (called unless `wait=False`) waits for /healthz."""
 
@@ -36,6 +50,7 @@ class Server:
             "SECRET_KEY": secret,
             "ENVIRONMENT": "test",
             "MAX_FILE_SIZE": str(settings.max_file_size),
+            **object_storage(settings),
             **env,
         }
         command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]

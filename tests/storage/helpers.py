@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from app.storage.s3 import S3BlobStore, S3Location
+from bench.procs import free_port
 
 ACCESS_KEY = "atrium-test"
 SECRET_KEY = "atrium-test-secret"
@@ -52,13 +53,6 @@ class S3Server:
             "AWS_REGION": REGION,
             "AWS_ENDPOINT_URL": self.endpoint,
         }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
