@@ -28,24 +28,38 @@ REFERENCE_PACKAGES = {"pdftoppm": "poppler-utils", "ffmpeg": "ffmpeg"}
 
 def make_pdf(path: Path, pages: int = PDF_PAGES) -> Path:
     """A text PDF of `pages` letter pages, a few hundred words each, with a correct xref table."""
-    font = 3 + 2 * pages
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids ["
-        + b" ".join(f"{3 + 2 * i} 0 R".encode() for i in range(pages))
-        + f"] /Count {pages} >>".encode(),
-    ]
+    contents = []
     for index in range(pages):
         lines = [f"Page {index + 1} line {n}: the quick brown fox jumps over the lazy dog" for n in range(40)]
         text = " ".join(f"({line}) Tj 0 -16 Td" for line in lines)
-        content = f"BT /F1 11 Tf 56 740 Td {text} ET".encode()
+        contents.append(f"BT /F1 11 Tf 56 740 Td {text} ET".encode())
+    path.write_bytes(text_pdf(contents))
+    return path
+
+
+def text_pdf(contents: list[bytes], *, width: float = 612, height: float = 792) -> bytes:
+    """A PDF with one page per content stream (Helvetica as /F1), with a correct xref table."""
+    count = len(contents)
+    font = 3 + 2 * count
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids ["
+        + b" ".join(f"{3 + 2 * i} 0 R".encode() for i in range(count))
+        + f"] /Count {count} >>".encode(),
+    ]
+    for index, content in enumerate(contents):
         objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:g} {height:g}] "
             f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {4 + 2 * index} 0 R >>".encode()
         )
         objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    out = bytearray(b"%PDF-1.4\n")
+    return assemble_pdf(objects)
+
+
+def assemble_pdf(objects: list[bytes]) -> bytes:
+    """Numbered objects, the cross-reference table and the trailer (object 1 is the catalog)."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -54,8 +68,7 @@ def make_pdf(path: Path, pages: int = PDF_PAGES) -> Path:
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    path.write_bytes(bytes(out))
-    return path
+    return bytes(out)
 
 
 def make_video(path: Path, size: tuple[int, int] = VIDEO_SIZE, seconds: int = VIDEO_SECONDS) -> Path:

@@ -9,39 +9,13 @@ from fractions import Fraction
 import av
 from PIL import Image
 
+from bench.previews import assemble_pdf, text_pdf
+
 
 def pdf_bytes(pages: list[str], *, width: float = 612, height: float = 792) -> bytes:
     """A PDF with one line of Helvetica text per page, with a correct cross-reference table."""
-    count = len(pages)
-    font = 3 + 2 * count
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids ["
-        + b" ".join(f"{3 + 2 * i} 0 R".encode() for i in range(count))
-        + f"] /Count {count} >>".encode(),
-    ]
-    for index, text in enumerate(pages):
-        content = f"BT /F1 24 Tf 72 {height / 2:.0f} Td ({text}) Tj ET".encode()
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:g} {height:g}] "
-            f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {4 + 2 * index} 0 R >>".encode()
-        )
-        objects.append(f"<< /Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    return assemble_pdf(objects)
-
-
-def assemble_pdf(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    contents = [f"BT /F1 24 Tf 72 {height / 2:.0f} Td ({text}) Tj ET".encode() for text in pages]
+    return text_pdf(contents, width=width, height=height)
 
 
 def looping_pdf() -> bytes:
