@@ -82,7 +82,7 @@ def test_upload_resumes_after_ctrl_c_from_its_state_file(server: Server, tmp_pat
     try:
         assert proxy.cut.wait(30), "the upload never got going"
         running.send_signal(signal.SIGINT)
-        _, stderr = running.communicate(timeout=30)
+        _, stderr = running.communicate(timeout=120)
     finally:
         proxy.close()
         if running.poll() is None:
