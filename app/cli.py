@@ -1,10 +1,10 @@
 """The `atrium` command line."""
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import httpx
@@ -17,6 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.config import ConfigError, Settings, get_settings
 from app.storage import open_store
 from app.storage.base import BlobStore
+
+if TYPE_CHECKING:
+    from app.maintenance.importer import Refusal as ImportRefusal
+    from app.uploads.client import Refusal as UploadRefusal
 
 cli = typer.Typer(
     help="Atrium: files, photo galleries and artist portfolios.\n\n"
@@ -170,9 +174,17 @@ def import_dir(
 
     report = _run(settings, work)
     typer.echo(f"imported {report.imported} files ({report.size} bytes), refused {len(report.refused)}")
-    for refusal in report.refused:
-        typer.echo(f"  refused {refusal.path}: {refusal.code}: {refusal.detail}")
-    if report.refused:
+    _exit_if_refused(report.refused)
+
+
+def _exit_if_refused(refused: "Sequence[ImportRefusal | UploadRefusal]") -> None:
+    """List each refused file with its reason; exit 1 when there is any."""
+    from app.uploads.client import Refusal as UploadRefusal
+
+    for refusal in refused:
+        status = f"{refusal.status} " if isinstance(refusal, UploadRefusal) else ""
+        typer.echo(f"  refused {refusal.path}: {status}{refusal.code}: {refusal.detail}")
+    if refused:
         raise typer.Exit(1)
 
 
@@ -380,10 +392,7 @@ def upload(
     typer.echo(f"uploaded {len(report.uploaded)} files, refused {len(report.refused)}")
     for path, file_id in report.uploaded:
         typer.echo(f"  uploaded {path} as {file_id}")
-    for refusal in report.refused:
-        typer.echo(f"  refused {refusal.path}: {refusal.status} {refusal.code}: {refusal.detail}")
-    if report.refused:
-        raise typer.Exit(1)
+    _exit_if_refused(report.refused)
 
 
 @cli.command()

@@ -1,5 +1,6 @@
 """Atrium under uvicorn on loopback, with its database and uploads in a temporary directory."""
 
+import contextlib
 import os
 import secrets
 import sys
@@ -65,6 +66,16 @@ class Uvicorn:
 
     def stop(self) -> None:
         self.service.stop()
+
+    def purge(self, file_id: str, token: str) -> None:
+        """Delete a file for good; a failure only leaves it on disk until the bench ends."""
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.delete(
+                self.url(f"/api/files/{file_id}"),
+                params={"permanent": "true"},
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
+            )
 
     def has_route(self, method: str, path: str) -> bool:
         paths: dict[str, Any] = httpx.get(self.url("/openapi.json"), timeout=30).json().get("paths", {})

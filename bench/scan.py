@@ -4,8 +4,6 @@ with scanning off (two servers on the same machine, the same clamd, alternating 
 import json
 from pathlib import Path
 
-import httpx
-
 from bench import curl
 from bench.appserver import Uvicorn, app_env, migrate, register
 from bench.clamd import running_clamd
@@ -32,12 +30,7 @@ class Uploader:
             ["-H", auth, "-F", form, "-o", str(self.body), self.app.url("/api/upload")], expect=201
         )
         file_id = json.loads(self.body.read_text())["files"][0]["id"]
-        httpx.delete(
-            self.app.url(f"/api/files/{file_id}"),
-            params={"permanent": "true"},
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=60,
-        ).raise_for_status()
+        self.app.purge(file_id, self.token)
         return throughput_mib_s(transfer.uploaded, transfer.seconds)
 
 

@@ -1,6 +1,5 @@
 """1 GiB upload and download, and 1 MiB Range reads: Atrium against nginx, alternating rounds."""
 
-import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -89,13 +88,7 @@ class Transfers:
     def _keep_latest(self, file_id: str) -> None:
         """Only the latest upload is kept (the download source); earlier ones are removed."""
         if self.kept_id is not None:
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.delete(
-                    self.app.url(f"/api/files/{self.kept_id}"),
-                    params={"permanent": "true"},
-                    headers={"Authorization": f"Bearer {self.token}"},
-                    timeout=60,
-                )
+            self.app.purge(self.kept_id, self.token)
         self.kept_id = file_id
 
 

@@ -2,12 +2,9 @@
 rounds; curl is the client on both sides (its own `time_total`, summed over the tus requests)."""
 
 import base64
-import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
 
 from bench import curl
 from bench.appserver import Uvicorn
@@ -84,13 +81,7 @@ class TusUploads:
     def _keep_latest(self, file_id: str) -> None:
         """Only the latest upload stays on disk."""
         if self.kept_id is not None:
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.delete(
-                    self.app.url(f"/api/files/{self.kept_id}"),
-                    params={"permanent": "true"},
-                    headers={"Authorization": f"Bearer {self.token}"},
-                    timeout=60,
-                )
+            self.app.purge(self.kept_id, self.token)
         self.kept_id = file_id
 
 

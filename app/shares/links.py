@@ -215,7 +215,9 @@ def shared_file(link: Link, file: File, downloadable: bool) -> SharedFile:
     if details is not None:
         shown = policy.sees_metadata(link.principal)
         exif = {k: v for k, v in details.exif.items() if k in PUBLIC_EXIF} if shown else {}
-        image = SharedImage(width=details.width, height=details.height, exif=exif)
+        image = SharedImage(
+            width=details.width, height=details.height, exif=exif, thumbhash=details.thumbhash
+        )
     return SharedFile(
         id=file.id,
         name=file.name,

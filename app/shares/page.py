@@ -28,6 +28,8 @@ TEMPLATES = Environment(
 ASSETS = {
     "share.css": ("text/css; charset=utf-8", (HERE / "static" / "share.css").read_bytes()),
     "share.js": ("text/javascript; charset=utf-8", (HERE / "static" / "share.js").read_bytes()),
+    "placeholders.js": ("text/javascript; charset=utf-8", (HERE / "static" / "placeholders.js").read_bytes()),
+    "thumbhash.js": ("text/javascript; charset=utf-8", (HERE / "static" / "thumbhash.js").read_bytes()),
     "icon.svg": ("image/svg+xml", (HERE / "static" / "icon.svg").read_bytes()),
 }
 PER_PAGE = 60

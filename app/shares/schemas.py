@@ -124,6 +124,9 @@ class SharedImage(BaseModel):
     width: int
     height: int
     exif: dict[str, Any]
+    thumbhash: str | None = Field(
+        default=None, description="a base64 ThumbHash, a placeholder to paint before the thumbnail arrives"
+    )
 
 
 class SharedFile(BaseModel):

@@ -49,7 +49,10 @@ async def test_the_page_shows_a_grid_of_the_shared_images(
     assert html.count(">Download</a>") == 3
     for file in files:
         assert f"/api/s/{link['token']}/files/{file['id']}/thumbnail?size=small" in html
-    for asset, kind in (("share.css", "text/css"), ("share.js", "text/javascript")):
+        assert f'data-thumbhash="{file["image"]["thumbhash"]}"' in html
+    assets = ("share.css", "share.js", "placeholders.js", "thumbhash.js")
+    for asset in assets:
+        kind = "text/css" if asset.endswith(".css") else "text/javascript"
         served = await client.get(f"/s-assets/{asset}")
         assert served.status_code == 200
         assert served.headers["content-type"].startswith(kind)

@@ -117,6 +117,11 @@ def test_the_share_page_in_headless_chromium(server: str, tmp_path: Path) -> Non
     assert seen["download"]["name"] == "photo 0.png"
     downloaded = Path(seen["download"]["path"]).read_bytes()
     assert hashlib.sha256(downloaded).hexdigest() == hashlib.sha256(contents[0]).hexdigest()
+    placeholders = seen["placeholders"]  # red, green, blue, teal, gold, blurred
+    assert len(placeholders) == 5
+    assert all(p["a"] == 255 for p in placeholders)
+    assert placeholders[0]["r"] > 200 > placeholders[0]["g"]
+    assert placeholders[2]["b"] > 200 > placeholders[2]["r"]
     assert seen["lockedImages"] == 0
     assert seen["unlockedImages"] == 5
     assert seen["unlockedLoaded"] == 5

@@ -48,6 +48,17 @@ try {
   await download.saveAs(`${profile}-download`);
   result.download = { name: download.suggestedFilename(), path: `${profile}-download` };
 
+  // With the thumbnails held back, each tile shows its ThumbHash placeholder.
+  const slow = await context.newPage();
+  await slow.route(/\/thumbnail/, (route) => route.abort());
+  slow.on("pageerror", (error) => problems.push(String(error)));
+  await slow.goto(`${base}/s/${openToken}`, { waitUntil: "networkidle" });
+  result.placeholders = await slow.$$eval("#grid canvas.placeholder", (all) => all.map((canvas) => {
+    const [r, g, b, a] = canvas.getContext("2d").getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data;
+    return { r, g, b, a };
+  }));
+  await slow.close();
+
   await page.goto(`${base}/s/${lockedToken}`);
   result.lockedImages = await page.locator("#grid img").count();
   await page.fill("#password", password);
