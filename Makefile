@@ -55,8 +55,9 @@ test-postgres: install
 # The scale stack: PostgreSQL (throwaway cluster) and S3 (moto's server on loopback, started by the
 # tests), on the tests that go through the seams only; tests that look into the local upload
 # directory itself stay on the default stack. The tus protocol tests and two server processes on one
-# upload are there for the resumable bytes on S3 (a lock object and one object per append).
-SCALE_TESTS ?= tests/storage tests/search tests/uploads/test_protocol.py \
+# upload are there for the resumable bytes on S3 (a lock object and one object per append);
+# tests/test_processes.py runs two server processes on the one database and bucket.
+SCALE_TESTS ?= tests/storage tests/search tests/uploads/test_protocol.py tests/test_processes.py \
 	tests/uploads/test_clients.py::test_two_processes_never_write_one_upload_at_once
 test-scale: install
 	ATRIUM_TEST_S3=1 .ci/postgres-tests $(SCALE_TESTS)

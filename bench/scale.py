@@ -52,7 +52,7 @@ class S3Transfers:
 
     def app_upload(self) -> float:
         body = self.work / "upload.json"
-        args = ["-H", self.auth, "-F", f"files=@{self.blob};type=video/mp4", "-o", str(body)]
+        args = ["-H", self.auth, "-F", f"files=@{self.blob};type=application/gzip", "-o", str(body)]
         transfer = curl.one([*args, self.app.url("/api/upload")], expect=201, timeout=1800)
         previous, self.kept_id = self.kept_id, json.loads(body.read_text())["files"][0]["id"]
         if previous is not None:  # only the latest upload stays in the (in-memory) server
