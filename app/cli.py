@@ -374,6 +374,44 @@ def migrate_storage(
         raise typer.Exit(1)
 
 
+@cli.command("migrate-database")
+def migrate_database(
+    source_url: str = typer.Option(
+        ..., "--from", help="the old database, e.g. sqlite+aiosqlite:////srv/atrium/atrium.db"
+    ),
+) -> None:
+    """Copy every row of another Atrium database into the configured, empty one (DATABASE_URL),
+    e.g. SQLite into PostgreSQL. Both are migrated first. Stop the old server before.
+
+    Exit status 2 when the configured database already holds rows.
+    """
+    from app.db import create_engine
+    from app.maintenance import copydb
+    from app.migrate import upgrade
+
+    settings = _settings()
+    if source_url == settings.database_url:
+        raise _fail("the source is the configured database", 2)
+    upgrade(source_url)
+    upgrade(settings.database_url)
+
+    async def main() -> copydb.CopyReport:
+        source, target = create_engine(source_url), create_engine(settings.database_url)
+        try:
+            return await copydb.copy_database(source, target)
+        finally:
+            await source.dispose()
+            await target.dispose()
+
+    try:
+        report = anyio.run(main)
+    except copydb.TargetNotEmpty as exc:
+        raise _fail(f"{exc}: migrate-database needs a fresh database", 2) from exc
+    typer.echo(f"copied {sum(report.rows.values())} rows in {len(report.rows)} tables")
+    for table, count in report.rows.items():
+        typer.echo(f"  {table}: {count}")
+
+
 @cli.command()
 def upload(
     paths: list[Path] = typer.Argument(..., exists=True, help="files, and folders (every file under them)"),

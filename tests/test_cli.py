@@ -8,15 +8,18 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.config import Settings
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore
 from app.storage.local import LocalBlobStore
 from tests.files.helpers import elf_bytes, png_bytes
 from tests.images.factory import png_declaring
+from tests.servers import object_storage
 from tests.storage.helpers import S3Server
 
 ATRIUM = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "atrium")
@@ -65,7 +68,17 @@ def atrium(tmp_path: Path) -> Atrium:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["create-user"], ["import"], ["verify"], ["cleanup"], ["migrate"], ["upload"], ["migrate-storage"]],
+    [
+        [],
+        ["create-user"],
+        ["import"],
+        ["verify"],
+        ["cleanup"],
+        ["migrate"],
+        ["upload"],
+        ["migrate-storage"],
+        ["migrate-database"],
+    ],
 )
 def test_every_command_explains_itself(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
@@ -237,6 +250,47 @@ def test_migrate_storage_refuses_the_configured_store_as_target(atrium: Atrium) 
     result = atrium("migrate-storage", "--to", str(atrium.uploads))
     assert result.returncode == 2
     assert "the target is the configured store" in result.stderr
+
+
+async def test_a_deployment_moves_to_a_fresh_database_and_store(
+    tmp_path: Path, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    """SQLite + local into the test's database and store (PostgreSQL + S3 in `make test-scale`)."""
+    (tmp_path / "old").mkdir()
+    old = Atrium(tmp_path / "old")
+    assert old("migrate").returncode == 0
+    old.create_user("alice")
+    source = tmp_path / "source"
+    make_tree(source)
+    (source / "Holiday" / "Beach" / "again.txt").write_bytes(b"sand\n")  # a duplicate
+    assert "imported 4 files" in old("import", str(source), "--user", "alice").stdout
+    new = {
+        "DATABASE_URL": settings.database_url,
+        "UPLOAD_DIR": str(settings.upload_dir),
+        **object_storage(settings),
+    }
+
+    moved = old("migrate-database", "--from", f"sqlite+aiosqlite:///{old.db}", env=new)
+    assert moved.returncode == 0, moved.stderr
+    assert "  file: 4" in moved.stdout
+    assert "  folder: 2" in moved.stdout
+    target = settings.storage_url or str(settings.upload_dir)
+    credentials = {name: value for name, value in new.items() if name.startswith("AWS_")}
+    copied = old("migrate-storage", "--to", target, env=credentials)
+    assert copied.returncode == 0, copied.stderr
+    assert old("verify", env=new).returncode == 0
+
+    login = await client.post("/api/auth/login", json={"username": "alice", "password": "correct horse"})
+    auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    hits = (await client.get("/api/search", params={"q": "albatross"}, headers=auth)).json()["items"]
+    assert [hit["name"] for hit in hits] == ["notes.txt"]
+    download = await client.get(f"/api/files/{hits[0]['id']}/download", headers=auth)
+    assert download.content == b"meeting about the albatross\n"
+    files = (await client.get("/api/files", params={"per_page": 10}, headers=auth)).json()["items"]
+    assert sum(1 for file in files if file["duplicate_of"]) == 1
+    again = old("migrate-database", "--from", f"sqlite+aiosqlite:///{old.db}", env=new)
+    assert again.returncode == 2
+    assert "needs a fresh database" in again.stderr
 
 
 def test_cleanup_sweeps_parts_orphans_and_old_trash(atrium: Atrium, tmp_path: Path) -> None:
