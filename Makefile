@@ -55,9 +55,12 @@ test-postgres: install
 # The scale stack: PostgreSQL (throwaway cluster) and S3 (moto's server on loopback, started by the
 # tests), on the tests that go through the seams only; tests that look into the local upload
 # directory itself stay on the default stack. The tus protocol tests and two server processes on one
-# upload are there for the resumable bytes on S3 (a lock object and one object per append).
-SCALE_TESTS ?= tests/storage tests/search tests/uploads/test_protocol.py \
-	tests/uploads/test_clients.py::test_two_processes_never_write_one_upload_at_once
+# upload are there for the resumable bytes on S3 (a lock object and one object per append);
+# tests/test_processes.py runs two server processes on the one database and bucket; the move of a
+# SQLite + local deployment (migrate-database, migrate-storage) lands on PostgreSQL + S3.
+SCALE_TESTS ?= tests/storage tests/search tests/uploads/test_protocol.py tests/test_processes.py \
+	tests/uploads/test_clients.py::test_two_processes_never_write_one_upload_at_once \
+	tests/test_cli.py::test_a_deployment_moves_to_a_fresh_database_and_store
 test-scale: install
 	ATRIUM_TEST_S3=1 .ci/postgres-tests $(SCALE_TESTS)
 

@@ -341,6 +341,89 @@ def restore(
         raise typer.Exit(1)
 
 
+@cli.command("migrate-storage")
+def migrate_storage(
+    to: str = typer.Option(
+        ..., "--to", help="the target store: s3://bucket/prefix (credentials from AWS_*) or a directory"
+    ),
+) -> None:
+    """Copy every blob by key from the configured store (STORAGE_URL or UPLOAD_DIR) into another,
+    each one's SHA-256 checked; keys already there with the same size and hash are skipped, so an
+    interrupted run is run again. Then point STORAGE_URL (or UPLOAD_DIR) at the target.
+
+    Exit status 1 when an original does not match its recorded SHA-256 (not copied) or a copy
+    did not read back the same.
+    """
+    from app.maintenance import relocate
+
+    settings = _settings()
+    source = _storage(settings)
+    if to.startswith("s3://"):
+        target_settings = settings.model_copy(update={"storage_url": to})
+    else:
+        target_settings = settings.model_copy(update={"storage_url": "", "upload_dir": Path(to).resolve()})
+    if (target_settings.storage_url, target_settings.upload_dir.resolve()) == (
+        settings.storage_url,
+        settings.upload_dir.resolve(),
+    ):
+        raise _fail("the target is the configured store", 2)
+    target = _storage(target_settings)
+
+    async def work(session: AsyncSession) -> relocate.RelocateReport:
+        recorded = await relocate.recorded_hashes(session)
+        return await relocate.relocate(source, target, recorded=recorded)
+
+    report = _run(settings, work)
+    typer.echo(
+        f"copied {report.copied} blobs ({report.copied_bytes} bytes) to {to}, {report.skipped} already there,"
+        f" {len(report.corrupt)} corrupt, {len(report.mismatched)} read back different"
+    )
+    for key in report.corrupt:
+        typer.echo(f"  corrupt {key}")
+    for key in report.mismatched:
+        typer.echo(f"  read back different {key}")
+    if not report.clean:
+        raise typer.Exit(1)
+
+
+@cli.command("migrate-database")
+def migrate_database(
+    source_url: str = typer.Option(
+        ..., "--from", help="the old database, e.g. sqlite+aiosqlite:////srv/atrium/atrium.db"
+    ),
+) -> None:
+    """Copy every row of another Atrium database into the configured, empty one (DATABASE_URL),
+    e.g. SQLite into PostgreSQL. Both are migrated first. Stop the old server before.
+
+    Exit status 2 when the configured database already holds rows.
+    """
+    from app.db import create_engine
+    from app.maintenance import copydb
+    from app.migrate import upgrade
+
+    settings = _settings()
+    if source_url == settings.database_url:
+        raise _fail("the source is the configured database", 2)
+    upgrade(source_url)
+    upgrade(settings.database_url)
+
+    async def main() -> copydb.CopyReport:
+        source, target = create_engine(source_url), create_engine(settings.database_url)
+        try:
+            return await copydb.copy_database(source, target)
+        finally:
+            await source.dispose()
+            await target.dispose()
+
+    try:
+        report = anyio.run(main)
+    except copydb.TargetNotEmpty as exc:
+        raise _fail(f"{exc}: migrate-database needs a fresh database", 2) from exc
+    typer.echo(f"copied {sum(report.rows.values())} rows in {len(report.rows)} tables")
+    for table, count in report.rows.items():
+        typer.echo(f"  {table}: {count}")
+
+
 @cli.command()
 def upload(
     paths: list[Path] = typer.Argument(..., exists=True, help="files, and folders (every file under them)"),

@@ -17,20 +17,28 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, previews, scaling, scan, soak, thumbs, transfer, tus, zips
+from bench import healthz, listing, previews, scale, scaling, scan, soak, thumbs, transfer, tus, zips
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
+from bench.postgres import postgres_cluster
 from bench.profile import recording, top_frames
 from bench.report import Outcome, build_results, render_markdown, unmeasured, write_results
+from bench.s3 import s3_server
 from bench.stats import GOALS, MIB
 from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak", "scan", "previews")
+SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak", "scan", "previews", "s3", "pgsearch")
+# moto keeps objects in memory (and copies parts on completion): 1 GiB is the issue's size, this the
+# default that fits a shared machine; ATRIUM_BENCH_S3_MIB or --s3-mib sets it.
+S3_MIB = int(os.environ.get("ATRIUM_BENCH_S3_MIB", "256"))
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+# A gzip member header: application/gzip, a type nothing is extracted from, so the S3 figures time
+# the transfer alone (a video or PDF on S3 is read back whole for its poster; bench/README.md).
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class Options:
     tus_chunk_mib: int = 32
     zip_files: int = 2000
     zip_mib: int = 1024
+    s3_mib: int = S3_MIB
 
 
 def parse_args(argv: list[str] | None) -> Options:
@@ -61,6 +70,7 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--zip-mib", type=int, default=1024, help="bytes in all of the zip_vs_raw files")
     parser.add_argument("--only", default=",".join(SUITES), help=f"comma-separated subset of {SUITES}")
     parser.add_argument("--tus-chunk-mib", type=int, default=32, help="MiB per tus PATCH")
+    parser.add_argument("--s3-mib", type=int, default=S3_MIB, help="size of the S3 upload/download file")
     ns = parser.parse_args(argv)
     only = frozenset(ns.only.split(","))
     if not only <= set(SUITES):
@@ -77,6 +87,7 @@ def parse_args(argv: list[str] | None) -> Options:
         ns.tus_chunk_mib,
         ns.zip_files,
         ns.zip_mib,
+        ns.s3_mib,
     )
 
 
@@ -142,6 +153,10 @@ class Bench:
             step("previews: PDF first page vs pdftoppm, video poster vs ffmpeg")
             keys = ["pdf_preview_ms", "pdf_preview_vs_pdftoppm", "video_poster_ms", "video_poster_vs_ffmpeg"]
             self.guard(keys, lambda: previews.measure_previews(self.tmp / "previews", self.options.rounds))
+        if "s3" in self.options.only:
+            self.s3_transfers()
+        if "pgsearch" in self.options.only:
+            self.pg_search()
 
     def guard(self, keys: list[str], measure: Callable[[], Outcome]) -> None:
         """A suite that fails reports its figures as null with the error, and the run goes on."""
@@ -324,6 +339,65 @@ class Bench:
             self.profile_if_missed("zip_vs_raw", app, z.app_zip)
         finally:
             app.stop()
+
+    def s3_transfers(self) -> None:
+        mib = self.options.s3_mib
+        step(f"s3: {mib} MiB upload, download and Range reads, atrium vs obstore on moto's server")
+        blob = make_blob(self.tmp / "s3-blob.gz", mib * MIB, header=GZIP_HEADER)
+        data = self.tmp / "s3"
+        data.mkdir()
+        with s3_server() as server:
+            env = scale.s3_env(data, server)
+            migrate(env)
+            app = Uvicorn("atrium-s3", "app.main:create_app", env=env, logs=self.logs)
+            try:
+                _, token = register(app.url(""), "s3-uploader")
+                t = scale.S3Transfers(app, server, token, blob, data, self.options.rounds)
+                self.guard(scale.S3_KEYS, lambda: scale.measure_s3(t))
+                self.profile_if_missed("s3_upload_vs_direct", app, t.app_upload)
+                self.profile_if_missed("s3_download_vs_direct", app, t.app_download)
+                self.profile_if_missed("s3_range_latency_vs_direct", app, t.app_ranges)
+            finally:
+                app.stop()
+        blob.unlink()
+
+    def pg_search(self) -> None:
+        files = self.options.files
+        step(f"pg search: {files} files on a throwaway PostgreSQL, atrium vs the raw ranked SQL")
+        self.guard(scale.PG_KEYS, lambda: self._pg_search(files))
+
+    def _pg_search(self, files: int) -> Outcome:
+        data = self.tmp / "pg"
+        data.mkdir()
+        with postgres_cluster() as server:
+            env = {**app_env(data), "DATABASE_URL": f"{server}/postgres"}
+            migrate(env)
+            seeder = Uvicorn("atrium-pg-seed", "app.main:create_app", env=env, logs=self.logs)
+            try:
+                owner_id, token = register(seeder.url(""), "pg-searcher")
+            finally:
+                seeder.stop()
+            seconds = scale.seed_postgres(env["DATABASE_URL"], owner_id, files)
+            self.outcome.details["pg_seed"] = {"files": files, "seconds": seconds}
+            app = Uvicorn("atrium-pg", "app.main:create_app", env=env, logs=self.logs)
+            try:
+                rounds = min(3, self.options.rounds)
+                outcome = scale.measure_pg_search(
+                    app_url=app.url(""),
+                    token=token,
+                    database_url=env["DATABASE_URL"],
+                    owner_id=owner_id,
+                    rounds=rounds,
+                    files=files,
+                )
+                self.outcome.merge(outcome)  # now, so that profile_if_missed sees the figure
+                query = listing.SEARCH_QUERIES[0]
+                self.profile_if_missed(
+                    "pg_search_vs_raw", app, listing.api_search(app.url("/api/search"), token, query)
+                )
+                return outcome
+            finally:
+                app.stop()
 
     def profile_if_missed(self, key: str, app: Uvicorn, workload: Callable[[], object]) -> None:
         value = self.outcome.metrics.get(key)

@@ -71,6 +71,16 @@ GOALS: dict[str, Goal] = {
         ">=", 0.70, "", "folder ZIP of 2,000 files (1 GiB) throughput / the same bytes as one file"
     ),
     "zip_rss_growth_mib": Goal("<=", 50, "MiB", "server peak RSS growth while the ZIP streams"),
+    "s3_upload_vs_direct": Goal(
+        ">=", 0.6, "", "POST /api/upload into S3 throughput / obstore put straight into the same server"
+    ),
+    "s3_download_vs_direct": Goal(">=", 0.7, "", "download from S3 through the API / obstore get"),
+    "s3_range_latency_vs_direct": Goal(
+        "<=", 2.0, "", "median 1 MiB Range read through the API / a direct ranged GET"
+    ),
+    "pg_search_vs_raw": Goal(
+        "<=", 3.0, "", "median GET /api/search on PostgreSQL, 100k files / the raw ranked SQL"
+    ),
 }
 
 

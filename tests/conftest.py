@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,17 +74,24 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield str(path)
 
 
-@pytest.fixture
-def database_url(tmp_path: Path, template_db: str) -> Iterator[str]:
+@contextmanager
+def fresh_database(directory: Path, template_db: str) -> Iterator[str]:
+    """A migrated database of its own: a PostgreSQL clone of the template, or a SQLite copy."""
     if POSTGRES:
         name = f"atrium_test_{uuid.uuid4().hex[:12]}"
         _postgres(f"CREATE DATABASE {name} TEMPLATE {template_db}")
         yield f"{POSTGRES}/{name}"
         _postgres(f"DROP DATABASE {name} WITH (FORCE)")
         return
-    db_path = tmp_path / "atrium.db"
+    db_path = directory / "atrium.db"
     shutil.copyfile(template_db, db_path)
     yield f"sqlite+aiosqlite:///{db_path}"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, template_db: str) -> Iterator[str]:
+    with fresh_database(tmp_path, template_db) as url:
+        yield url
 
 
 # With ATRIUM_TEST_S3=1 every app of the suite keeps its blobs in a real S3 server (moto, loopback).
@@ -91,8 +99,8 @@ ON_S3 = bool(os.environ.get("ATRIUM_TEST_S3"))
 local_store_only = pytest.mark.skipif(ON_S3, reason="looks at the local directory store itself")
 
 
-@pytest.fixture
-def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Settings:
+def settings_for(request: pytest.FixtureRequest, directory: Path, database_url: str) -> Settings:
+    """A test's settings: its database, an upload dir under `directory`, its own S3 prefix if ON_S3."""
     object_storage: dict[str, Any] = {}
     if ON_S3:
         server: S3Server = request.getfixturevalue("s3")
@@ -100,10 +108,15 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) 
     return Settings(
         environment="test",
         database_url=database_url,
-        upload_dir=tmp_path / "uploads",
+        upload_dir=directory / "uploads",
         secret_key=TEST_SECRET,
         **object_storage,
     )
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Settings:
+    return settings_for(request, tmp_path, database_url)
 
 
 @pytest.fixture

@@ -107,3 +107,16 @@ def running_server(settings: Settings, secret: str = TEST_SECRET, **env: str) ->
         yield server.url
     finally:
         server.stop()
+
+
+@contextmanager
+def server_pair(settings: Settings, **env: str) -> Iterator[tuple[Server, Server]]:
+    """Two server processes on one database and one store (started together), stopped on exit."""
+    servers = [Server(settings, wait=False, **env) for _ in range(2)]
+    try:
+        for server in servers:
+            server.wait_ready()
+        yield servers[0], servers[1]
+    finally:
+        for server in servers:
+            server.stop()

@@ -1,5 +1,6 @@
 """The `atrium` command line through its installed entry point, on a temporary data directory."""
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -7,14 +8,19 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.config import Settings
 from app.storage import keys
+from app.storage.base import BlobNotFound, BlobStore
 from app.storage.local import LocalBlobStore
 from tests.files.helpers import elf_bytes, png_bytes
 from tests.images.factory import png_declaring
+from tests.servers import object_storage
+from tests.storage.helpers import S3Server
 
 ATRIUM = str(Path(__file__).resolve().parent.parent / ".venv" / "bin" / "atrium")
 HOURS_AGO = time.time() - 2 * 3600
@@ -33,9 +39,14 @@ class Atrium:
             "ENVIRONMENT": "test",
         }
 
-    def __call__(self, *args: str, stdin: str = "") -> Result:
+    def __call__(self, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> Result:
         return subprocess.run(
-            [ATRIUM, *args], cwd=self.root, env=self.env, input=stdin, capture_output=True, text=True
+            [ATRIUM, *args],
+            cwd=self.root,
+            env={**self.env, **(env or {})},
+            input=stdin,
+            capture_output=True,
+            text=True,
         )
 
     def create_user(self, name: str, *flags: str, password: str = "correct horse") -> Result:
@@ -56,7 +67,18 @@ def atrium(tmp_path: Path) -> Atrium:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["create-user"], ["import"], ["verify"], ["cleanup"], ["migrate"], ["upload"]]
+    "command",
+    [
+        [],
+        ["create-user"],
+        ["import"],
+        ["verify"],
+        ["cleanup"],
+        ["migrate"],
+        ["upload"],
+        ["migrate-storage"],
+        ["migrate-database"],
+    ],
 )
 def test_every_command_explains_itself(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
@@ -166,6 +188,109 @@ def test_verify_exit_status_reports_corrupt_and_missing(atrium: Atrium, tmp_path
     [(b_id,)] = atrium.rows("SELECT id FROM file WHERE name = 'b.txt'")
     assert f"corrupt {uuid.UUID(str(a_id))}" in broken.stdout
     assert f"missing {uuid.UUID(str(b_id))}" in broken.stdout
+
+
+def test_migrate_storage_copies_every_blob_verified_and_resumes(
+    atrium: Atrium, tmp_path: Path, s3: S3Server
+) -> None:
+    atrium.create_user("alice")
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "a.txt").write_bytes(b"alpha\n")
+    (source / "b.txt").write_bytes(b"bravo\n")
+    (source / "photo.png").write_bytes(png_bytes())
+    assert atrium("import", str(source), "--user", "alice").returncode == 0
+    rows = {str(name): str(key) for name, key in atrium.rows("SELECT name, storage_key FROM file")}
+    local = LocalBlobStore(atrium.uploads)
+    thumb = local.path_of(keys.rendition(rows["a.txt"], "thumb.webp"))
+    thumb.parent.mkdir(parents=True, exist_ok=True)
+    thumb.write_bytes(b"a rendition")
+    local_keys = asyncio.run(_keys(local))
+    assert keys.rendition(rows["a.txt"], "thumb.webp") in local_keys
+    prefix = uuid.uuid4().hex
+    target = f"s3://{s3.bucket}/{prefix}"
+    atrium.env.update(s3.environment)
+
+    first = atrium("migrate-storage", "--to", target)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"copied {len(local_keys)} blobs" in first.stdout
+    remote = s3.store(prefix)
+    for key in local_keys:
+        with remote.open_sync(key) as copied:
+            assert copied.read() == local.path_of(key).read_bytes()
+
+    again = atrium("migrate-storage", "--to", target)
+    assert again.returncode == 0, again.stderr
+    assert f"copied 0 blobs (0 bytes) to {target}, {len(local_keys)} already there" in again.stdout
+    on_s3 = atrium("verify", env={"STORAGE_URL": target})
+    assert on_s3.returncode == 0, on_s3.stdout
+    assert "checked 3 files: 0 missing, 0 corrupt" in on_s3.stdout
+
+    flipped = local.path_of(keys.original(rows["b.txt"]))
+    flipped.write_bytes(b"brav0\n")
+    asyncio.run(remote.delete(keys.original(rows["b.txt"])))
+    corrupt = atrium("migrate-storage", "--to", target)
+    assert corrupt.returncode == 1
+    assert (
+        f"copied 0 blobs (0 bytes) to {target}, {len(local_keys) - 1} already there, 1 corrupt"
+        in corrupt.stdout
+    )
+    assert f"corrupt {keys.original(rows['b.txt'])}" in corrupt.stdout
+    with pytest.raises(BlobNotFound):  # a corrupt original is reported, not copied
+        asyncio.run(remote.stat(keys.original(rows["b.txt"])))
+
+
+async def _keys(store: BlobStore) -> list[str]:
+    return sorted(
+        [entry.key for prefix in (keys.ORIGINALS, keys.RENDITIONS) async for entry in store.scan(prefix)]
+    )
+
+
+def test_migrate_storage_refuses_the_configured_store_as_target(atrium: Atrium) -> None:
+    result = atrium("migrate-storage", "--to", str(atrium.uploads))
+    assert result.returncode == 2
+    assert "the target is the configured store" in result.stderr
+
+
+async def test_a_deployment_moves_to_a_fresh_database_and_store(
+    tmp_path: Path, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    """SQLite + local into the test's database and store (PostgreSQL + S3 in `make test-scale`)."""
+    (tmp_path / "old").mkdir()
+    old = Atrium(tmp_path / "old")
+    assert old("migrate").returncode == 0
+    old.create_user("alice")
+    source = tmp_path / "source"
+    make_tree(source)
+    (source / "Holiday" / "Beach" / "again.txt").write_bytes(b"sand\n")  # a duplicate
+    assert "imported 4 files" in old("import", str(source), "--user", "alice").stdout
+    new = {
+        "DATABASE_URL": settings.database_url,
+        "UPLOAD_DIR": str(settings.upload_dir),
+        **object_storage(settings),
+    }
+
+    moved = old("migrate-database", "--from", f"sqlite+aiosqlite:///{old.db}", env=new)
+    assert moved.returncode == 0, moved.stderr
+    assert "  file: 4" in moved.stdout
+    assert "  folder: 2" in moved.stdout
+    target = settings.storage_url or str(settings.upload_dir)
+    credentials = {name: value for name, value in new.items() if name.startswith("AWS_")}
+    copied = old("migrate-storage", "--to", target, env=credentials)
+    assert copied.returncode == 0, copied.stderr
+    assert old("verify", env=new).returncode == 0
+
+    login = await client.post("/api/auth/login", json={"username": "alice", "password": "correct horse"})
+    auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    hits = (await client.get("/api/search", params={"q": "albatross"}, headers=auth)).json()["items"]
+    assert [hit["name"] for hit in hits] == ["notes.txt"]
+    download = await client.get(f"/api/files/{hits[0]['id']}/download", headers=auth)
+    assert download.content == b"meeting about the albatross\n"
+    files = (await client.get("/api/files", params={"per_page": 10}, headers=auth)).json()["items"]
+    assert sum(1 for file in files if file["duplicate_of"]) == 1
+    again = old("migrate-database", "--from", f"sqlite+aiosqlite:///{old.db}", env=new)
+    assert again.returncode == 2
+    assert "needs a fresh database" in again.stderr
 
 
 def test_cleanup_sweeps_parts_orphans_and_old_trash(atrium: Atrium, tmp_path: Path) -> None:
