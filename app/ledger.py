@@ -2,10 +2,10 @@
 
 Counting inside the request made every download and every image view a write transaction, queued
 behind every other writer of the database. The ledger takes them in memory instead; one short
-transaction writes everything pending every FLUSH_SECONDS, as soon as MAX_PENDING events wait, and
-at shutdown. A read that shows these figures flushes its own process first (`flush`), so a
-process shows its own counts at once and another process's within FLUSH_SECONDS; a process
-killed with SIGKILL loses at most its last FLUSH_SECONDS of counts.
+transaction writes everything pending every `flush_seconds` (COUNTS_FLUSH_SECONDS, 1 s), as soon
+as MAX_PENDING events wait, and at shutdown. A read that shows these figures flushes its own process
+first (`flush`), so a process shows its own counts at once and another process's within
+`flush_seconds`; a process killed with SIGKILL loses at most its last `flush_seconds` of counts.
 """
 
 import asyncio

@@ -84,7 +84,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _remove_expired_uploads(session, storage)
     app.state.storage = storage
     app.state.image_work = create_image_work()
-    app.state.ledger = Ledger(app.state.session_factory)
+    app.state.ledger = Ledger(app.state.session_factory, flush_seconds=settings.counts_flush_seconds)
     try:
         async with app.state.ledger.running():
             with server_gc():
