@@ -4,6 +4,7 @@ shutdown."""
 
 import time
 import uuid
+from typing import Any
 
 import anyio
 import httpx
@@ -21,8 +22,12 @@ from tests.servers import Server
 pytestmark = pytest.mark.anyio
 
 
-async def upload_note(client: httpx.AsyncClient, headers: dict[str, str], name: str = "note.txt") -> str:
-    response = await client.post("/api/upload", files={"files": (name, b"some words\n")}, headers=headers)
+async def upload_note(
+    client: httpx.AsyncClient, headers: dict[str, str], name: str = "note.txt", url: str = ""
+) -> str:
+    response = await client.post(
+        f"{url}/api/upload", files={"files": (name, b"some words\n")}, headers=headers
+    )
     assert response.status_code == 201, response.text
     file_id: str = response.json()["files"][0]["id"]
     return file_id
@@ -93,25 +98,28 @@ async def test_two_processes_counts_add_up(settings: Settings) -> None:
     second = Server(settings)
     try:
         token = first.register("alice")
-        headers = {"Authorization": f"Bearer {token}"}
-        uploaded = httpx.post(
-            f"{first.url}/api/upload", files={"files": ("n.txt", b"words\n")}, headers=headers, timeout=30
-        )
-        file_id = uploaded.json()["files"][0]["id"]
-        for server, times in ((first, 3), (second, 2)):
-            for _ in range(times):
-                got = httpx.get(f"{server.url}/api/files/{file_id}/download", headers=headers, timeout=30)
-                assert got.status_code == 200
-        # Each process shows its own at once, the other's within the flush interval.
-        assert first.get(f"/api/files/{file_id}", token)["download_count"] >= 3
-        deadline = time.monotonic() + 20 * settings.counts_flush_seconds
-        while (detail := first.get(f"/api/files/{file_id}", token))["download_count"] < 5:
-            assert time.monotonic() < deadline, detail
-            time.sleep(0.1)
-        assert detail["download_count"] == 5
-        assert [entry["action"] for entry in detail["access_history"]].count("download") == 5
-        for _ in range(2):
-            httpx.get(f"{second.url}/api/files/{file_id}/download", headers=headers, timeout=30)
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
+            file_id = await upload_note(http, {}, url=first.url)
+
+            async def download(server: Server) -> None:
+                assert (await http.get(f"{server.url}/api/files/{file_id}/download")).status_code == 200
+
+            async def detail() -> Any:
+                return (await http.get(f"{first.url}/api/files/{file_id}")).json()
+
+            for server, times in ((first, 3), (second, 2)):
+                for _ in range(times):
+                    await download(server)
+            # Each process shows its own at once, the other's within the flush interval.
+            assert (await detail())["download_count"] >= 3
+            deadline = time.monotonic() + 20 * settings.counts_flush_seconds
+            while (shown := await detail())["download_count"] < 5:
+                assert time.monotonic() < deadline, shown
+                await anyio.sleep(0.1)
+            assert shown["download_count"] == 5
+            assert [entry["action"] for entry in shown["access_history"]].count("download") == 5
+            for _ in range(2):
+                await download(second)
         second.stop()  # SIGTERM: a clean shutdown writes what is pending
         assert await stored_counts(settings, file_id) == (7, 7)
     finally:
