@@ -220,7 +220,8 @@ LOGGED = insert(ACTIVITY).from_select(
 )
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
+    """Async, so FastAPI does not send it to a worker thread."""
     ledger: Ledger = request.app.state.ledger
     return ledger
 

@@ -341,11 +341,12 @@ async def keep(
             raise PayloadTooLarge("the upload exceeds your storage quota", code="quota_exceeded")
         rows = [new_file_row(candidate, owner_id=user.id, folder_id=folder_id) for candidate in intake.files]
         await files.link_duplicates(session, owner_id=user.id, rows=rows)
-        await files.add_uploaded(session, rows=rows)
+        # Staged before the one flush of add_uploaded: each table written once, no UPDATE after.
         for candidate, row in zip(intake.files, rows, strict=True):
             derive.apply(row, candidate.derived)
             if candidate.text is not None:
                 search.index_text(session, file_id=row.id, content=candidate.text)
+        await files.add_uploaded(session, rows=rows)
         if decorate is not None:
             await decorate(rows)
         with anyio.CancelScope(shield=True):  # once it runs, its outcome decides what is kept
