@@ -126,17 +126,17 @@ class Ledger:
             batch, self.pending = self.pending, Batch()
             if not batch.counts and not batch.entries:
                 return
-            self.writing = batch
+            self.writing, written = batch, False
             try:
                 with anyio.CancelScope(shield=True):  # a batch is written whole or put back whole
                     async with self.session_factory() as session:
                         await write(session, batch)
                         await session.commit()
-            except BaseException:
-                self.pending.merge(batch)
-                raise
+                        written = True
             finally:
                 self.writing = None
+                if not written:
+                    self.pending.merge(batch)
 
     async def flush_quietly(self) -> None:
         """For reads: a failed flush leaves the figures a little behind, never the read failed."""
