@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     upload_rate_window_seconds: int = Field(default=60, gt=0)
     render_rate_limit: int = Field(default=60, ge=0)
     render_rate_window_seconds: int = Field(default=60, gt=0)
+    counts_flush_seconds: float = Field(default=1.0, gt=0)
     max_files_per_request: int = Field(default=100, gt=0)
     share_unlock_attempts: int = Field(default=10, gt=0)
     share_unlock_window_seconds: int = Field(default=300, gt=0)

@@ -21,6 +21,7 @@ from app.folders.router import router as folders_router
 from app.gctune import server_gc
 from app.health import router as health_router
 from app.images.router import router as images_router
+from app.ledger import Ledger
 from app.limits import RequestSizeLimitMiddleware
 from app.maintenance import service as maintenance
 from app.maintenance.router import admin as admin_router
@@ -83,9 +84,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _remove_expired_uploads(session, storage)
     app.state.storage = storage
     app.state.image_work = create_image_work()
+    app.state.ledger = Ledger(app.state.session_factory, flush_seconds=settings.counts_flush_seconds)
     try:
-        with server_gc():
-            yield
+        async with app.state.ledger.running():
+            with server_gc():
+                yield
     finally:
         await engine.dispose()
 

@@ -1,4 +1,10 @@
-"""Sliding-window counters kept in SQL, so every worker sees the same limits."""
+"""Sliding-window counters kept in SQL, so every worker sees the same limits.
+
+Two ways to count, both exact across processes sharing the database: `hit` commits the event and
+then counts (a write transaction of its own: logins, share unlocks, renders, resumable uploads);
+`check` plus `record_locked` let a request that writes anyway count inside its own transaction,
+under a lock that queues every writer of the bucket (multipart uploads, under their owner's lock).
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +49,48 @@ async def hit(
             retry_after = window_seconds - int((utcnow() - oldest).total_seconds())
             raise TooManyRequests(f"too many {what}; try again later", retry_after=retry_after)
     return [recorded.id for recorded in hits]
+
+
+async def _over(
+    session: AsyncSession, *, bucket: Bucket, window_seconds: int, what: str, allowed: int
+) -> TooManyRequests | None:
+    """The refusal when the bucket holds more than `allowed` hits in the window (committed ones, and
+    the caller's own)."""
+    since = utcnow() - timedelta(seconds=window_seconds)
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(RateLimitHit.at)).where(
+                RateLimitHit.key == bucket.key, RateLimitHit.at > since
+            )
+        )
+    ).one()
+    if count <= allowed:
+        return None
+    retry_after = window_seconds - int((utcnow() - oldest).total_seconds())
+    return TooManyRequests(f"too many {what}; try again later", retry_after=retry_after)
+
+
+async def check(session: AsyncSession, *, bucket: Bucket, window_seconds: int, what: str) -> None:
+    """429 when the bucket is full already; reads only and records nothing (a limit of 0 is off).
+    Early and cheap: `record_locked` decides."""
+    if bucket.limit > 0:
+        refusal = await _over(
+            session, bucket=bucket, window_seconds=window_seconds, what=what, allowed=bucket.limit - 1
+        )
+        if refusal is not None:
+            raise refusal
+
+
+async def record_locked(session: AsyncSession, *, bucket: Bucket, window_seconds: int, what: str) -> None:
+    """Count, then 429 or stage one hit in the caller's transaction; the caller commits.
+
+    Exact only while the caller holds a lock that every writer of this bucket takes before calling
+    (on SQLite the database's write lock; on PostgreSQL a row lock): then no hit of the bucket
+    commits between the count and the caller's commit. A refused event is not recorded.
+    """
+    if bucket.limit > 0:
+        await check(session, bucket=bucket, window_seconds=window_seconds, what=what)
+        session.add(RateLimitHit(key=bucket.key, at=utcnow()))
 
 
 async def throttle(session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str) -> None:

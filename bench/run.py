@@ -283,16 +283,19 @@ class Bench:
             app.stop()
 
     def soak(self) -> None:
-        """Its own data, so the 100k listing rows do not weigh on it."""
+        """Its own data, so the 100k listing rows do not weigh on it. BENCH_SOAK_DATABASE_URL (an
+        empty database) runs it on another database, such as a throwaway PostgreSQL."""
         data = self.tmp / "soak"
         data.mkdir()
         env = app_env(data)
+        env["DATABASE_URL"] = os.environ.get("BENCH_SOAK_DATABASE_URL") or env["DATABASE_URL"]
         migrate(env)
         workers = 2
         app = Uvicorn("atrium-soak", "app.main:create_app", env=env, logs=self.logs, workers=workers)
         try:
             tokens = [register(app.url(""), f"soaker{n}")[1] for n in range(soak.USERS)]
-            step(f"soak: {soak.CLIENTS} clients, {self.options.soak_seconds} s, {workers} workers, SQLite")
+            db = env["DATABASE_URL"].split(":", 1)[0]
+            step(f"soak: {soak.CLIENTS} clients, {self.options.soak_seconds} s, {workers} workers, {db}")
             self.guard(
                 soak.SOAK_KEYS,
                 lambda: soak.measure_soak(

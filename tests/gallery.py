@@ -85,7 +85,13 @@ class Rows:
         session: AsyncSession = self.app.state.session_factory()
         return session
 
+    async def settled(self) -> "Rows":
+        """The app's pending download and view counts written, as a read of them would (app/ledger.py)."""
+        await self.app.state.ledger.flush()
+        return self
+
     async def file(self, file_id: str) -> File:
+        await self.settled()
         async with self.session() as session:
             row = await session.get(File, uuid.UUID(file_id))
             assert row is not None

@@ -282,12 +282,28 @@ async def open_intake(
     return Intake(store, limits)
 
 
-async def count_upload(session: AsyncSession, *, settings: Settings, user: User) -> None:
+def upload_bucket(settings: Settings, user: User) -> ratelimit.Bucket:
     """Uploads per user are rate-limited (429 past UPLOAD_RATE_LIMIT in the window)."""
+    return ratelimit.Bucket(f"upload:{user.id}", settings.upload_rate_limit)
+
+
+async def count_upload(session: AsyncSession, *, settings: Settings, user: User) -> None:
+    """Records the upload at once, in a write of its own (resumable uploads, at their creation)."""
     await ratelimit.throttle(
         session,
-        key=f"upload:{user.id}",
+        key=upload_bucket(settings, user).key,
         limit=settings.upload_rate_limit,
+        window_seconds=settings.upload_rate_window_seconds,
+        what="uploads",
+    )
+
+
+async def check_upload(session: AsyncSession, *, settings: Settings, user: User) -> None:
+    """Refuses an upload over the limit before its bytes arrive; `keep(..., rate_limited=True)`
+    records it in the transaction that keeps the files."""
+    await ratelimit.check(
+        session,
+        bucket=upload_bucket(settings, user),
         window_seconds=settings.upload_rate_window_seconds,
         what="uploads",
     )
@@ -302,25 +318,35 @@ async def keep(
     intake: Intake,
     folder_id: uuid.UUID | None,
     decorate: Decorate | None = None,
+    rate_limited: bool = False,
 ) -> list[File]:
     """Keep every file of a finished intake, all or nothing, and commit (owns the unit of work).
 
     The quota is checked again under the owner's write lock, so concurrent uploads of one owner
-    cannot all pass a check made before any of them was inserted.
+    cannot all pass a check made before any of them was inserted; so is the upload rate limit
+    with `rate_limited` (the upload's hit is recorded in this transaction).
     """
     owner_id = user.id  # the rollback below expires `user`
     try:
         await _store_blobs(intake, work, settings)
         await files.lock_owner(session, owner_id=user.id)
+        if rate_limited:
+            await ratelimit.record_locked(
+                session,
+                bucket=upload_bucket(settings, user),
+                window_seconds=settings.upload_rate_window_seconds,
+                what="uploads",
+            )
         if await files.used_bytes(session, owner_id=user.id) + intake.total > quota_of(user, settings):
             raise PayloadTooLarge("the upload exceeds your storage quota", code="quota_exceeded")
         rows = [new_file_row(candidate, owner_id=user.id, folder_id=folder_id) for candidate in intake.files]
         await files.link_duplicates(session, owner_id=user.id, rows=rows)
-        await files.add_uploaded(session, rows=rows)
+        # Staged before the one flush of add_uploaded: each table written once, no UPDATE after.
         for candidate, row in zip(intake.files, rows, strict=True):
             derive.apply(row, candidate.derived)
             if candidate.text is not None:
                 search.index_text(session, file_id=row.id, content=candidate.text)
+        await files.add_uploaded(session, rows=rows)
         if decorate is not None:
             await decorate(rows)
         with anyio.CancelScope(shield=True):  # once it runs, its outcome decides what is kept

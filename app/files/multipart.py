@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect
 from app.config import Settings
 from app.errors import BadRequest, Unprocessable
 from app.files import service as files
-from app.files.ingest import Candidate, Decorate, Intake, count_upload, keep, open_intake, receiving
+from app.files.ingest import Candidate, Decorate, Intake, check_upload, keep, open_intake, receiving
 from app.models import File, User
 from app.names import sanitize_name
 from app.storage.base import BlobStore
@@ -157,7 +157,7 @@ async def receive(
 ) -> Received:
     """Stream a multipart body through the intake; on any failure no part is left."""
     boundary = boundary_of(incoming.content_type)
-    await count_upload(session, settings=settings, user=user)
+    await check_upload(session, settings=settings, user=user)
     intake = await open_intake(
         session,
         settings=settings,
@@ -222,4 +222,5 @@ async def upload_files(
         intake=received.intake,
         folder_id=received.folder_id,
         decorate=None if decorate_with is None else decorate_with(received.fields),
+        rate_limited=True,
     )

@@ -8,6 +8,7 @@ from app.db import SessionDep
 from app.files import multipart, serve, service
 from app.files.dependencies import UPLOAD_CODES, FileFiltersDep, IncomingUpload, multipart_body, storage_of
 from app.files.schemas import FileDetail, FileMove, FileRead, FileUpdate, SortField, UploadResult, file_read
+from app.ledger import LedgerDep
 from app.pagination import CursorPage, CursorQuery, Page, PageDep
 from app.problems import AUTH, problems
 from app.work import image_work_of
@@ -52,22 +53,23 @@ async def list_files(
     user: CurrentUser,
     page: PageDep,
     filters: FileFiltersDep,
+    ledger: LedgerDep,
     sort: SortField = "created_at",
     cursor: CursorQuery = None,
 ) -> CursorPage[FileRead]:
     """The caller's files (not the trashed ones), filtered and sorted."""
     return await service.list_files(
-        session, owner_id=user.id, filters=filters, sort=sort, page=page, cursor=cursor
+        session, owner_id=user.id, filters=filters, sort=sort, page=page, cursor=cursor, ledger=ledger
     )
 
 
 @router.get("/files/{file_id}", responses=NOT_FOUND)
 async def get_file(
-    file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser
+    file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser, ledger: LedgerDep
 ) -> FileDetail:
     """One file with its checksum, integrity and recent access history."""
     return await service.get_file_detail(
-        session, storage=storage_of(request), owner_id=user.id, file_id=file_id
+        session, storage=storage_of(request), ledger=ledger, owner_id=user.id, file_id=file_id
     )
 
 
@@ -99,12 +101,17 @@ async def move_file(file_id: uuid.UUID, data: FileMove, session: SessionDep, use
     },
 )
 async def download_file(
-    file_id: uuid.UUID, request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep
+    file_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    ledger: LedgerDep,
 ) -> Response:
     """The original bytes, as an attachment; honours Range, If-Range and If-None-Match. With
     DOWNLOAD_REDIRECT on object storage, a 302 to a short-lived presigned URL instead."""
     download = await service.download_file(
-        session, storage=storage_of(request), owner_id=user.id, file_id=file_id
+        session, storage=storage_of(request), ledger=ledger, owner_id=user.id, file_id=file_id
     )
     return await serve.send(request, download, redirect=settings.download_redirect)
 

@@ -30,6 +30,7 @@ from app.files.schemas import (
 )
 from app.folders import service as folders
 from app.imaging.thumbnails import THUMBNAIL_FORMAT, THUMBNAIL_MEDIA_TYPE
+from app.ledger import Ledger
 from app.library import trash, usage
 from app.models import Activity, File, FileTag, User
 from app.pagination import MAX_PAGE, Cursor, CursorPage, Page, PageParams, Position, invalid_cursor
@@ -192,10 +193,13 @@ async def list_files(
     filters: FileFilters,
     sort: SortField,
     page: PageParams,
+    ledger: Ledger,
     cursor: str | None = None,
 ) -> CursorPage[FileRead]:
     """A page by offset, or after `cursor` by index position (no offset to walk); either way with
-    the cursor of the page after it."""
+    the cursor of the page after it. Sorted by downloads, after this process's pending ones are written."""
+    if sort == "download_count":
+        await ledger.flush_quietly()
     ordering = f"{sort}:{page.order}"
     query = list_query(owner_id=owner_id, filters=filters, sort=sort, order=page.order)
     number = page.page
@@ -287,8 +291,10 @@ async def check_integrity(storage: BlobStore, file: File) -> str:
 
 
 async def get_file_detail(
-    session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID
+    session: AsyncSession, *, storage: BlobStore, ledger: Ledger, owner_id: uuid.UUID, file_id: uuid.UUID
 ) -> FileDetail:
+    """With this process's pending counts written first (see app/ledger.py)."""
+    await ledger.flush_quietly()
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     integrity = await check_integrity(storage, file)
     rows = await session.scalars(
@@ -369,19 +375,19 @@ async def move_file(
 
 
 async def download_file(
-    session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID
+    session: AsyncSession, *, storage: BlobStore, ledger: Ledger, owner_id: uuid.UUID, file_id: uuid.UUID
 ) -> Download:
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, eager=False)
-    return original_download(session, storage=storage, file=file, actor_id=owner_id)
+    return original_download(storage=storage, ledger=ledger, file=file, actor_id=owner_id)
 
 
 def original_download(
-    session: AsyncSession, *, storage: BlobStore, file: File, actor_id: uuid.UUID | None
+    *, storage: BlobStore, ledger: Ledger, file: File, actor_id: uuid.UUID | None
 ) -> Download:
-    """The original bytes as an attachment; sending them in full counts a download (which commits)."""
+    """The original bytes as an attachment; sending them in full counts a download (in the ledger)."""
 
     async def count() -> None:
-        await count_download(session, file=file, actor_id=actor_id)
+        ledger.download(owner_id=file.owner_id, file_id=file.id, actor_id=actor_id)
 
     return Download(
         store=storage,
@@ -392,19 +398,6 @@ def original_download(
         last_modified=file.created_at,
         on_full_get=count,
     )
-
-
-async def count_download(session: AsyncSession, *, file: File, actor_id: uuid.UUID | None) -> None:
-    """Owns the unit of work and commits."""
-    now = utcnow()
-    await session.execute(
-        update(File)
-        .where(File.id == file.id)
-        .values(download_count=File.download_count + 1, last_accessed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    activity.record(session, owner_id=file.owner_id, file_id=file.id, action="download", actor_id=actor_id)
-    await session.commit()
 
 
 async def trash_file(

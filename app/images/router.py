@@ -29,6 +29,7 @@ from app.images.schemas import (
     ThumbnailSize,
 )
 from app.imaging.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat
+from app.ledger import LedgerDep
 from app.pagination import Page, PageDep
 from app.problems import AUTH, problems
 
@@ -52,6 +53,7 @@ async def list_images(
     viewer: OptionalUser,
     session: SessionDep,
     page: PageDep,
+    ledger: LedgerDep,
     album_id: Annotated[
         uuid.UUID | None, Query(description="an album the caller may see (else 404 album_not_found)")
     ] = None,
@@ -71,7 +73,9 @@ async def list_images(
         camera=camera,
         user_id=user_id,
     )
-    return await service.list_images(session, viewer=viewer, filters=filters, sort=sort, page=page)
+    return await service.list_images(
+        session, viewer=viewer, filters=filters, sort=sort, page=page, ledger=ledger
+    )
 
 
 @router.post(
@@ -83,9 +87,11 @@ async def batch(data: ImageBatch, user: CurrentUser, session: SessionDep) -> Bat
 
 
 @router.get("/images/{image_id}", responses=NOT_FOUND)
-async def get_image(image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep) -> ImageView:
+async def get_image(
+    image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep, ledger: LedgerDep
+) -> ImageView:
     """An image with its dimensions and EXIF (others see no tags, checksum, folder or GPS); counts a view."""
-    return await service.view_image(session, image_id=image_id, viewer=viewer)
+    return await service.view_image(session, ledger=ledger, image_id=image_id, viewer=viewer)
 
 
 @router.put("/images/{image_id}", responses=problems(*AUTH, "image_not_found", "album_not_found"))
@@ -113,10 +119,17 @@ async def delete_image(image_id: uuid.UUID, user: CurrentUser, session: SessionD
     },
 )
 async def download_image(
-    request: Request, image_id: uuid.UUID, viewer: OptionalUser, session: SessionDep, storage: StorageDep
+    request: Request,
+    image_id: uuid.UUID,
+    viewer: OptionalUser,
+    session: SessionDep,
+    storage: StorageDep,
+    ledger: LedgerDep,
 ) -> Response:
     """The original bytes, as a file download (Range, If-None-Match, HEAD)."""
-    download = await service.download_image(session, storage=storage, image_id=image_id, viewer=viewer)
+    download = await service.download_image(
+        session, storage=storage, ledger=ledger, image_id=image_id, viewer=viewer
+    )
     return await serve.send(request, download)
 
 

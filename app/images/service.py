@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity, ratelimit
@@ -33,6 +33,7 @@ from app.images.schemas import (
     image_view,
 )
 from app.imaging.render import Watermark
+from app.ledger import Ledger
 from app.library import items as collection_items
 from app.library import trash, usage
 from app.models import CollectionItem, File, FileTag, ImageMeta, User
@@ -86,22 +87,17 @@ async def get_owned_images(
 # --- reading -----------------------------------------------------------------------------------
 
 
-async def view_image(session: AsyncSession, *, image_id: uuid.UUID, viewer: User | None) -> ImageView:
-    """An image's details (the public projection unless the viewer owns it); counts one view.
-    Owns the unit of work and commits."""
+async def view_image(
+    session: AsyncSession, *, ledger: Ledger, image_id: uuid.UUID, viewer: User | None
+) -> ImageView:
+    """An image's details (the public projection unless the viewer owns it); counts one view in the
+    ledger, and answers the stored count with the views this process has not written yet."""
     principal = policy.principal_of(viewer)
     image = await get_readable_image(session, image_id=image_id, principal=principal)
-    await session.execute(update(File).where(File.id == image.id).values(view_count=File.view_count + 1))
-    activity.record(
-        session,
-        owner_id=image.owner_id,
-        file_id=image.id,
-        action="view",
-        actor_id=viewer.id if viewer else None,
-    )
-    await session.commit()
-    await session.refresh(image, ["view_count"])
-    return image_view(image, principal=principal)
+    ledger.view(owner_id=image.owner_id, file_id=image.id, actor_id=viewer.id if viewer else None)
+    view = image_view(image, principal=principal)
+    view.view_count += ledger.views_pending(image.id)
+    return view
 
 
 async def list_images(
@@ -111,8 +107,12 @@ async def list_images(
     filters: ImageFilters,
     sort: ImageSort,
     page: PageParams,
+    ledger: Ledger,
 ) -> Page[ImageView]:
-    """The viewer's images, another user's public ones (`user_id`), or an album's (`album_id`)."""
+    """The viewer's images, another user's public ones (`user_id`), or an album's (`album_id`);
+    sorted by views after this process's pending ones are written."""
+    if sort == "view_count":
+        await ledger.flush_quietly()
     principal = policy.principal_of(viewer)
     query = select(File).outerjoin(ImageMeta, ImageMeta.file_id == File.id).where(*_live_image())
     query = query.where(
@@ -260,13 +260,13 @@ async def require_original_download(
 
 
 async def download_image(
-    session: AsyncSession, *, storage: BlobStore, image_id: uuid.UUID, viewer: User | None
+    session: AsyncSession, *, storage: BlobStore, ledger: Ledger, image_id: uuid.UUID, viewer: User | None
 ) -> Download:
     principal = policy.principal_of(viewer)
     image = await get_readable_image(session, image_id=image_id, principal=principal, eager=False)
     await require_original_download(session, file=image, principal=principal)
     actor_id = viewer.id if viewer else None
-    return files.original_download(session, storage=storage, file=image, actor_id=actor_id)
+    return files.original_download(storage=storage, ledger=ledger, file=image, actor_id=actor_id)
 
 
 async def signed_url_viewer(session: AsyncSession, *, image_id: uuid.UUID) -> User | None:

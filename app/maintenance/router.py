@@ -12,6 +12,7 @@ from app.auth.dependencies import (
 )
 from app.db import SessionDep
 from app.files.dependencies import StorageDep
+from app.ledger import LedgerDep
 from app.maintenance import service, stats
 from app.maintenance.schemas import (
     OrphanReport,
@@ -33,10 +34,10 @@ Storage = StorageDep
 
 @router.get("/storage/stats", responses=AUTH_RESPONSES)
 async def storage_stats(
-    user: CurrentUser, session: SessionDep, settings: SettingsDep, storage: Storage
+    user: CurrentUser, session: SessionDep, settings: SettingsDep, storage: Storage, ledger: LedgerDep
 ) -> StorageStats:
     """The caller's usage by type and folder, recent activity, quota and free disk space."""
-    return await stats.storage_stats(session, settings=settings, storage=storage, user=user)
+    return await stats.storage_stats(session, settings=settings, storage=storage, ledger=ledger, user=user)
 
 
 @admin.put("/users/{user_id}/quota", responses=problems("user_not_found"))

@@ -9,6 +9,7 @@ from app.auth.service import quota_of
 from app.config import Settings
 from app.errors import NotFound
 from app.files import service as files
+from app.ledger import Ledger
 from app.library import usage
 from app.maintenance.schemas import (
     ActivityEntry,
@@ -28,8 +29,10 @@ ROOT_NAME = "root"
 
 
 async def storage_stats(
-    session: AsyncSession, *, settings: Settings, storage: BlobStore, user: User
+    session: AsyncSession, *, settings: Settings, storage: BlobStore, ledger: Ledger, user: User
 ) -> StorageStats:
+    """With this process's pending downloads and views written first (see app/ledger.py)."""
+    await ledger.flush_quietly()
     counters = await usage.of_owner(session, owner_id=user.id)
     live = usage.summed(counters, trashed=False)
     capacity = await storage.capacity()

@@ -18,7 +18,6 @@ from app.auth import security
 from app.config import Settings
 from app.db import utcnow
 from app.errors import AppError, Forbidden, NotFound, Unauthorized
-from app.files import service as files
 from app.files.download import Download
 from app.files.previews import image_errors
 from app.files.schemas import image_read
@@ -26,6 +25,7 @@ from app.folders import service as folders
 from app.images import service as images
 from app.images.schemas import ThumbnailSize
 from app.imaging.location import without_location
+from app.ledger import Ledger
 from app.models import Collection, CollectionItem, File, Folder, Share
 from app.pagination import Page, PageParams
 from app.shares.schemas import (
@@ -261,7 +261,13 @@ async def count_download(session: AsyncSession, *, share_id: uuid.UUID) -> None:
 
 
 async def download(
-    session: AsyncSession, *, storage: BlobStore, work: ImageWork, link: Link, file_id: uuid.UUID
+    session: AsyncSession,
+    *,
+    storage: BlobStore,
+    work: ImageWork,
+    ledger: Ledger,
+    link: Link,
+    file_id: uuid.UUID,
 ) -> Download:
     """An original through the link: without its location when the link hides metadata."""
     principal = link.principal
@@ -276,7 +282,8 @@ async def download(
     await images.require_original_download(session, file=file, principal=principal)
 
     async def count() -> None:
-        await files.count_download(session, file=file, actor_id=None)
+        """The file's count waits in the ledger; the link's is written now, as its cap depends on it."""
+        ledger.download(owner_id=file.owner_id, file_id=file.id, actor_id=None)
         await count_download(session, share_id=link.share.id)
 
     key, etag = keys.original(file.storage_key), file.sha256

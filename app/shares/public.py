@@ -11,6 +11,7 @@ from app.files import serve
 from app.files.dependencies import StorageDep
 from app.images.renditions import ImageWorkDep
 from app.images.schemas import ThumbnailSize
+from app.ledger import LedgerDep
 from app.pagination import PageDep
 from app.problems import Responses, problems
 from app.shares import links
@@ -65,9 +66,12 @@ async def download_shared_file(
     session: SessionDep,
     storage: StorageDep,
     work: ImageWorkDep,
+    ledger: LedgerDep,
 ) -> Response:
     """A shared file's original, as a download (without its location when the link hides metadata)."""
-    download = await links.download(session, storage=storage, work=work, link=link, file_id=file_id)
+    download = await links.download(
+        session, storage=storage, work=work, ledger=ledger, link=link, file_id=file_id
+    )
     return await serve.send(request, download)
 
 

@@ -67,7 +67,7 @@ async def test_detail_counts_views_and_records_activity(
     assert second["image"]["width"] == 40
     assert second["image"]["height"] == 30
     assert (await Rows(app).file(image["id"])).view_count == 2
-    async with Rows(app).session() as session:
+    async with (await Rows(app).settled()).session() as session:
         views = list(await session.scalars(select(Activity).where(Activity.action == "view")))
     assert len(views) == 2
     assert {str(v.file_id) for v in views} == {image["id"]}

@@ -1,0 +1,92 @@
+"""Writes kept short and few: a download or a view writes nothing in its request, the ledger writes a
+batch in one transaction of at most three statements, and a multipart upload commits once (its
+rate-limit hit rides in the transaction that keeps the files)."""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from app.config import Settings
+from tests.conftest import MakeUser
+from tests.gallery import make_image
+from tests.internals.sqlcount import statements
+
+pytestmark = [pytest.mark.anyio, pytest.mark.internals]
+WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """No background flush during a test: the test decides when the ledger writes."""
+    return settings.model_copy(update={"counts_flush_seconds": 3600})
+
+
+@contextmanager
+def commits(app: FastAPI) -> Iterator[list[int]]:
+    seen: list[int] = []
+
+    def record(conn: object) -> None:
+        seen.append(1)
+
+    engine = app.state.engine.sync_engine
+    sa.event.listen(engine, "commit", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "commit", record)
+
+
+async def upload(client: httpx.AsyncClient, headers: dict[str, str], name: str, data: bytes) -> str:
+    response = await client.post("/api/upload", files={"files": (name, data)}, headers=headers)
+    assert response.status_code == 201, response.text
+    file_id: str = response.json()["files"][0]["id"]
+    return file_id
+
+
+async def test_downloads_and_views_write_nothing_in_the_request(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user("alice")
+    note = await upload(client, alice.headers, "a.txt", b"words\n")
+    image = await upload(client, alice.headers, "dot.png", make_image())
+    with statements(app) as seen, commits(app) as committed:
+        assert (await client.get(f"/api/files/{note}/download", headers=alice.headers)).status_code == 200
+        assert (await client.get(f"/api/images/{image}/download", headers=alice.headers)).status_code == 200
+        viewed = await client.get(f"/api/images/{image}", headers=alice.headers)
+    assert viewed.json()["view_count"] == 1  # the pending view is in the answer
+    assert [statement for statement in seen if WRITE.match(statement)] == []
+    assert committed == []
+    assert app.state.ledger.pending.counts  # held until a flush
+
+
+async def test_a_batch_is_one_transaction_of_three_writes(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user("alice")
+    notes = [await upload(client, alice.headers, f"{n}.txt", f"note {n}\n".encode()) for n in range(5)]
+    for n in range(20):
+        await client.get(f"/api/files/{notes[n % 5]}/download", headers=alice.headers)
+    with statements(app) as seen, commits(app) as committed:
+        await app.state.ledger.flush()
+    assert [statement.split()[0] for statement in seen] == ["UPDATE", "INSERT"]
+    assert len(committed) == 1
+    detail = (await client.get(f"/api/files/{notes[0]}", headers=alice.headers)).json()
+    assert detail["download_count"] == 4
+
+
+async def test_a_multipart_upload_commits_once(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user("alice")
+    await upload(client, alice.headers, "first.txt", b"first\n")
+    with statements(app) as seen, commits(app) as committed:
+        await upload(client, alice.headers, "second.txt", b"second\n")
+    assert len(committed) == 1
+    writes = [statement for statement in seen if WRITE.match(statement)]
+    assert writes[0].startswith("UPDATE user")  # the transaction opens with the owner's lock
+    assert any(statement.startswith("INSERT INTO rate_limit_hit") for statement in writes)
