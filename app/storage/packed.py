@@ -17,7 +17,7 @@ from typing import BinaryIO, cast
 
 import anyio
 from anyio import to_thread
-from pyzstd import SeekableFormatError, SeekableZstdFile, ZstdError
+from pyzstd import CParameter, SeekableFormatError, SeekableZstdFile, ZstdError
 
 from app.storage.base import BlobNotFound, BlobStore, Bytes, Part, RangeChoice
 
@@ -220,8 +220,10 @@ class _Packer:
         self._opened = store.open_sync(key)
         self.source = self._opened.__enter__()
         self.sink = _Sink()
+        # each frame carries a checksum of its bytes: damage at rest fails the read, never passes
+        options: dict[int, int] = {CParameter.compressionLevel: level, CParameter.checksumFlag: 1}
         self.writer = SeekableZstdFile(
-            cast(BinaryIO, self.sink), "w", level_or_option=level, max_frame_content_size=FRAME_SIZE
+            cast(BinaryIO, self.sink), "w", level_or_option=options, max_frame_content_size=FRAME_SIZE
         )
         self.size = 0
         self.stored_size = 0

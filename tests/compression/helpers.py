@@ -13,33 +13,7 @@ from PIL import Image
 from app.models import File
 from app.storage import keys
 
-WORDS = [
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "is",
-    "was",
-    "he",
-    "for",
-    "it",
-    "with",
-    "as",
-    "his",
-    "on",
-    "be",
-    "at",
-    "by",
-    "had",
-    "are",
-    "but",
-    "from",
-    "or",
-    "have",
-    "an",
-    "they",
-]
+WORDS = "the of and to in is was he for it with as his on be at by had are but from or have an they".split()  # noqa: SIM905
 
 
 def prose(size: int, seed: int = 7) -> bytes:
