@@ -12,10 +12,13 @@ import pytest
 from fastapi import FastAPI
 from PIL import Image
 
+from app.files import derived
+from app.files.originals import original_of
 from app.storage import packed
 from tests.compression.helpers import bmp_bytes, noise, prose, row_of, stored_size, tone, wav_bytes
 from tests.conftest import MakeUser
 from tests.files.helpers import jpeg_bytes, png_bytes, upload
+from tests.previews.factory import pdf_bytes
 from tests.shares.helpers import album_with, share
 
 pytestmark = pytest.mark.anyio
@@ -183,3 +186,27 @@ async def test_storage_stats_show_the_stored_size(client: httpx.AsyncClient, mak
     stats = (await client.get("/api/storage/stats", headers=alice.headers)).json()
     assert stats["total_size"] == len(TEXT) + len(jpeg_bytes())
     assert len(jpeg_bytes()) < stats["stored_size"] < stats["total_size"] * 0.9
+
+
+async def test_sandboxed_previews_read_the_logical_bytes(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """PDFs are read by a child process from a descriptor: of the logical bytes, spooled."""
+    alice = await make_user()
+    pages = [f"page {n} " + "lorem ipsum " * 40 for n in range(6)]
+    document = pdf_bytes(pages)
+    item = await upload(client, alice, document, "report.pdf")
+    row = await row_of(app, item["id"])
+    assert row.encoding == packed.ZSTD
+    found = await derived.derive(
+        app.state.storage,
+        app.state.image_work,
+        storage_key=row.storage_key,
+        source=original_of(row),
+        kind=row.kind,
+        mime_type=row.mime_type,
+    )
+    assert found.extracted is not None
+    assert found.extracted.page_count == len(pages)
+    assert found.text is not None
+    assert "page 5" in found.text
