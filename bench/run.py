@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, previews, scaling, scan, soak, thumbs, transfer, tus, zips
+from bench import compress, healthz, listing, previews, scaling, scan, soak, thumbs, transfer, tus, zips
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
@@ -28,7 +28,7 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak", "scan", "previews")
+SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak", "scan", "previews", "compress")
 # An MP4 `ftyp` box: libmagic calls the file video/mp4, an accepted type, whatever follows.
 MP4_HEADER = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
 
@@ -142,6 +142,14 @@ class Bench:
             step("previews: PDF first page vs pdftoppm, video poster vs ffmpeg")
             keys = ["pdf_preview_ms", "pdf_preview_vs_pdftoppm", "video_poster_ms", "video_poster_vs_ffmpeg"]
             self.guard(keys, lambda: previews.measure_previews(self.tmp / "previews", self.options.rounds))
+        if "compress" in self.options.only:
+            step(
+                f"compress: 1 MiB Range reads of a {compress.BLOB_MIB} MiB original kept compressed vs plain"
+            )
+            self.guard(
+                ["compressed_range_vs_plain"],
+                lambda: compress.measure_compressed_range(self.tmp, self.logs, self.options.rounds),
+            )
 
     def guard(self, keys: list[str], measure: Callable[[], Outcome]) -> None:
         """A suite that fails reports its figures as null with the error, and the run goes on."""
