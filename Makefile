@@ -56,7 +56,8 @@ test-postgres: install
 # tests), on the tests that go through the seams only; tests that look into the local upload
 # directory itself stay on the default stack. The tus protocol tests and two server processes on one
 # upload are there for the resumable bytes on S3 (a lock object and one object per append).
-SCALE_TESTS ?= tests/storage tests/search tests/uploads/test_protocol.py \
+# Compression at rest runs there too: it reads and writes through the seams only.
+SCALE_TESTS ?= tests/storage tests/search tests/compression tests/uploads/test_protocol.py \
 	tests/uploads/test_clients.py::test_two_processes_never_write_one_upload_at_once
 test-scale: install
 	ATRIUM_TEST_S3=1 .ci/postgres-tests $(SCALE_TESTS)
