@@ -100,7 +100,10 @@ class _Reader:
         self._opened = open_sync(store, stored)
         self.handle = self._opened.__enter__()
         try:
-            self.handle.seek(start)
+            self.handle.seek(start)  # decompresses from the start of the frame `start` is in
+        except DECODE_ERRORS as exc:
+            self.close()
+            raise BlobDamaged(stored.key) from exc
         except BaseException:
             self.close()
             raise
