@@ -57,8 +57,9 @@ test-postgres: install
 # directory itself stay on the default stack. The tus protocol tests and two server processes on one
 # upload are there for the resumable bytes on S3 (a lock object and one object per append);
 # tests/test_processes.py runs two server processes on the one database and bucket; the move of a
-# SQLite + local deployment (migrate-database, migrate-storage) lands on PostgreSQL + S3.
-SCALE_TESTS ?= tests/storage tests/search tests/uploads/test_protocol.py tests/test_processes.py \
+# SQLite + local deployment (migrate-database, migrate-storage) lands on PostgreSQL + S3. Compression
+# at rest runs there too: it reads and writes through the seams only.
+SCALE_TESTS ?= tests/storage tests/search tests/compression tests/uploads/test_protocol.py tests/test_processes.py \
 	tests/uploads/test_clients.py::test_two_processes_never_write_one_upload_at_once \
 	tests/test_cli.py::test_a_deployment_moves_to_a_fresh_database_and_store
 test-scale: install

@@ -250,6 +250,37 @@ def _rescan(settings: Settings, storage: BlobStore, *, quarantine: bool) -> bool
 
 
 @cli.command()
+def archive(
+    older_than: float = typer.Option(
+        ..., "--older-than", min=0, help="compress originals nobody has read for this many days"
+    ),
+) -> None:
+    """Compress (zstd, seekable) the originals of compressible types not read for DAYS days.
+
+    Idempotent: files already compressed, or tried and found not worth it, are left alone.
+    """
+    from app.maintenance import archive as archiving
+
+    settings = _settings()
+    storage = _storage(settings)
+
+    def work(session: AsyncSession) -> Awaitable[archiving.ArchiveReport]:
+        return archiving.archive(session, storage=storage, older_than_days=older_than)
+
+    report = _run(settings, work)
+    for done in report.compressed:
+        typer.echo(f"  compressed {done.file_id} {done.name!r}: {done.size} -> {done.stored_size} bytes")
+    for file_id in report.missing:
+        typer.echo(f"  missing {file_id}")
+    typer.echo(
+        f"compressed {len(report.compressed)} files, saved {report.saved} bytes; "
+        f"{report.kept_plain} not worth compressing"
+    )
+    if report.missing:
+        raise typer.Exit(1)
+
+
+@cli.command()
 def backup(
     dest: Path = typer.Argument(..., file_okay=False, resolve_path=True, help="the backup directory"),
 ) -> None:

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     clamd_address: str = ""
     scan_fail_mode: Literal["closed", "open"] = "closed"
     scan_timeout_seconds: float = Field(default=300, gt=0)
+    compress_at_rest: bool = False
     metrics_enabled: bool = False
     log_format: Literal["text", "json"] = "text"
     # Scale (API.md): object storage, redirected downloads, signed rendition URLs.

@@ -11,7 +11,9 @@ from anyio import to_thread
 from fastapi import Request
 
 from app import metrics
+from app.storage import packed
 from app.storage.base import BlobNotFound, BlobStat, BlobStore
+from app.storage.packed import Stored
 
 T = TypeVar("T")
 
@@ -58,7 +60,7 @@ async def stat_or_none(store: BlobStore, key: str) -> BlobStat | None:
 
 
 async def ensure_derived(
-    store: BlobStore, work: ImageWork, *, key: str, source: str, make: Callable[[BinaryIO], bytes]
+    store: BlobStore, work: ImageWork, *, key: str, source: Stored, make: Callable[[BinaryIO], bytes]
 ) -> BlobStat:
     """The blob `key`, made by `make` from the blob `source` when missing. One maker per key in this
     process; another process making it at the same time is harmless (each put is whole)."""
@@ -73,6 +75,6 @@ async def ensure_derived(
         return stat
 
 
-def _make_from(store: BlobStore, source: str, make: Callable[[BinaryIO], bytes]) -> bytes:
-    with store.open_sync(source) as handle:
+def _make_from(store: BlobStore, source: Stored, make: Callable[[BinaryIO], bytes]) -> bytes:
+    with packed.open_sync(store, source) as handle:
         return make(handle)

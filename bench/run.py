@@ -17,7 +17,20 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import healthz, listing, previews, scale, scaling, scan, soak, thumbs, transfer, tus, zips
+from bench import (
+    compress,
+    healthz,
+    listing,
+    previews,
+    scale,
+    scaling,
+    scan,
+    soak,
+    thumbs,
+    transfer,
+    tus,
+    zips,
+)
 from bench.appserver import REPO, Uvicorn, app_env, migrate, register
 from bench.data import make_blob, make_photo
 from bench.nginx import Nginx
@@ -30,7 +43,20 @@ from bench.system import ensure_tools
 from bench.wrk import wrk
 
 RESULTS = REPO / "bench" / "results"
-SUITES = ("thumbs", "transfer", "list", "tus", "zip", "scaling", "soak", "scan", "previews", "s3", "pgsearch")
+SUITES = (
+    "thumbs",
+    "transfer",
+    "list",
+    "tus",
+    "zip",
+    "scaling",
+    "soak",
+    "scan",
+    "previews",
+    "s3",
+    "pgsearch",
+    "compress",
+)
 # moto keeps objects in memory (and copies parts on completion): 1 GiB is the issue's size, this the
 # default that fits a shared machine; ATRIUM_BENCH_S3_MIB or --s3-mib sets it.
 S3_MIB = int(os.environ.get("ATRIUM_BENCH_S3_MIB", "256"))
@@ -157,6 +183,14 @@ class Bench:
             self.s3_transfers()
         if "pgsearch" in self.options.only:
             self.pg_search()
+        if "compress" in self.options.only:
+            step(
+                f"compress: 1 MiB Range reads of a {compress.BLOB_MIB} MiB original kept compressed vs plain"
+            )
+            self.guard(
+                ["compressed_range_vs_plain"],
+                lambda: compress.measure_compressed_range(self.tmp, self.logs, self.options.rounds),
+            )
 
     def guard(self, keys: list[str], measure: Callable[[], Outcome]) -> None:
         """A suite that fails reports its figures as null with the error, and the run goes on."""

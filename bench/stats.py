@@ -40,6 +40,9 @@ GOALS: dict[str, Goal] = {
     "search_vs_raw": Goal("<=", 3.0, "", "median GET /api/search time / raw FTS query in sqlite3"),
     "healthz_p99_ms": Goal("<=", 50, "ms", "/healthz p99 while four 24 MP JPEGs upload"),
     "scan_overhead": Goal(">=", 0.7, "", "200 MiB upload throughput with clamd scanning / without"),
+    "compressed_range_vs_plain": Goal(
+        "<=", 2.0, "", "median 1 MiB Range read of an original kept compressed (zstd) / a plain one"
+    ),
     "pdf_preview_ms": Goal(
         "<=", 1000, "ms", "a 20-page PDF: first-page preview, pages and text, bounded child"
     ),

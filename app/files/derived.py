@@ -17,8 +17,9 @@ from app.previews.office import DOCX_TYPE, ODT_TYPE
 from app.previews.result import Extracted
 from app.previews.sandbox import run_isolated
 from app.previews.thumbhash import thumbhash_of
-from app.storage import keys
+from app.storage import keys, packed
 from app.storage.base import BlobNotFound, BlobStore
+from app.storage.packed import Stored
 from app.work import ImageWork
 
 logger = logging.getLogger("atrium.previews")
@@ -58,24 +59,26 @@ def preview_key(storage_key: str) -> str:
 
 
 async def derive(
-    store: BlobStore, work: ImageWork, *, storage_key: str, kind: str, mime_type: str
+    store: BlobStore, work: ImageWork, *, storage_key: str, source: Stored, kind: str, mime_type: str
 ) -> Derived:
-    """Read the stored original of a file; helper, no database."""
+    """Read the stored original `source` of a file; helper, no database."""
     if kind == "image":
-        return Derived(thumbhash=await image_thumbhash(store, work, storage_key=storage_key))
+        return Derived(thumbhash=await image_thumbhash(store, work, storage_key=storage_key, source=source))
     job = job_of(kind, mime_type)
     if job is None:
         return Derived()
-    extracted = await work.run(_extract, store, keys.original(storage_key), job)
+    extracted = await work.run(_extract, store, source, job)
     if extracted is not None and extracted.preview is not None:
         await store.put(preview_key(storage_key), extracted.preview)
     return Derived(extracted=extracted)
 
 
-async def image_thumbhash(store: BlobStore, work: ImageWork, *, storage_key: str) -> str | None:
+async def image_thumbhash(
+    store: BlobStore, work: ImageWork, *, storage_key: str, source: Stored
+) -> str | None:
     """The ThumbHash of the small thumbnail, which is made (and kept) first when missing."""
     try:
-        key, stat = await ensure_thumbnail(store, work, storage_key=storage_key, size="small")
+        key, stat = await ensure_thumbnail(store, work, storage_key=storage_key, source=source, size="small")
         thumbnail = await store.read_bytes(key, 0, stat.size)
         return await work.run(thumbhash_of, thumbnail)
     except (AppError, ImageError, BlobNotFound, OSError, ValueError) as exc:  # a damaged image is kept
@@ -83,8 +86,8 @@ async def image_thumbhash(store: BlobStore, work: ImageWork, *, storage_key: str
         return None
 
 
-def _extract(store: BlobStore, key: str, job: str) -> Extracted | None:
-    with store.open_sync(key) as handle:
+def _extract(store: BlobStore, source: Stored, job: str) -> Extracted | None:
+    with packed.open_sync(store, source) as handle:
         return run_isolated(job, handle)
 
 

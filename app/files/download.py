@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.storage.base import BlobStore
+from app.storage.packed import Stored
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class Download:
     """Stored bytes ready to send. `etag` is the bare validator (e.g. the sha256); it goes out quoted."""
 
     store: BlobStore
-    key: str
+    blob: Stored  # the key, and how to read its logical bytes
     media_type: str
     filename: str
     etag: str

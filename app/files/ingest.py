@@ -28,14 +28,16 @@ from app.db import utcnow
 from app.errors import AppError, PayloadTooLarge, UnsupportedMediaType
 from app.files import derived as derive
 from app.files import service as files
+from app.files.originals import compressible, fresh_original
 from app.files.previews import image_problem, read_text_head
 from app.imaging.decode import ImageError
 from app.imaging.exif import ImageMetadata, read_metadata
 from app.library import search_text as search
 from app.models import File, ImageMeta, User
 from app.scanning import policy as scanning
-from app.storage import keys
+from app.storage import keys, packed
 from app.storage.base import BlobStore, Part
+from app.storage.packed import Stored
 from app.work import ImageWork
 
 logger = logging.getLogger("atrium.ingest")
@@ -75,10 +77,21 @@ class Candidate:
     text: str | None = None
     derived: derive.Derived = field(default_factory=derive.Derived)
     storage_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    compressed: packed.Packed | None = None  # compressed at rest (COMPRESS_AT_REST) by its own part
+    encoding: str | None = None  # as the row records it: None (not tried), zstd or identity
 
     @property
     def sha256(self) -> str:
         return self.hasher.hexdigest()
+
+    def parts(self) -> list[Part]:
+        """The parts that wrote this file's original: as received, then compressed."""
+        return [p for p in (self.part, self.compressed.part if self.compressed else None) if p is not None]
+
+    @property
+    def original(self) -> Stored:
+        """The original as committed (compression at rest comes after every read of keeping)."""
+        return fresh_original(self.storage_key, self.size)
 
 
 class Intake:
@@ -195,17 +208,17 @@ class Intake:
                 try:
                     await self.store.delete(keys.original(candidate.storage_key))
                     await self.store.delete_prefix(keys.renditions_of(candidate.storage_key))
-                    if candidate.part is not None:
-                        await candidate.part.discard()
+                    for part in candidate.parts():
+                        await part.discard()
                 except Exception:  # the others still go; a sweep settles what is left
                     logger.exception("could not discard the upload of %r", candidate.name)
 
     async def release(self) -> None:
         """The rows are committed: the blobs are kept for good."""
         for candidate in self.files:
-            if candidate.part is not None:
+            for part in candidate.parts():
                 try:
-                    await candidate.part.release()
+                    await part.release()
                 except Exception:  # the blob stays kept; its claim is settled by the next sweep
                     logger.exception("could not release the claim of %r", candidate.name)
 
@@ -391,17 +404,29 @@ async def _store_blobs(intake: Intake, work: ImageWork, settings: Settings) -> N
             candidate.metadata = await _image_metadata(intake.store, work, candidate.storage_key)
         elif candidate.kind == "text":
             candidate.text = await read_text_head(
-                intake.store, storage_key=candidate.storage_key, limit=search.TEXT_LIMIT
+                intake.store, source=candidate.original, limit=search.TEXT_LIMIT
             )
         if candidate.kind != "image" or candidate.metadata is not None:
             candidate.derived = await derive.derive(
                 intake.store,
                 work,
                 storage_key=candidate.storage_key,
+                source=candidate.original,
                 kind=candidate.kind,
                 mime_type=candidate.mime_type,
             )
             candidate.text = candidate.derived.text or candidate.text
+    if settings.compress_at_rest:
+        for candidate in intake.files:
+            await _compress(intake.store, candidate)
+
+
+async def _compress(store: BlobStore, candidate: Candidate) -> None:
+    """Compress the original in place when its type is worth trying and the try saves enough;
+    after every read of keeping, before the rows (which record it) commit."""
+    if candidate.size and compressible(candidate.mime_type):
+        candidate.compressed = await packed.pack(store, keys.original(candidate.storage_key))
+        candidate.encoding = packed.ZSTD if candidate.compressed else packed.IDENTITY
 
 
 async def _image_metadata(store: BlobStore, work: ImageWork, storage_key: str) -> ImageMetadata | None:
@@ -461,4 +486,6 @@ def new_file_row(candidate: Candidate, *, owner_id: uuid.UUID, folder_id: uuid.U
         view_count=0,
         tags=[],
         image=image_meta_row(file_id, candidate.metadata, thumbhash=candidate.derived.thumbhash),
+        encoding=candidate.encoding,
+        stored_size=candidate.compressed.stored_size if candidate.compressed else None,
     )

@@ -8,8 +8,9 @@ from app.errors import AppError, NotFound
 from app.imaging.decode import ImageError
 from app.imaging.thumbnails import THUMBNAIL_FORMAT, make_thumbnails
 from app.imaging.watermark import Watermark
-from app.storage import keys
+from app.storage import keys, packed
 from app.storage.base import BlobNotFound, BlobStat, BlobStore
+from app.storage.packed import Stored
 from app.work import ImageWork, ensure_derived
 
 TEXT_PREVIEW_BYTES = 64 * 1024
@@ -39,19 +40,20 @@ async def ensure_thumbnail(
     work: ImageWork,
     *,
     storage_key: str,
+    source: Stored,
     size: str,
     name: str | None = None,
     watermark: Watermark | None = None,
 ) -> tuple[str, BlobStat]:
     """The key and stat of the thumbnail of `size` (stored as `name`, by default `<size>.webp`),
-    made first when missing."""
+    made from the original `source` first when missing."""
     key = keys.rendition(storage_key, name or f"{size}.{THUMBNAIL_FORMAT}")
 
     def make(source: BinaryIO) -> bytes:
         return make_thumbnails(source, [size], watermark=watermark)[size]
 
     with image_errors():
-        stat = await ensure_derived(store, work, key=key, source=keys.original(storage_key), make=make)
+        stat = await ensure_derived(store, work, key=key, source=source, make=make)
     return key, stat
 
 
@@ -64,9 +66,9 @@ def decode_text_head(head: bytes, *, limit: int) -> str:
     return text.replace("\x00", "")
 
 
-async def read_text_head(store: BlobStore, *, storage_key: str, limit: int) -> str:
+async def read_text_head(store: BlobStore, *, source: Stored, limit: int) -> str:
     try:
-        head = await store.read_bytes(keys.original(storage_key), 0, limit)
+        head = await packed.read_bytes(store, source, 0, limit)
     except BlobNotFound as exc:
         raise content_missing() from exc
     return decode_text_head(head, limit=limit)

@@ -24,7 +24,9 @@ from app.files.download import Download, TextPreview
 from app.kinds import is_active
 from app.names import content_disposition
 from app.problems import Responses
+from app.storage import packed
 from app.storage.base import BlobNotFound, BlobStore, ByteRange
+from app.storage.packed import Stored
 
 SMALL_RANGE = 4 * 1024 * 1024  # read with the stat and sent as one body
 MAX_RANGES = 16
@@ -173,7 +175,7 @@ class BlobResponse(Response):
     def __init__(
         self,
         store: BlobStore,
-        key: str,
+        blob: Stored,
         *,
         size: int,
         ranges: list[ByteRange] | None,
@@ -182,7 +184,7 @@ class BlobResponse(Response):
         background: BackgroundTask | None = None,
     ) -> None:
         self.store = store
-        self.key = key
+        self.blob = blob
         self.background = background
         self.parts: list[tuple[bytes, ByteRange]] = []
         self.status_code = 200 if ranges is None else 206
@@ -226,13 +228,13 @@ class BlobResponse(Response):
             if head:
                 await send({"type": "http.response.body", "body": head, "more_body": True})
             position = start
-            async with aclosing(self.store.read(self.key, start, end)) as chunks:
+            async with aclosing(packed.read(self.store, self.blob, start, end)) as chunks:
                 async for chunk in chunks:
                     position += len(chunk)
                     more = position < end or self.multipart
                     await send({"type": "http.response.body", "body": chunk, "more_body": more})
             if position < end:
-                raise RuntimeError(f"blob {self.key} is shorter than expected")
+                raise RuntimeError(f"blob {self.blob.key} is shorter than expected")
         if self.multipart:
             await send({"type": "http.response.body", "body": self.trailer, "more_body": False})
         elif self.parts[0][1][0] == self.parts[0][1][1]:
@@ -246,15 +248,18 @@ async def _wait_for_disconnect(receive: Receive) -> None:
 
 @dataclass(frozen=True)
 class BlobProbe:
-    """What one look at the stored bytes found: their size, the satisfiable ranges, and the
-    bytes of a small single range when they were read on the way."""
+    """What one look at the stored bytes found: their (logical) size, the satisfiable ranges, the
+    bytes of a small single range when they were read on the way, and how to read the rest."""
 
     size: int
     ranges: list[ByteRange] | None
+    blob: Stored
     body: bytes | None = None
 
 
-async def probe_blob(store: BlobStore, key: str, range_header: str | None, *, read_small: bool) -> BlobProbe:
+async def probe_blob(
+    store: BlobStore, blob: Stored, range_header: str | None, *, read_small: bool
+) -> BlobProbe:
     """Stat, parse the Range header, and read a single range of at most SMALL_RANGE bytes, in one
     store call (locally one worker-thread hop instead of one each for stat, open, read, close)."""
     parsed: list[list[ByteRange] | None] = []
@@ -266,18 +271,18 @@ async def probe_blob(store: BlobStore, key: str, range_header: str | None, *, re
             return ranges[0]
         return None
 
-    stat, body = await store.peek(key, choose)
-    ranges = parsed[0]
+    size, body, blob = await packed.peek(store, blob, choose)
+    ranges = parsed[-1]
     if body is not None and ranges and len(body) != ranges[0][1] - ranges[0][0]:
-        raise RuntimeError(f"blob {key} is shorter than expected")
-    return BlobProbe(stat.size, ranges, body)
+        raise RuntimeError(f"blob {blob.key} is shorter than expected")
+    return BlobProbe(size, ranges, blob, body)
 
 
 async def file_response(
     request: Request,
     *,
     store: BlobStore,
-    key: str,
+    blob: Stored,
     media_type: str,
     filename: str,
     etag: str,
@@ -292,7 +297,7 @@ async def file_response(
     not_modified = _is_not_modified(request, quoted, last_modified)
     range_header = None if not_modified else _range_header(request, etag=quoted, last_modified=last_modified)
     try:
-        probe = await probe_blob(store, key, range_header, read_small=request.method == "GET")
+        probe = await probe_blob(store, blob, range_header, read_small=request.method == "GET")
     except BlobNotFound as exc:
         raise NotFound("the stored bytes of this file are missing", code="content_missing") from exc
     if is_active(media_type):
@@ -320,7 +325,7 @@ async def file_response(
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{probe.size}"
         return Response(probe.body, status_code=206, headers=headers, media_type=media_type)
     return BlobResponse(
-        store, key, size=probe.size, ranges=probe.ranges, headers=headers, media_type=media_type
+        store, probe.blob, size=probe.size, ranges=probe.ranges, headers=headers, media_type=media_type
     )
 
 
@@ -353,17 +358,21 @@ REDIRECTED: Responses = {
 
 async def redirect_to_store(request: Request, download: Download) -> Response | None:
     """A 302 to a presigned URL of the bytes (their disposition and type signed into it), or None
-    when the store cannot presign or the request is no plain GET (HEAD, a matching If-None-Match)."""
+    when the store cannot presign, the request is no plain GET (HEAD, a matching If-None-Match),
+    or the bytes are stored compressed (the URL would hand out the compressed bytes)."""
     quoted = f'"{download.etag}"'
-    if request.method != "GET" or _is_not_modified(request, quoted, download.last_modified):
+    blob = download.blob
+    if request.method != "GET" or blob.packed or _is_not_modified(request, quoted, download.last_modified):
         return None
     try:
-        await download.store.stat(download.key)
+        stat = await download.store.stat(blob.key)
     except BlobNotFound as exc:
         raise NotFound("the stored bytes of this file are missing", code="content_missing") from exc
+    if packed.is_packed(blob, stat.size):
+        return None
     disposition = "attachment" if is_active(download.media_type) else download.disposition
     url = await download.store.presign_get(
-        download.key,
+        blob.key,
         seconds=REDIRECT_SECONDS,
         disposition=content_disposition(download.filename, disposition),
         media_type=download.media_type,
@@ -383,7 +392,7 @@ async def send(request: Request, download: Download, *, redirect: bool = False) 
     response = await file_response(
         request,
         store=download.store,
-        key=download.key,
+        blob=download.blob,
         media_type=download.media_type,
         filename=download.filename,
         etag=download.etag,

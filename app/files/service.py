@@ -16,6 +16,7 @@ from app.db import utcnow
 from app.errors import NotFound, UnsupportedMediaType
 from app.files import derived
 from app.files.download import Download, TextPreview
+from app.files.originals import original_of
 from app.files.previews import TEXT_PREVIEW_BYTES, ensure_thumbnail, read_text_head
 from app.files.schemas import (
     AccessEntry,
@@ -36,6 +37,7 @@ from app.models import Activity, File, FileTag, User
 from app.pagination import MAX_PAGE, Cursor, CursorPage, Page, PageParams, Position, invalid_cursor
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore
+from app.storage.packed import Stored
 from app.work import ImageWork, stat_or_none
 
 # The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
@@ -287,7 +289,8 @@ async def check_integrity(storage: BlobStore, file: File) -> str:
         stored = await storage.stat(keys.original(file.storage_key))
     except BlobNotFound:
         return "missing"
-    return "ok" if stored.size == file.size else "size_mismatch"
+    expected = file.size if file.stored_size is None else file.stored_size
+    return "ok" if stored.size == expected else "size_mismatch"
 
 
 async def get_file_detail(
@@ -391,7 +394,7 @@ def original_download(
 
     return Download(
         store=storage,
-        key=keys.original(file.storage_key),
+        blob=original_of(file),
         media_type=file.mime_type,
         filename=file.name,
         etag=file.sha256,
@@ -448,10 +451,12 @@ async def preview_file(
     preview made at upload (or by the backfill); else 404."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     if file.kind == "image":
-        key, _ = await ensure_thumbnail(storage, work, storage_key=file.storage_key, size="small")
+        key, _ = await ensure_thumbnail(
+            storage, work, storage_key=file.storage_key, source=original_of(file), size="small"
+        )
         return Download(
             store=storage,
-            key=key,
+            blob=Stored(key),
             media_type=THUMBNAIL_MEDIA_TYPE,
             filename=f"{PurePath(file.name).stem or 'preview'}.{THUMBNAIL_FORMAT}",
             etag=f"{file.sha256}-small",
@@ -463,7 +468,7 @@ async def preview_file(
     if derived.has_preview(file) and await stat_or_none(storage, derived.preview_key(file.storage_key)):
         return Download(
             store=storage,
-            key=derived.preview_key(file.storage_key),
+            blob=Stored(derived.preview_key(file.storage_key)),
             media_type=THUMBNAIL_MEDIA_TYPE,
             filename=f"{PurePath(file.name).stem or 'preview'}.{THUMBNAIL_FORMAT}",
             etag=f"{file.sha256}-preview",
@@ -474,5 +479,5 @@ async def preview_file(
 
 
 async def text_preview(storage: BlobStore, *, file: File) -> TextPreview:
-    text = await read_text_head(storage, storage_key=file.storage_key, limit=TEXT_PREVIEW_BYTES)
+    text = await read_text_head(storage, source=original_of(file), limit=TEXT_PREVIEW_BYTES)
     return TextPreview(text=text, etag=f"{file.sha256}-text", filename=file.name)

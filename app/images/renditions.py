@@ -9,6 +9,7 @@ from typing import Annotated, Any, BinaryIO, Self
 
 from fastapi import Depends
 
+from app.files.originals import original_of
 from app.files.previews import ensure_thumbnail, image_errors
 from app.imaging.render import MAX_RENDER_EDGE, RENDER_MEDIA_TYPES, Fit, RenderFormat, Watermark, render
 from app.imaging.thumbnails import (
@@ -78,7 +79,13 @@ async def thumbnail(
     else:
         name, watermark = f"{size}.{THUMBNAIL_FORMAT}", None
     key, stat = await ensure_thumbnail(
-        storage, work, storage_key=image.storage_key, size=size, name=name, watermark=watermark
+        storage,
+        work,
+        storage_key=image.storage_key,
+        source=original_of(image),
+        size=size,
+        name=name,
+        watermark=watermark,
     )
     return Rendition(key=key, stat=stat, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, name))
 
@@ -182,7 +189,5 @@ async def rendition(
         )
 
     with image_errors():
-        stat = await ensure_derived(
-            storage, work, key=key, source=keys.original(image.storage_key), make=make
-        )
+        stat = await ensure_derived(storage, work, key=key, source=original_of(image), make=make)
     return Rendition(key=key, stat=stat, media_type=RENDER_MEDIA_TYPES[spec.fmt], etag=_etag(image, name))

@@ -39,6 +39,7 @@ from app.library import trash, usage
 from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
+from app.storage.packed import Stored
 from app.work import ImageWork
 
 MAX_TAG_SUGGESTIONS = 200
@@ -239,7 +240,7 @@ class Served:
         """Inline, with this cache scope; the bytes may depend on who asks, so caches key on the token."""
         return Download(
             store=self.store,
-            key=self.key,
+            blob=Stored(self.key),
             media_type=self.media_type,
             filename=self.filename,
             etag=self.etag,

@@ -36,9 +36,16 @@ class Tally:
     def _count(self, files: Iterable[File], sign: int) -> None:
         for file in files:
             trashed = file.deleted_at is not None
-            _bump(self.owners.setdefault((file.owner_id, file.kind, trashed), [0, 0]), sign, file.size)
+            owner = self.owners.setdefault((file.owner_id, file.kind, trashed), [0, 0, 0])
+            _bump(owner, sign, file.size)
+            owner[2] += sign * saved_by(file)
             if not trashed and file.folder_id is not None:
                 _bump(self.folders.setdefault(file.folder_id, [0, 0]), sign, file.size)
+
+
+def saved_by(file: File) -> int:
+    """The bytes compression at rest saves on the file's original (0 when stored as it is)."""
+    return 0 if file.stored_size is None else file.size - file.stored_size
 
 
 def _bump(counts: list[int], sign: int, size: int) -> None:
@@ -50,10 +57,18 @@ async def apply(session: AsyncSession, tally: Tally) -> None:
     """Adds the tally to the counters; the caller commits. Rows are touched in key order, so two
     transactions changing the same counters wait for each other instead of deadlocking."""
     dialect = session.get_bind().dialect.name
-    for (owner_id, kind, trashed), (files, size) in sorted(tally.owners.items(), key=_owner_order):
-        if files or size:
+    for (owner_id, kind, trashed), (files, size, saved) in sorted(tally.owners.items(), key=_owner_order):
+        if files or size or saved:
             await session.execute(
-                _upsert(dialect, owner_id=owner_id, kind=kind, trashed=trashed, files=files, size=size)
+                _upsert(
+                    dialect,
+                    owner_id=owner_id,
+                    kind=kind,
+                    trashed=trashed,
+                    files=files,
+                    size=size,
+                    saved=saved,
+                )
             )
     for folder_id, (files, size) in sorted(tally.folders.items(), key=lambda item: str(item[0])):
         if files or size:
@@ -71,20 +86,20 @@ def _owner_order(item: tuple[OwnerKey, list[int]]) -> tuple[str, str, bool]:
 
 
 def _upsert(
-    dialect: str, *, owner_id: uuid.UUID, kind: str, trashed: bool, files: int, size: int
+    dialect: str, *, owner_id: uuid.UUID, kind: str, trashed: bool, files: int, size: int, saved: int
 ) -> Executable:
     values = {"owner_id": owner_id, "kind": kind, "trashed": trashed, "files": files, "bytes": size}
+    values["saved"] = saved
     keys = [Usage.owner_id, Usage.kind, Usage.trashed]
-    if dialect == "postgresql":
-        pg = postgresql.insert(Usage).values(values)
-        return pg.on_conflict_do_update(
-            index_elements=keys,
-            set_={"files": Usage.files + pg.excluded.files, "bytes": Usage.bytes + pg.excluded.bytes},
-        )
-    lite = sqlite.insert(Usage).values(values)
-    return lite.on_conflict_do_update(
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Usage).values(values)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
         index_elements=keys,
-        set_={"files": Usage.files + lite.excluded.files, "bytes": Usage.bytes + lite.excluded.bytes},
+        set_={
+            "files": Usage.files + excluded.files,
+            "bytes": Usage.bytes + excluded.bytes,
+            "saved": Usage.saved + excluded.saved,
+        },
     )
 
 
@@ -106,14 +121,17 @@ async def removed(session: AsyncSession, files: Sequence[File]) -> None:
 class Counts:
     files: int = 0
     bytes: int = 0
+    saved: int = 0  # of `bytes`, by compression at rest
 
 
 async def of_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> dict[tuple[str, bool], Counts]:
     """The owner's counters by (kind, trashed); kinds the owner never kept are absent."""
     rows = await session.execute(
-        select(Usage.kind, Usage.trashed, Usage.files, Usage.bytes).where(Usage.owner_id == owner_id)
+        select(Usage.kind, Usage.trashed, Usage.files, Usage.bytes, Usage.saved).where(
+            Usage.owner_id == owner_id
+        )
     )
-    return {(kind, trashed): Counts(files, size) for kind, trashed, files, size in rows}
+    return {(kind, trashed): Counts(files, size, saved) for kind, trashed, files, size, saved in rows}
 
 
 def summed(
@@ -125,7 +143,7 @@ def summed(
         for (row_kind, row_trashed), counts in counters.items()
         if (trashed is None or row_trashed == trashed) and (kind is None or row_kind == kind)
     ]
-    return Counts(sum(c.files for c in chosen), sum(c.bytes for c in chosen))
+    return Counts(sum(c.files for c in chosen), sum(c.bytes for c in chosen), sum(c.saved for c in chosen))
 
 
 async def count(
@@ -145,9 +163,14 @@ def rebuild() -> list[Delete | Insert | Update]:
     return [
         delete(Usage),
         insert(Usage).from_select(
-            ["owner_id", "kind", "trashed", "files", "bytes"],
+            ["owner_id", "kind", "trashed", "files", "bytes", "saved"],
             select(
-                File.owner_id, File.kind, trashed, func.count(), func.coalesce(func.sum(File.size), 0)
+                File.owner_id,
+                File.kind,
+                trashed,
+                func.count(),
+                func.coalesce(func.sum(File.size), 0),
+                func.coalesce(func.sum(File.size - func.coalesce(File.stored_size, File.size)), 0),
             ).group_by(File.owner_id, File.kind, trashed),
         ),
         update(Folder).values(live_files=live.scalar_subquery(), live_bytes=live_bytes.scalar_subquery()),

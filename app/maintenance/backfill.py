@@ -17,7 +17,9 @@ from sqlalchemy.orm import joinedload
 
 from app.files import derived as derive
 from app.models import File, FileText
+from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore
+from app.storage.packed import Stored
 from app.work import ImageWork
 
 logger = logging.getLogger("atrium.maintenance")
@@ -65,11 +67,15 @@ class _Pending:
     storage_key: str
     kind: str
     mime_type: str
+    size: int
+    encoding: str | None
 
 
 async def _next_batch(session: AsyncSession, *, after: uuid.UUID | None, size: int) -> list[_Pending]:
     stale = or_(File.derived_version.is_(None), File.derived_version < derive.DERIVED_VERSION)
-    query = select(File.id, File.storage_key, File.kind, File.mime_type).where(stale)
+    query = select(File.id, File.storage_key, File.kind, File.mime_type, File.size, File.encoding).where(
+        stale
+    )
     if after is not None:  # progress within a run even past a file whose commit failed
         query = query.where(File.id > after)
     rows = (await session.execute(query.order_by(File.id).limit(size))).all()
@@ -94,8 +100,14 @@ async def _read_batch(
 
 async def _read(storage: BlobStore, work: ImageWork, file: _Pending) -> derive.Derived:
     try:
+        source = Stored(keys.original(file.storage_key), size=file.size, encoding=file.encoding)
         return await derive.derive(
-            storage, work, storage_key=file.storage_key, kind=file.kind, mime_type=file.mime_type
+            storage,
+            work,
+            storage_key=file.storage_key,
+            source=source,
+            kind=file.kind,
+            mime_type=file.mime_type,
         )
     except BlobNotFound:
         logger.warning("backfill: the bytes of file %s are missing (see `atrium verify`)", file.id)

@@ -23,11 +23,12 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.library import trash
-from app.maintenance import snapshot
+from app.maintenance import disk, snapshot
 from app.models import File, User
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore, Bytes
 from app.storage.local import LocalBlobStore
+from app.storage.packed import Stored
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -41,10 +42,23 @@ class BackupError(RuntimeError):
 
 @dataclass(frozen=True)
 class Original:
+    """One original in the manifest: `size` and `sha256` are its logical bytes'; it is copied as
+    stored (compressed when `encoding` says so, then `stored_size` bytes)."""
+
     id: str
     storage_key: str
     size: int
     sha256: str
+    encoding: str | None = None
+    stored_size: int | None = None
+
+    @property
+    def blob(self) -> Stored:
+        return Stored(keys.original(self.storage_key), size=self.size, encoding=self.encoding)
+
+    @property
+    def bytes_stored(self) -> int:
+        return self.size if self.stored_size is None else self.stored_size
 
 
 @dataclass
@@ -83,7 +97,11 @@ async def take_snapshot(
     else:
         target = dest / snapshot.PG_FILE
         rows, counts = await _pg_snapshot(engine, database_url, target)
-    return target.name, [Original(str(uuid.UUID(str(r[0]))), r[1], int(r[2]), r[3]) for r in rows], counts
+    originals = [
+        Original(str(uuid.UUID(str(r[0]))), r[1], int(r[2]), r[3], r[4], None if r[5] is None else int(r[5]))
+        for r in rows
+    ]
+    return target.name, originals, counts
 
 
 async def _pg_snapshot(
@@ -146,7 +164,7 @@ async def _back_up(
     still_there: StillThere,
 ) -> None:
     key = keys.original(original.storage_key)
-    if previous == original and await _holds(target, key, original.size):
+    if previous == original and await _holds(target, key, original.bytes_stored):
         report.kept += 1
         return
     try:
@@ -154,10 +172,19 @@ async def _back_up(
     except BlobNotFound:
         (report.missing if await still_there(original.id) else report.gone).append(original.id)
         return
-    if digest != original.sha256:
+    if not await holds_logical(target, original, digest):
         report.corrupt.append(original.id)
     report.copied += 1
-    report.copied_bytes += original.size
+    report.copied_bytes += original.bytes_stored
+
+
+async def holds_logical(store: BlobStore, original: Original, copied_sha256: str) -> bool:
+    """Whether the copy (whose own SHA-256 is `copied_sha256`) holds the original's logical bytes:
+    at once for one stored as it is, by decoding the copy for a compressed one."""
+    if copied_sha256 == original.sha256:
+        return True
+    found = await to_thread.run_sync(disk.digest, store, original.blob)
+    return found is not None and (found.size, found.sha256) == (original.size, original.sha256)
 
 
 async def _holds(store: BlobStore, key: str, size: int) -> bool:
@@ -239,10 +266,10 @@ async def restore_blobs(
         if original.id in gone:
             continue
         digest = await copy_blob(source, store, keys.original(original.storage_key))
-        if digest != original.sha256:
+        if not await holds_logical(store, original, digest):
             report.corrupt.append(original.id)
         report.files += 1
-        report.restored_bytes += original.size
+        report.restored_bytes += original.bytes_stored
     if gone:
         ids = [uuid.UUID(file_id) for file_id in gone]
         files = (await session.scalars(select(File).where(File.id.in_(ids)))).all()

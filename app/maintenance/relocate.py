@@ -16,10 +16,24 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import File
-from app.storage import keys
+from app.storage import keys, packed
 from app.storage.base import BlobEntry, BlobNotFound, BlobStore
+from app.storage.packed import BlobDamaged, Stored
 
 NAMESPACES = (keys.ORIGINALS, keys.RENDITIONS, keys.QUARANTINE)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a blob must hash to: an original's recorded SHA-256 (of its logical bytes, read as its
+    row says it is stored), or the source's own bytes for any other blob."""
+
+    sha256: str
+    stored: Stored | None = None  # an original: how its row says it is stored
+
+    @property
+    def packed(self) -> bool:
+        return self.stored is not None and self.stored.packed
 
 
 @dataclass
@@ -35,17 +49,20 @@ class RelocateReport:
         return not self.corrupt and not self.mismatched
 
 
-async def recorded_hashes(session: AsyncSession) -> dict[str, str]:
-    """Original key -> recorded SHA-256, for every file row (trashed ones too)."""
-    rows = await session.execute(select(File.storage_key, File.sha256))
-    return {keys.original(storage_key): sha256 for storage_key, sha256 in rows}
+async def recorded_hashes(session: AsyncSession) -> dict[str, Recorded]:
+    """Original key -> its recorded SHA-256 and how it is stored, for every file row (trashed too)."""
+    rows = await session.execute(select(File.storage_key, File.sha256, File.size, File.encoding))
+    return {
+        keys.original(storage_key): Recorded(sha256, Stored(keys.original(storage_key), size, encoding))
+        for storage_key, sha256, size, encoding in rows
+    }
 
 
 async def relocate(
     source: BlobStore,
     target: BlobStore,
     *,
-    recorded: Mapping[str, str],
+    recorded: Mapping[str, Recorded],
     progress: Callable[[BlobEntry], None] = lambda entry: None,
 ) -> RelocateReport:
     report = RelocateReport()
@@ -57,11 +74,16 @@ async def relocate(
 
 
 async def _relocate_one(
-    source: BlobStore, target: BlobStore, entry: BlobEntry, expected: str | None, report: RelocateReport
+    source: BlobStore, target: BlobStore, entry: BlobEntry, recorded: Recorded | None, report: RelocateReport
 ) -> None:
-    if await _holds(target, entry, expected or await digest(source.read(entry.key))):
+    if await _holds(target, entry, recorded or Recorded(await digest(source.read(entry.key)))):
         report.skipped += 1
         return
+    # a compressed original is checked by its logical bytes before it goes; a plain one on the way
+    if recorded is not None and recorded.packed and not await _matches(source, entry.key, recorded):
+        report.corrupt.append(entry.key)
+        return
+    expected = recorded.sha256 if recorded is not None and not recorded.packed else None
     hasher = hashlib.sha256()
     part = await target.new_part(entry.key)
     try:
@@ -81,12 +103,22 @@ async def _relocate_one(
     report.copied_bytes += entry.size
 
 
-async def _holds(target: BlobStore, entry: BlobEntry, sha256: str) -> bool:
+async def _holds(target: BlobStore, entry: BlobEntry, recorded: Recorded) -> bool:
     try:
         stat = await target.stat(entry.key)
     except BlobNotFound:
         return False
-    return stat.size == entry.size and await digest(target.read(entry.key)) == sha256
+    return stat.size == entry.size and await _matches(target, entry.key, recorded)
+
+
+async def _matches(store: BlobStore, key: str, recorded: Recorded) -> bool:
+    """Whether the blob's logical bytes hash to the recorded SHA-256 (a blob that does not decode
+    does not)."""
+    stored = recorded.stored or Stored(key)
+    try:
+        return await digest(packed.read(store, stored)) == recorded.sha256
+    except BlobDamaged:
+        return False
 
 
 async def digest(chunks: AsyncIterator[bytes]) -> str:

@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity
 from app.config import Settings
+from app.files.originals import original_of
 from app.library import trash
 from app.models import File
 from app.scanning.clamd import ScanUnavailable
 from app.scanning.policy import scan_blob
-from app.storage import keys
+from app.storage import keys, packed
 from app.storage.base import BlobStore
 
 BATCH = 500
@@ -46,11 +47,12 @@ async def rescan(
     """Scan every original (trash included); with `quarantine`, move each flagged one's bytes to
     the quarantine key and purge its file (owns the unit of work then)."""
     report = RescanReport()
-    query = select(File.id, File.name, File.storage_key).order_by(File.id)
-    async for rows in (await session.stream(query)).partitions(BATCH):
-        for file_id, name, storage_key in rows:
+    query = select(File).order_by(File.id)
+    async for files in (await session.stream_scalars(query)).partitions(BATCH):
+        for file in files:
+            file_id, name = file.id, file.name
             try:
-                verdict = await scan_blob(settings, storage, keys.original(storage_key))
+                verdict = await scan_blob(settings, storage, original_of(file))
                 if verdict.signature is not None:
                     report.hits.append(Hit(file_id, name, verdict.signature))
                 report.scanned += 1
@@ -67,9 +69,7 @@ async def _quarantine(session: AsyncSession, storage: BlobStore, file_ids: list[
     """Copy the bytes aside first, then purge the files (rows, then original and renditions)."""
     files = (await session.scalars(select(File).where(File.id.in_(file_ids)))).all()
     for file in files:
-        await storage.put_stream(
-            keys.quarantined(file.storage_key), storage.read(keys.original(file.storage_key))
-        )
+        await storage.put_stream(keys.quarantined(file.storage_key), packed.read(storage, original_of(file)))
     for file in files:
         activity.record(session, owner_id=file.owner_id, file_id=file.id, action="quarantine")
     await trash.purge_files(session, storage=storage, files=files, actor_id=None)

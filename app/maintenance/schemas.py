@@ -38,7 +38,11 @@ class Disk(BaseModel):
 
 class StorageStats(BaseModel):
     total_files: int = Field(description="files not in the trash")
-    total_size: int
+    total_size: int = Field(description="bytes of the files not in the trash", examples=[10485760])
+    stored_size: int = Field(
+        description="what those files take on the store: `total_size` less what compression at rest saved",
+        examples=[6291456],
+    )
     by_type: list[TypeUsage]
     by_folder: list[FolderUsage]
     recent_activity: list[ActivityEntry]

@@ -21,6 +21,7 @@ from app.maintenance.schemas import OrphanReport, PurgeReport, SweepReport, Veri
 from app.models import File
 from app.storage import keys
 from app.storage.base import BlobStore
+from app.storage.packed import Stored
 
 logger = logging.getLogger("atrium.maintenance")
 
@@ -129,10 +130,11 @@ async def verify(
 ) -> VerifyReport:
     """Re-hash every original (trash included) and compare with the row's size and SHA-256."""
     report = VerifyReport(checked=0, missing=[], corrupt=[])
-    query = select(File.id, File.storage_key, File.size, File.sha256).order_by(File.id)
+    query = select(File.id, File.storage_key, File.size, File.sha256, File.encoding).order_by(File.id)
     async for rows in (await session.stream(query)).partitions(BATCH):
-        for file_id, key, size, sha256 in rows:
-            found = await to_thread.run_sync(disk.digest, storage, keys.original(key))
+        for file_id, key, size, sha256, encoding in rows:
+            original = Stored(keys.original(key), size=size, encoding=encoding)
+            found = await to_thread.run_sync(disk.digest, storage, original)
             if found is None:
                 report.missing.append(file_id)
             elif found.size != size or found.sha256 != sha256:

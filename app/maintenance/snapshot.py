@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 SQLITE_FILE = "database.sqlite"
 PG_FILE = "database.pgdump"
-FILES_QUERY = "SELECT id, storage_key, size, sha256 FROM file"
+FILES_QUERY = "SELECT id, storage_key, size, sha256, encoding, stored_size FROM file"
 COUNTS = {
     "users": 'SELECT count(*) FROM "user"',
     "files": "SELECT count(*) FROM file",

@@ -40,6 +40,7 @@ async def storage_stats(
     return StorageStats(
         total_files=live.files,
         total_size=live.bytes,
+        stored_size=live.bytes - live.saved,
         by_type=_by_type(counters),
         by_folder=await _by_folder(session, owner_id=user.id, live=live),
         recent_activity=await _recent_activity(session, user.id),

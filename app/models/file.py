@@ -40,6 +40,8 @@ class Usage(Base):
     trashed: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     files: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # what compression at rest saved of `bytes` (stored bytes: bytes - saved)
+    saved: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class File(Base):
@@ -72,6 +74,10 @@ class File(Base):
     kind: Mapped[str] = mapped_column(String(16), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+    # How the original is stored (app.storage.packed): None as its bytes, "zstd" compressed, then
+    # `stored_size` bytes on the store. `size` and `sha256` are always the logical bytes'.
+    encoding: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    stored_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     title: Mapped[str | None] = mapped_column(String(255), nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,7 +7,9 @@ from app import metrics
 from app.config import Settings
 from app.errors import AppError, ServiceUnavailable, Unprocessable
 from app.scanning.clamd import ScanUnavailable, Verdict, instream
+from app.storage import packed
 from app.storage.base import BlobStore
+from app.storage.packed import Stored
 
 logger = logging.getLogger("atrium.scanning")
 
@@ -20,11 +22,11 @@ class MalwareDetected(Unprocessable):
         self.signature = signature
 
 
-async def scan_blob(settings: Settings, store: BlobStore, key: str) -> Verdict:
-    """clamd's verdict on a stored blob; `ScanUnavailable` when it gives none."""
+async def scan_blob(settings: Settings, store: BlobStore, blob: Stored) -> Verdict:
+    """clamd's verdict on a stored blob's (logical) bytes; `ScanUnavailable` when it gives none."""
     assert settings.clamd_address, "scanning is off"
     limit = settings.scan_timeout_seconds
-    return await instream(settings.clamd_address, store.read(key), limit_seconds=limit)
+    return await instream(settings.clamd_address, packed.read(store, blob), limit_seconds=limit)
 
 
 async def check_blob(settings: Settings, store: BlobStore, *, key: str, name: str) -> Verdict | None:
@@ -33,7 +35,7 @@ async def check_blob(settings: Settings, store: BlobStore, *, key: str, name: st
     if not settings.clamd_address:
         return None
     try:
-        verdict = await scan_blob(settings, store, key)
+        verdict = await scan_blob(settings, store, Stored(key))
     except ScanUnavailable as exc:
         metrics.SCANS.labels("unavailable").inc()
         if settings.scan_fail_mode == "closed":

@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.errors import AppError, Forbidden, NotFound, Unauthorized
 from app.files.download import Download
+from app.files.originals import original_of
 from app.files.previews import image_errors
 from app.files.schemas import image_read
 from app.folders import service as folders
@@ -41,6 +42,7 @@ from app.shares.schemas import (
 from app.shares.service import share_not_found, target_of
 from app.storage import keys
 from app.storage.base import BlobStore
+from app.storage.packed import Stored
 from app.work import ImageWork, ensure_derived
 from app.zips import service as zips
 from app.zips.stream import Archive
@@ -286,15 +288,15 @@ async def download(
         ledger.download(owner_id=file.owner_id, file_id=file.id, actor_id=None)
         await count_download(session, share_id=link.share.id)
 
-    key, etag = keys.original(file.storage_key), file.sha256
+    blob, etag = original_of(file), file.sha256
     if policy.strips_location(principal, file.owner_id) and carries_location(file):
-        source, key = key, keys.rendition(file.storage_key, LOCATION_FREE)
+        source, blob = blob, Stored(keys.rendition(file.storage_key, LOCATION_FREE))
         etag = f"{file.sha256[:32]}-{LOCATION_FREE}"
         with image_errors():
-            await ensure_derived(storage, work, key=key, source=source, make=without_location)
+            await ensure_derived(storage, work, key=blob.key, source=source, make=without_location)
     return Download(
         store=storage,
-        key=key,
+        blob=blob,
         media_type=file.mime_type,
         filename=file.name,
         etag=etag,

@@ -11,9 +11,9 @@ from sqlalchemy.orm import aliased
 from app.access import policy
 from app.collections import service as collections
 from app.errors import NotFound
+from app.files.originals import original_of
 from app.folders import service as folders
 from app.models import CollectionItem, File, User
-from app.storage import keys
 from app.zips.schemas import MAX_ZIP_FILES
 from app.zips.stream import Archive, Member, safe_segment, unique_paths
 
@@ -54,9 +54,7 @@ async def listed_files(
 
 def flat_archive(name: str, files: Sequence[File]) -> Archive:
     paths = unique_paths(safe_segment(file.name) for file in files)
-    members = [
-        Member(path, keys.original(f.storage_key), f.size) for path, f in zip(paths, files, strict=True)
-    ]
+    members = [Member(path, original_of(f), f.size) for path, f in zip(paths, files, strict=True)]
     return Archive(name=name, members=members)
 
 
@@ -69,9 +67,7 @@ def tree_archive(name: str, paths: dict[uuid.UUID, tuple[str, ...]], files: Sequ
         prefix = "/".join(map(safe_segment, segments)) + "/" if segments else ""
         wanted.append(prefix + safe_segment(file.name))
     unique = unique_paths(wanted, taken=[d.rstrip("/") for d in directories])
-    members = [
-        Member(path, keys.original(f.storage_key), f.size) for path, f in zip(unique, files, strict=True)
-    ]
+    members = [Member(path, original_of(f), f.size) for path, f in zip(unique, files, strict=True)]
     return Archive(name=name, members=members, directories=directories)
 
 

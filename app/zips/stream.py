@@ -16,7 +16,9 @@ import anyio
 from anyio import to_thread
 from zipstream import ZipStream
 
+from app.storage import packed
 from app.storage.base import BlobStore
+from app.storage.packed import Stored
 
 READ_CHUNK = 1024 * 1024
 FIRST_BATCH = 64 * 1024  # a small first batch: the first byte at once
@@ -28,7 +30,7 @@ class Member:
     """One file of an archive: its path inside the archive and where its bytes live."""
 
     path: str
-    key: str
+    blob: Stored
     size: int
 
 
@@ -70,9 +72,9 @@ def unique_paths(paths: Iterable[str], *, taken: Iterable[str] = ()) -> list[str
     return unique
 
 
-def _member_bytes(store: BlobStore, key: str) -> Iterator[bytes]:
-    """A member's bytes, read when the archive reaches it (in a worker thread)."""
-    with store.open_sync(key) as handle:
+def _member_bytes(store: BlobStore, blob: Stored) -> Iterator[bytes]:
+    """A member's (logical) bytes, read when the archive reaches it (in a worker thread)."""
+    with packed.open_sync(store, blob) as handle:
         while chunk := handle.read(READ_CHUNK):
             yield chunk
 
@@ -83,7 +85,7 @@ def build(store: BlobStore, archive: Archive) -> ZipStream:
     for directory in archive.directories:
         zipped.mkdir(directory)
     for member in archive.members:
-        zipped.add(_member_bytes(store, member.key), member.path, size=member.size)
+        zipped.add(_member_bytes(store, member.blob), member.path, size=member.size)
     return zipped
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.storage.local import LocalBlobStore
+from app.storage.packed import Stored
 from app.zips.stream import (
     READ_CHUNK,
     Archive,
@@ -30,7 +31,9 @@ async def test_chunks_are_bounded_and_the_first_comes_at_once(tmp_path: Path) ->
         await store.put(key, data)
     archive = Archive(
         name="x",
-        members=[Member(f"f{i}.bin", key, len(data)) for i, (key, data) in enumerate(contents.items())],
+        members=[
+            Member(f"f{i}.bin", Stored(key), len(data)) for i, (key, data) in enumerate(contents.items())
+        ],
         directories=["empty/"],
     )
     zipped = build(store, archive)
@@ -50,7 +53,7 @@ async def test_stopping_early_closes_the_member_being_read(tmp_path: Path) -> No
     store.prepare()
     await store.put("originals/" + "a" * 32, os.urandom(4 * 1024 * 1024))
     zipped = build(
-        store, Archive(name="x", members=[Member("a.bin", "originals/" + "a" * 32, 4 * 1024 * 1024)])
+        store, Archive(name="x", members=[Member("a.bin", Stored("originals/" + "a" * 32), 4 * 1024 * 1024)])
     )
     chunks = stream(zipped)
     assert await anext(chunks)

@@ -12,6 +12,7 @@ import pytest
 
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore, ResumableBusy
+from app.storage.packed import Stored
 from app.work import ImageWork, ensure_derived
 
 pytestmark = pytest.mark.anyio
@@ -190,7 +191,7 @@ async def test_concurrent_makers_of_one_rendition_make_it_once(store: BlobStore)
 
     work = ImageWork(limit=2)
     stats = await asyncio.gather(
-        *(ensure_derived(store, work, key=target, source=source, make=make) for _ in range(8))
+        *(ensure_derived(store, work, key=target, source=Stored(source), make=make) for _ in range(8))
     )
     assert len(made) == 1
     assert {stat.size for stat in stats} == {len(DATA)}
@@ -207,7 +208,10 @@ async def test_two_processes_making_one_rendition_leave_it_whole(store: BlobStor
         return handle.read()
 
     await asyncio.gather(
-        *(ensure_derived(store, ImageWork(limit=1), key=target, source=source, make=make) for _ in range(4))
+        *(
+            ensure_derived(store, ImageWork(limit=1), key=target, source=Stored(source), make=make)
+            for _ in range(4)
+        )
     )
     assert await read_all(store, target) == DATA
 
@@ -219,7 +223,7 @@ async def test_a_derived_blob_of_a_missing_source(store: BlobStore) -> None:
             store,
             ImageWork(limit=1),
             key=keys.rendition(source.split("/")[1], "x.webp"),
-            source=source,
+            source=Stored(source),
             make=lambda handle: handle.read(),
         )
 

@@ -1,0 +1,66 @@
+"""DOWNLOAD_REDIRECT on S3 (moto on loopback): a presigned URL would hand out the compressed
+bytes, so compressed originals are served through the API; plain ones still redirect."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+from tests.compression.helpers import prose
+from tests.conftest import TEST_SECRET, MakeUser, documented_problems_only
+from tests.files.helpers import jpeg_bytes, upload
+from tests.storage.helpers import S3Server
+
+pytestmark = pytest.mark.anyio
+TEXT = prose(2 * 1024 * 1024)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, s3: S3Server) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        upload_dir=tmp_path / "uploads",
+        secret_key=TEST_SECRET,
+        storage_url=s3.url(),
+        download_redirect=True,
+        compress_at_rest=True,
+        **s3.settings,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    hooks = {"response": [documented_problems_only(app)]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks=hooks
+    ) as http:
+        yield http
+
+
+async def test_compressed_originals_are_served_not_redirected(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user()
+    text = await upload(client, alice, TEXT, "book.txt")
+    served = await client.get(text["urls"]["download"], headers=alice.headers)
+    assert (served.status_code, served.content) == (200, TEXT)
+    ranged = await client.get(text["urls"]["download"], headers={**alice.headers, "Range": "bytes=10-19"})
+    assert (ranged.status_code, ranged.content) == (206, TEXT[10:20])
+    photo = await upload(client, alice, jpeg_bytes(), "photo.jpg")
+    moved = await client.get(photo["urls"]["download"], headers=alice.headers)
+    assert moved.status_code == 302
+    async with httpx.AsyncClient() as outside:
+        assert (await outside.get(moved.headers["location"])).content == jpeg_bytes()
