@@ -77,6 +77,29 @@ def _album_members(user: User, album_id: Any) -> sa.Select[Any]:
     )
 
 
+def _ranked_page(
+    scored: sa.CTE, conditions: list[sa.ColumnElement[bool]], page: PageParams
+) -> sa.Select[Any]:
+    """One page of the scored matches the conditions keep, with the total of all of them."""
+    ordering = scored.c.score.desc() if page.order == "desc" else scored.c.score.asc()
+    return (
+        sa.select(File.id, scored.c.score, sa.func.count().over().label("total"))
+        .join_from(scored, File, File.id == scored.c.file_id)
+        .where(*conditions)
+        .order_by(ordering, File.created_at.desc(), File.id)
+        .offset(page.offset)
+        .limit(page.per_page)
+    )
+
+
+async def _loaded(session: AsyncSession, hits: Sequence[sa.Row[Any]], total: int) -> _Ranked:
+    """The hits with their files; a file purged between the two statements is left out (not a
+    KeyError, a 500) and out of the total."""
+    loaded = await _load_files(session, [hit.id for hit in hits])
+    rows = [(loaded[hit.id], float(hit.score)) for hit in hits if hit.id in loaded]
+    return _Ranked(rows=rows, total=total - (len(hits) - len(rows)))
+
+
 async def _search_fts5(
     session: AsyncSession, *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
 ) -> _Ranked:
@@ -91,10 +114,7 @@ async def _search_fts5(
             raise
         logger.error("FTS5 refused a rendered query %r: %s", to_fts5(parsed), exc.orig)
         raise Unprocessable("this query cannot be searched", code="invalid_query") from exc
-    loaded = await _load_files(session, [hit.id for hit in hits])
-    # a file purged between the two statements is left out, not a KeyError (a 500)
-    rows = [(loaded[hit.id], float(hit.score)) for hit in hits if hit.id in loaded]
-    return _Ranked(rows=rows, total=total - (len(hits) - len(rows)))
+    return await _loaded(session, hits, total)
 
 
 def fts5_statements(
@@ -116,15 +136,7 @@ def fts5_statements(
         .cte("matched")
         .prefix_with("MATERIALIZED")
     )
-    ordering = scored.c.score.desc() if page.order == "desc" else scored.c.score.asc()
-    ranked = (
-        sa.select(File.id, scored.c.score, sa.func.count().over().label("total"))
-        .join_from(scored, File, File.id == scored.c.file_id)
-        .where(*conditions)
-        .order_by(ordering, File.created_at.desc(), File.id)
-        .offset(page.offset)
-        .limit(page.per_page)
-    )
+    ranked = _ranked_page(scored, conditions, page)
     matching = sa.select(_doc.c.file_id).select_from(sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid))
     count = sa.select(sa.func.count()).where(File.id.in_(matching.where(match)), *conditions)
     return ranked, count
@@ -138,9 +150,7 @@ async def _search_tsvector(
     total = hits[0].total if hits else 0
     if not hits and page.offset:
         total = (await session.execute(count)).scalar_one()
-    loaded = await _load_files(session, [hit.id for hit in hits])
-    rows = [(loaded[hit.id], float(hit.score)) for hit in hits if hit.id in loaded]
-    return _Ranked(rows=rows, total=total - (len(hits) - len(rows)))
+    return await _loaded(session, hits, total)
 
 
 def tsvector_statements(
@@ -152,15 +162,7 @@ def tsvector_statements(
     match = _pg_doc.c.doc.op("@@")(tsquery)
     score = sa.func.ts_rank_cd(sa.literal_column("'{0.1, 0.3, 0.6, 1.0}'"), _pg_doc.c.doc, tsquery)
     scored = sa.select(_pg_doc.c.file_id, score.label("score")).where(match).cte("matched")
-    ordering = scored.c.score.desc() if page.order == "desc" else scored.c.score.asc()
-    ranked = (
-        sa.select(File.id, scored.c.score, sa.func.count().over().label("total"))
-        .join_from(scored, File, File.id == scored.c.file_id)
-        .where(*conditions)
-        .order_by(ordering, File.created_at.desc(), File.id)
-        .offset(page.offset)
-        .limit(page.per_page)
-    )
+    ranked = _ranked_page(scored, conditions, page)
     count = sa.select(sa.func.count()).where(
         File.id.in_(sa.select(_pg_doc.c.file_id).where(match)), *conditions
     )

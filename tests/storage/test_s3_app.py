@@ -3,7 +3,6 @@ downloads and ranges come from ranged GETs, renditions live in the bucket, trash
 them, and DOWNLOAD_REDIRECT answers 302 to a presigned URL that keeps the disposition."""
 
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -11,10 +10,9 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
-from app.main import create_app
 from app.storage import keys
 from app.storage.s3 import S3BlobStore
-from tests.conftest import TEST_SECRET, MakeUser, documented_problems_only
+from tests.conftest import TEST_SECRET, MakeUser
 from tests.files.helpers import png_bytes, upload
 from tests.previews.factory import pdf_bytes
 from tests.storage.helpers import S3Server
@@ -36,23 +34,6 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str, 
         max_file_size=64 * 1024 * 1024,
         **s3.settings,
     )
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    hooks = {"response": [documented_problems_only(app)]}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", event_hooks=hooks
-    ) as http:
-        yield http
 
 
 async def fetch(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
