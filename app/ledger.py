@@ -148,8 +148,11 @@ class Ledger:
     async def _run(self) -> None:
         self._full = asyncio.Event()
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
+            # lands as its timeout fires, and the shutdown would wait for this loop forever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._full.wait(), self.flush_seconds)
+                async with asyncio.timeout(self.flush_seconds):
+                    await self._full.wait()
             self._full.clear()
             await self.flush_quietly()
 
