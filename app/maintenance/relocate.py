@@ -8,13 +8,14 @@ same size and hash is skipped, so an interrupted run is simply run again.
 """
 
 import hashlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from anyio import to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.maintenance import disk
 from app.models import File
 from app.storage import keys
 from app.storage.base import BlobEntry, BlobNotFound, BlobStore
@@ -29,10 +30,6 @@ class RelocateReport:
     skipped: int = 0  # already in the target: same size and SHA-256
     corrupt: list[str] = field(default_factory=list)  # originals whose bytes miss their recorded SHA-256
     mismatched: list[str] = field(default_factory=list)  # read back from the target as other bytes
-
-    @property
-    def clean(self) -> bool:
-        return not self.corrupt and not self.mismatched
 
 
 async def recorded_hashes(session: AsyncSession) -> dict[str, str]:
@@ -59,7 +56,7 @@ async def relocate(
 async def _relocate_one(
     source: BlobStore, target: BlobStore, entry: BlobEntry, expected: str | None, report: RelocateReport
 ) -> None:
-    if await _holds(target, entry, expected or await digest(source.read(entry.key))):
+    if await _holds(source, target, entry, expected):
         report.skipped += 1
         return
     hasher = hashlib.sha256()
@@ -74,24 +71,26 @@ async def _relocate_one(
         await part.commit(entry.key)
     finally:
         await part.discard()  # drops the claim, and the bytes when they were refused (a commit stays)
-    if await digest(target.read(entry.key)) != sent:
+    if await _sha256(target, entry.key) != sent:
         report.mismatched.append(entry.key)
         return
     report.copied += 1
     report.copied_bytes += entry.size
 
 
-async def _holds(target: BlobStore, entry: BlobEntry, sha256: str) -> bool:
+async def _holds(source: BlobStore, target: BlobStore, entry: BlobEntry, expected: str | None) -> bool:
+    """Whether the target has the blob already: same size, then the same SHA-256 (the recorded
+    one for an original, else the source's, hashed only when the sizes agree)."""
     try:
         stat = await target.stat(entry.key)
     except BlobNotFound:
         return False
-    return stat.size == entry.size and await digest(target.read(entry.key)) == sha256
+    if stat.size != entry.size:
+        return False
+    wanted = expected or await _sha256(source, entry.key)
+    return await _sha256(target, entry.key) == wanted
 
 
-async def digest(chunks: AsyncIterator[bytes]) -> str:
-    """The SHA-256 of a stream, hashed off the event loop."""
-    hasher = hashlib.sha256()
-    async for chunk in chunks:
-        await to_thread.run_sync(hasher.update, chunk)
-    return hasher.hexdigest()
+async def _sha256(store: BlobStore, key: str) -> str | None:
+    found = await to_thread.run_sync(disk.digest, store, key)
+    return found.sha256 if found else None
