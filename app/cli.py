@@ -177,6 +177,14 @@ def import_dir(
     _exit_if_refused(report.refused)
 
 
+def _list_problems(*groups: tuple[str, Sequence[object]]) -> bool:
+    """Print each item under its label, one a line; whether there was any."""
+    for label, items in groups:
+        for item in items:
+            typer.echo(f"  {label} {item}")
+    return any(items for _, items in groups)
+
+
 def _exit_if_refused(refused: "Sequence[ImportRefusal | UploadRefusal]") -> None:
     """List each refused file with its reason; exit 1 when there is any."""
     from app.uploads.client import Refusal as UploadRefusal
@@ -220,10 +228,7 @@ def verify(
     typer.echo(
         f"checked {report.checked} files: {len(report.missing)} missing, {len(report.corrupt)} corrupt"
     )
-    for file_id in report.missing:
-        typer.echo(f"  missing {file_id}")
-    for file_id in report.corrupt:
-        typer.echo(f"  corrupt {file_id}")
+    _list_problems(("missing", report.missing), ("corrupt", report.corrupt))
     clean = _rescan(settings, storage, quarantine=quarantine) if rescan or quarantine else True
     if not report.healthy or not clean:
         raise typer.Exit(1)
@@ -317,11 +322,7 @@ def backup(
         f"backed up {report.files} files into {dest}: copied {report.copied} ({report.copied_bytes} bytes),"
         f" {report.kept} already there, {len(report.gone)} deleted meanwhile"
     )
-    for file_id in report.missing:
-        typer.echo(f"  missing {file_id}")
-    for file_id in report.corrupt:
-        typer.echo(f"  corrupt {file_id}")
-    if report.missing or report.corrupt:
+    if _list_problems(("missing", report.missing), ("corrupt", report.corrupt)):
         raise typer.Exit(1)
 
 
@@ -366,9 +367,7 @@ def restore(
 
     report = _run(settings, work)
     typer.echo(f"restored {report.files} files ({report.restored_bytes} bytes) from {src}")
-    for file_id in report.corrupt:
-        typer.echo(f"  corrupt in the backup: {file_id}")
-    if report.corrupt:
+    if _list_problems(("corrupt in the backup:", report.corrupt)):
         raise typer.Exit(1)
 
 
@@ -409,11 +408,7 @@ def migrate_storage(
         f"copied {report.copied} blobs ({report.copied_bytes} bytes) to {to}, {report.skipped} already there,"
         f" {len(report.corrupt)} corrupt, {len(report.mismatched)} read back different"
     )
-    for key in report.corrupt:
-        typer.echo(f"  corrupt {key}")
-    for key in report.mismatched:
-        typer.echo(f"  read back different {key}")
-    if not report.clean:
+    if _list_problems(("corrupt", report.corrupt), ("read back different", report.mismatched)):
         raise typer.Exit(1)
 
 

@@ -91,8 +91,8 @@ class Ledger:
         self.max_pending = max_pending
         self.pending = Batch()
         self.writing: Batch | None = None
-        self._lock: asyncio.Lock | None = None
-        self._full: asyncio.Event | None = None
+        self._lock = asyncio.Lock()
+        self._full: asyncio.Event | None = None  # made by each run, on its own loop
 
     def download(self, *, owner_id: uuid.UUID, file_id: uuid.UUID, actor_id: uuid.UUID | None) -> None:
         """A full download: `download_count`, `last_accessed_at` and a `download` activity row."""
@@ -120,8 +120,6 @@ class Ledger:
 
     async def flush(self) -> None:
         """Write everything pending in one transaction; on failure it stays pending (and raises)."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
         async with self._lock:
             batch, self.pending = self.pending, Batch()
             if not batch.counts and not batch.entries:
@@ -146,14 +144,14 @@ class Ledger:
             logger.warning("could not write the pending download and view counts", exc_info=True)
 
     async def _run(self) -> None:
-        self._full = asyncio.Event()
+        self._full = full = asyncio.Event()
         while True:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
             # lands as its timeout fires, and the shutdown would wait for this loop forever
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.flush_seconds):
-                    await self._full.wait()
-            self._full.clear()
+                    await full.wait()
+            full.clear()
             await self.flush_quietly()
 
     @contextlib.asynccontextmanager

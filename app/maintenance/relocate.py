@@ -8,32 +8,33 @@ same size and hash is skipped, so an interrupted run is simply run again.
 """
 
 import hashlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from anyio import to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.maintenance import disk
 from app.models import File
-from app.storage import keys, packed
+from app.storage import keys
 from app.storage.base import BlobEntry, BlobNotFound, BlobStore
-from app.storage.packed import BlobDamaged, Stored
+from app.storage.packed import Stored
 
 NAMESPACES = (keys.ORIGINALS, keys.RENDITIONS, keys.QUARANTINE)
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """What a blob must hash to: an original's recorded SHA-256 (of its logical bytes, read as its
-    row says it is stored), or the source's own bytes for any other blob."""
+    """What an original must hash to: its recorded SHA-256, of its logical bytes read as its row
+    says it is stored."""
 
     sha256: str
-    stored: Stored | None = None  # an original: how its row says it is stored
+    stored: Stored  # how its row says it is stored
 
     @property
     def packed(self) -> bool:
-        return self.stored is not None and self.stored.packed
+        return self.stored.packed
 
 
 @dataclass
@@ -43,10 +44,6 @@ class RelocateReport:
     skipped: int = 0  # already in the target: same size and SHA-256
     corrupt: list[str] = field(default_factory=list)  # originals whose bytes miss their recorded SHA-256
     mismatched: list[str] = field(default_factory=list)  # read back from the target as other bytes
-
-    @property
-    def clean(self) -> bool:
-        return not self.corrupt and not self.mismatched
 
 
 async def recorded_hashes(session: AsyncSession) -> dict[str, Recorded]:
@@ -76,11 +73,11 @@ async def relocate(
 async def _relocate_one(
     source: BlobStore, target: BlobStore, entry: BlobEntry, recorded: Recorded | None, report: RelocateReport
 ) -> None:
-    if await _holds(target, entry, recorded or Recorded(await digest(source.read(entry.key)))):
+    if await _holds(source, target, entry, recorded):
         report.skipped += 1
         return
     # a compressed original is checked by its logical bytes before it goes; a plain one on the way
-    if recorded is not None and recorded.packed and not await _matches(source, entry.key, recorded):
+    if recorded is not None and recorded.packed and await _sha256(source, recorded.stored) != recorded.sha256:
         report.corrupt.append(entry.key)
         return
     expected = recorded.sha256 if recorded is not None and not recorded.packed else None
@@ -96,34 +93,28 @@ async def _relocate_one(
         await part.commit(entry.key)
     finally:
         await part.discard()  # drops the claim, and the bytes when they were refused (a commit stays)
-    if await digest(target.read(entry.key)) != sent:
+    if await _sha256(target, Stored(entry.key)) != sent:
         report.mismatched.append(entry.key)
         return
     report.copied += 1
     report.copied_bytes += entry.size
 
 
-async def _holds(target: BlobStore, entry: BlobEntry, recorded: Recorded) -> bool:
+async def _holds(source: BlobStore, target: BlobStore, entry: BlobEntry, recorded: Recorded | None) -> bool:
+    """Whether the target has the blob already: same size, then the same SHA-256 of its logical
+    bytes (the recorded one for an original, else the source's, hashed only when the sizes agree)."""
     try:
         stat = await target.stat(entry.key)
     except BlobNotFound:
         return False
-    return stat.size == entry.size and await _matches(target, entry.key, recorded)
-
-
-async def _matches(store: BlobStore, key: str, recorded: Recorded) -> bool:
-    """Whether the blob's logical bytes hash to the recorded SHA-256 (a blob that does not decode
-    does not)."""
-    stored = recorded.stored or Stored(key)
-    try:
-        return await digest(packed.read(store, stored)) == recorded.sha256
-    except BlobDamaged:
+    if stat.size != entry.size:
         return False
+    stored = recorded.stored if recorded is not None else Stored(entry.key)
+    wanted = recorded.sha256 if recorded is not None else await _sha256(source, stored)
+    return await _sha256(target, stored) == wanted
 
 
-async def digest(chunks: AsyncIterator[bytes]) -> str:
-    """The SHA-256 of a stream, hashed off the event loop."""
-    hasher = hashlib.sha256()
-    async for chunk in chunks:
-        await to_thread.run_sync(hasher.update, chunk)
-    return hasher.hexdigest()
+async def _sha256(store: BlobStore, stored: Stored) -> str | None:
+    """The SHA-256 of a blob's logical bytes ("" when it does not decode, None when it is gone)."""
+    found = await to_thread.run_sync(disk.digest, store, stored)
+    return found.sha256 if found else None
