@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import anyio
 import magic
 from anyio import to_thread
+from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,6 +80,7 @@ class Candidate:
     storage_key: str = field(default_factory=lambda: uuid.uuid4().hex)
     compressed: packed.Packed | None = None  # compressed at rest (COMPRESS_AT_REST) by its own part
     encoding: str | None = None  # as the row records it: None (not tried), zstd or identity
+    streamed: scanning.Streamed | None = None  # clamd's scan of the bytes as they arrived
 
     @property
     def sha256(self) -> str:
@@ -97,9 +99,10 @@ class Candidate:
 class Intake:
     """The checks and writes of one request's files, fed by an adapter as bytes arrive."""
 
-    def __init__(self, store: BlobStore, limits: Limits) -> None:
+    def __init__(self, store: BlobStore, limits: Limits, *, scanning_with: Settings | None = None) -> None:
         self.store = store
         self.limits = limits
+        self._scanning_with = scanning_with  # stream each file to clamd as it is written
         self.files: list[Candidate] = []
         self.total = 0
         self._writer: MemoryObjectSendStream[Batch] | None = None
@@ -176,7 +179,7 @@ class Intake:
         exits (a failure cancels the writer between batches)."""
         send, receive = anyio.create_memory_object_stream[Batch](WRITE_QUEUE)
         async with anyio.create_task_group() as group:
-            group.start_soon(self._write_batches, receive)
+            group.start_soon(self._write_batches, receive, group)
             self._writer = send
             try:
                 yield
@@ -184,10 +187,26 @@ class Intake:
                 self._writer = None
                 send.close()
 
-    async def _write_batches(self, batches: MemoryObjectReceiveStream[Batch]) -> None:
+    async def _write_batches(self, batches: MemoryObjectReceiveStream[Batch], group: TaskGroup) -> None:
         async with batches:
-            async for candidate, data, _ in batches:
+            async for candidate, data, last in batches:
                 await self._write(candidate, data)
+                await self._scan(candidate, data, last, group)
+        for candidate in self.files:
+            if candidate.streamed is not None and not candidate.closed:  # its scan saw only a part
+                candidate.streamed.end()
+                candidate.streamed = None
+
+    async def _scan(self, candidate: Candidate, data: bytearray, last: bool, group: TaskGroup) -> None:
+        if self._scanning_with is None:
+            return
+        if candidate.streamed is None:
+            candidate.streamed = scanning.Streamed(self._scanning_with)
+            group.start_soon(candidate.streamed.run)
+        if data:
+            await candidate.streamed.feed(data)
+        if last:
+            candidate.streamed.end()
 
     async def _sniff(self, candidate: Candidate) -> None:
         head = bytes(memoryview(candidate.pending)[:SNIFF_BYTES])
@@ -292,7 +311,7 @@ async def open_intake(
         kinds=frozenset(kinds_allowed) if kinds_allowed is not None else None,
         max_files=max_files,
     )
-    return Intake(store, limits)
+    return Intake(store, limits, scanning_with=settings if settings.clamd_address else None)
 
 
 def upload_bucket(settings: Settings, user: User) -> ratelimit.Bucket:
@@ -398,7 +417,9 @@ async def _store_blobs(intake: Intake, work: ImageWork, settings: Settings) -> N
         await candidate.part.commit(keys.original(candidate.storage_key))
     for candidate in intake.files:
         key = keys.original(candidate.storage_key)
-        await scanning.check_blob(settings, intake.store, key=key, name=candidate.name)
+        await scanning.check_blob(
+            settings, intake.store, key=key, name=candidate.name, streamed=candidate.streamed
+        )
     for candidate in intake.files:
         if candidate.kind == "image":
             candidate.metadata = await _image_metadata(intake.store, work, candidate.storage_key)

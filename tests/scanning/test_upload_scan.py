@@ -1,10 +1,15 @@
 """Every upload path streams its bytes to the real clamd before the rows commit."""
 
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.files.ingest import BATCH_BYTES
 from app.models import Activity, File
 from app.storage import keys
 from bench.clamd import EICAR_SIGNATURE, MARKER_SIGNATURE, Clamd
@@ -12,7 +17,7 @@ from tests.conftest import MakeUser
 from tests.files.helpers import multipart, multipart_headers, part, png_bytes, upload
 from tests.portfolio.helpers import upload_artwork, upload_artwork_response
 from tests.scanning.helpers import EICAR, MARKER, STREAM_MAX, infected_png, unreachable
-from tests.uploads.helpers import metadata
+from tests.uploads.helpers import CuttingProxy, metadata
 
 
 async def count(app: FastAPI, model: type[File] | type[Activity]) -> int:
@@ -141,3 +146,54 @@ async def test_a_resumable_upload_is_scanned_when_it_completes(
     assert await count(app, File) == 0
     again = await client.head(url, headers=tus)
     assert again.status_code == 410
+
+
+def proxied(settings: Settings, *, cut_after: int) -> CuttingProxy:
+    """Point the app at clamd through a proxy that breaks its first connection after `cut_after` bytes."""
+    proxy = CuttingProxy(urlsplit(settings.clamd_address).port or 0, cut_after)
+    settings.clamd_address = f"tcp://127.0.0.1:{proxy.port}"
+    return proxy
+
+
+async def test_the_scan_overlaps_with_the_upload(
+    client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    """clamd has bytes of the file while its last bytes are still on their way."""
+    proxy = proxied(settings, cut_after=1 << 40)
+    settings.scan_fail_mode = "open"  # 8 MiB is past the test clamd's stream limit
+    alice = await make_user()
+    head, tail = multipart([part("files", b"\0", filename="notes.txt")]).split(b"\0")
+    batch = b"harmless words\n" * (BATCH_BYTES // 15 + 1)
+    seen_while_uploading: list[int] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        yield head + batch + batch
+        with anyio.move_on_after(30):
+            while not proxy.forwarded:  # noqa: ASYNC110 (a count kept by the proxy's threads)
+                await anyio.sleep(0.02)
+        seen_while_uploading.append(proxy.forwarded)
+        yield b"the last words\n" + tail
+
+    try:
+        response = await client.post("/api/upload", content=body(), headers=multipart_headers(alice.headers))
+    finally:
+        proxy.close()
+    assert response.status_code == 201, response.text
+    assert seen_while_uploading[0] > 0
+
+
+async def test_a_scan_cut_while_the_bytes_arrive_is_done_again_from_the_stored_bytes(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser, settings: Settings
+) -> None:
+    proxy = proxied(settings, cut_after=64)
+    alice = await make_user()
+    try:
+        flagged = await upload_response(client, alice.headers, ("notes.txt", b"hello\n" * 5000 + MARKER))
+        kept = await upload(client, alice, b"just some notes\n" * 100, "notes.txt")
+    finally:
+        proxy.close()
+    assert proxy.cut.is_set()
+    assert flagged.status_code == 422, flagged.text
+    assert MARKER_SIGNATURE in flagged.json()["detail"]
+    assert kept["size"] == 1600
+    assert await count(app, File) == 1
