@@ -26,6 +26,7 @@ from app.files.schemas import (
     FileMove,
     FileRead,
     FileUpdate,
+    ImageColumns,
     SortField,
     columns_fields,
     file_detail,
@@ -212,7 +213,7 @@ async def list_files(
     else:
         after = Cursor.decode(cursor, ordering=ordering)
         query, number = query.where(_beyond(after, sort=sort, order=page.order)), after.page
-    rows = (await session.execute(query.limit(page.per_page + 1).with_only_columns(*READ_COLUMNS))).all()
+    rows = (await session.execute(page_rows(query.limit(page.per_page + 1)))).all()
     total = await live_total(session, owner_id=owner_id, filters=filters)
     if total is None:
         total = await count_rows(
@@ -227,9 +228,31 @@ async def list_files(
     return CursorPage(items=items, total=total, page=number, per_page=page.per_page, next_cursor=following)
 
 
+IMAGE_COLUMNS = tuple(column.label(f"image_{column.key}") for column in ImageMeta.__table__.columns)
+
+
+class _ImageOfRow:
+    """The image metadata in a list row (its columns labelled `image_<column>`), read like an
+    ImageMeta."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: Row[Any]) -> None:
+        self.row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, f"image_{name}")
+
+
+def page_rows(query: Select[Any]) -> Select[Any]:
+    """`query`'s rows as `READ_COLUMNS` and the image's `IMAGE_COLUMNS` (an outer join by key)."""
+    columns = query.with_only_columns(*READ_COLUMNS, *IMAGE_COLUMNS)
+    return cast("Select[Any]", columns.outerjoin_from(File, ImageMeta, ImageMeta.file_id == File.id))
+
+
 async def read_rows(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[FileRead]:
-    """FileReads of rows of `READ_COLUMNS`, with their tags and image metadata in one statement
-    each: plain rows, none of the ORM's identity map or instance state for a page of a list."""
+    """FileReads of `page_rows` rows, with their tags in one statement: plain rows, none of the
+    ORM's identity map or instance state for a page of a list."""
     ids = [row.id for row in rows]
     if not ids:
         return []
@@ -238,10 +261,14 @@ async def read_rows(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[Fil
         select(FileTag.file_id, FileTag.name).where(FileTag.file_id.in_(ids))
     ):
         tags.setdefault(file_id, []).append(name)
-    image_rows = await session.execute(select(*ImageMeta.__table__.columns).where(ImageMeta.file_id.in_(ids)))
-    images = {image.file_id: image for image in image_rows}
     return [
-        FileRead(**columns_fields(row, tags=sorted(tags.get(row.id, ())), image=images.get(row.id)))
+        FileRead(
+            **columns_fields(
+                row,
+                tags=sorted(tags.get(row.id, ())),
+                image=None if row.image_file_id is None else cast(ImageColumns, _ImageOfRow(row)),
+            )
+        )
         for row in rows
     ]
 
