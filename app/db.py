@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from app import sqlitegate
+from app import sqlitedriver, sqlitegate
 
 MAX_SQL_INT = 2**63 - 1  # BIGINT; a larger integer from a client cannot be bound
 # The bound of every client integer that reaches SQL: inside BIGINT, exact in a JavaScript number
@@ -77,7 +77,10 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if make_url(url).drivername == "sqlite+aiosqlite":
+        engine = create_async_engine(url, module=sqlitedriver.dbapi())
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         sqlitegate.install(engine, timeout_seconds=BUSY_TIMEOUT_SECONDS)

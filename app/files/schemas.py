@@ -3,11 +3,11 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from app.models import File, ImageMeta
+from app.models import File
 from app.names import sanitize_name
 from app.signing import signed_url
 
@@ -145,7 +145,80 @@ class FileMove(BaseModel):
     target_folder_id: uuid.UUID | None
 
 
-def image_read(meta: ImageMeta | None) -> ImageDetails | None:
+class ImageColumns(Protocol):
+    """An `ImageMeta`, or a row of its columns (the file list reads rows, no ORM objects)."""
+
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def exif(self) -> dict[str, Any] | None: ...
+    @property
+    def thumbhash(self) -> str | None: ...
+
+
+class FileColumns(Protocol):
+    """The `File` columns a `FileRead` is made of: a `File`, or a row of `READ_COLUMNS`."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def mime_type(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def folder_id(self) -> uuid.UUID | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def deleted_at(self) -> datetime | None: ...
+    @property
+    def download_count(self) -> int: ...
+    @property
+    def duplicate_of_id(self) -> uuid.UUID | None: ...
+    @property
+    def duration_seconds(self) -> float | None: ...
+    @property
+    def media_width(self) -> int | None: ...
+    @property
+    def media_height(self) -> int | None: ...
+
+
+READ_COLUMNS = (
+    File.id,
+    File.name,
+    File.mime_type,
+    File.kind,
+    File.size,
+    File.sha256,
+    File.folder_id,
+    File.title,
+    File.description,
+    File.created_at,
+    File.updated_at,
+    File.deleted_at,
+    File.download_count,
+    File.duplicate_of_id,
+    File.duration_seconds,
+    File.media_width,
+    File.media_height,
+)
+
+
+def image_read(meta: ImageColumns | None) -> ImageDetails | None:
     if meta is None:
         return None
     exif: dict[str, Any] = dict(meta.exif or {})
@@ -156,7 +229,7 @@ def image_read(meta: ImageMeta | None) -> ImageDetails | None:
     return ImageDetails(width=meta.width, height=meta.height, exif=exif, thumbhash=meta.thumbhash)
 
 
-def media_read(file: File) -> MediaDetails | None:
+def media_read(file: FileColumns) -> MediaDetails | None:
     if file.kind not in ("audio", "video") or file.duration_seconds is None:
         return None
     return MediaDetails(
@@ -166,14 +239,20 @@ def media_read(file: File) -> MediaDetails | None:
 
 def file_read(file: File) -> FileRead:
     """Needs `tags` and `image` loaded (see `service.FILE_LOAD`)."""
-    return FileRead(**_common_fields(file))
+    return FileRead(**file_fields(file))
 
 
 def _signed_thumbnail(file: File) -> str | None:
     return signed_url(f"/api/images/{file.id}/thumbnail?size=small") if file.kind == "image" else None
 
 
-def _common_fields(file: File) -> dict[str, Any]:
+def file_fields(file: File) -> dict[str, Any]:
+    """FileRead's fields (needs `tags` and `image` loaded); subclasses add theirs beside them."""
+    return columns_fields(file, tags=sorted(tag.name for tag in file.tags), image=file.image)
+
+
+def columns_fields(file: FileColumns, *, tags: list[str], image: ImageColumns | None) -> dict[str, Any]:
+    """FileRead's fields from the file's columns, its sorted tag names and its image metadata."""
     return {
         "id": file.id,
         "name": file.name,
@@ -184,7 +263,7 @@ def _common_fields(file: File) -> dict[str, Any]:
         "folder_id": file.folder_id,
         "title": file.title,
         "description": file.description,
-        "tags": sorted(tag.name for tag in file.tags),
+        "tags": tags,
         "created_at": file.created_at,
         "updated_at": file.updated_at,
         "deleted_at": file.deleted_at,
@@ -197,14 +276,14 @@ def _common_fields(file: File) -> dict[str, Any]:
             if file.kind == "image"
             else None,
         ),
-        "image": image_read(file.image),
+        "image": image_read(image),
         "media": media_read(file),
     }
 
 
 def file_detail(file: File, *, integrity: str, history: list[AccessEntry]) -> FileDetail:
     return FileDetail(
-        **_common_fields(file),
+        **file_fields(file),
         last_accessed_at=file.last_accessed_at,
         page_count=file.page_count,
         integrity=integrity,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Unprocessable
 from app.files import service as files
-from app.files.schemas import file_read
+from app.files.schemas import file_fields
 from app.library.search_text import DOC_TABLE, FTS_TABLE, PG_TABLE
 from app.models import Collection, CollectionItem, File, FileTag, FileText, ImageMeta, User
 from app.pagination import Page, PageParams
@@ -56,7 +56,7 @@ async def search(
         ranked = await _search_tsvector(session, parsed=parsed, conditions=conditions, page=page)
     else:
         ranked = await _search_ilike(session, parsed=parsed, conditions=conditions, page=page)
-    items = [SearchHit(**file_read(file).model_dump(), score=score) for file, score in ranked.rows]
+    items = [SearchHit(**file_fields(file), score=score) for file, score in ranked.rows]
     return Page(items=items, total=ranked.total, page=page.page, per_page=page.per_page)
 
 
@@ -92,12 +92,21 @@ def _ranked_page(
     )
 
 
-async def _loaded(session: AsyncSession, hits: Sequence[sa.Row[Any]], total: int) -> _Ranked:
-    """The hits with their files; a file purged between the two statements is left out (not a
-    KeyError, a 500) and out of the total."""
-    loaded = await _load_files(session, [hit.id for hit in hits])
-    rows = [(loaded[hit.id], float(hit.score)) for hit in hits if hit.id in loaded]
-    return _Ranked(rows=rows, total=total - (len(hits) - len(rows)))
+async def _loaded(
+    session: AsyncSession, ranked: sa.Select[Any], page: PageParams
+) -> tuple[list[tuple[File, float]], int]:
+    """The ranked page's files with their scores, in one statement (plus the tags' selectin):
+    the page is a subquery, joined back to `file` by id in its own order."""
+    hits = ranked.subquery("hits")
+    ordering = hits.c.score.desc() if page.order == "desc" else hits.c.score.asc()
+    statement = (
+        sa.select(File, hits.c.score, hits.c.total)
+        .join(hits, File.id == hits.c.id)
+        .order_by(ordering, File.created_at.desc(), File.id)
+        .options(*files.FILE_LOAD)
+    )
+    rows = (await session.execute(statement)).all()
+    return [(file, float(score)) for file, score, _ in rows], (rows[0].total if rows else 0)
 
 
 async def _search_fts5(
@@ -105,8 +114,7 @@ async def _search_fts5(
 ) -> _Ranked:
     ranked, count = fts5_statements(parsed=parsed, conditions=conditions, page=page)
     try:
-        hits = (await session.execute(ranked)).all()
-        total = hits[0].total if hits else 0
+        hits, total = await _loaded(session, ranked, page)
         if not hits and page.offset:
             total = (await session.execute(count)).scalar_one()
     except OperationalError as exc:  # only a parser bug could get here; answer 422, say so in the log
@@ -114,7 +122,7 @@ async def _search_fts5(
             raise
         logger.error("FTS5 refused a rendered query %r: %s", to_fts5(parsed), exc.orig)
         raise Unprocessable("this query cannot be searched", code="invalid_query") from exc
-    return await _loaded(session, hits, total)
+    return _Ranked(rows=hits, total=total)
 
 
 def fts5_statements(
@@ -146,11 +154,10 @@ async def _search_tsvector(
     session: AsyncSession, *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
 ) -> _Ranked:
     ranked, count = tsvector_statements(parsed=parsed, conditions=conditions, page=page)
-    hits = (await session.execute(ranked)).all()
-    total = hits[0].total if hits else 0
+    hits, total = await _loaded(session, ranked, page)
     if not hits and page.offset:
         total = (await session.execute(count)).scalar_one()
-    return await _loaded(session, hits, total)
+    return _Ranked(rows=hits, total=total)
 
 
 def tsvector_statements(
@@ -167,13 +174,6 @@ def tsvector_statements(
         File.id.in_(sa.select(_pg_doc.c.file_id).where(match)), *conditions
     )
     return ranked, count
-
-
-async def _load_files(session: AsyncSession, ids: list[Any]) -> dict[Any, File]:
-    if not ids:
-        return {}
-    found = await session.scalars(sa.select(File).where(File.id.in_(ids)).options(*files.FILE_LOAD))
-    return {file.id: file for file in found}
 
 
 async def _search_ilike(
