@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import obstore
 from PIL import Image
+
+from app.storage import keys
+from app.storage.base import BlobStore
+from app.storage.local import LocalBlobStore
+from app.storage.s3 import S3BlobStore
 
 if TYPE_CHECKING:
     from tests.conftest import UserHandle
@@ -64,6 +70,24 @@ def stored_files(upload_dir: Path) -> list[Path]:
 
 def tmp_parts(upload_dir: Path) -> list[Path]:
     return sorted((upload_dir / "tmp").iterdir())
+
+
+async def stored_blobs(store: BlobStore) -> list[str]:
+    """Every blob in the store (originals, renditions, quarantine), by key: the same on every store."""
+    found = []
+    for prefix in (keys.ORIGINALS, keys.RENDITIONS, keys.QUARANTINE):
+        found += [entry.key async for entry in store.scan(prefix)]
+    return sorted(found)
+
+
+async def left_parts(store: BlobStore) -> list[str]:
+    """What uploads in progress (or dead) keep beside the blobs: a local store's `tmp/` files, an S3
+    store's objects under `tmp/` (parts and claims; an uncompleted multipart upload is no object)."""
+    if isinstance(store, LocalBlobStore):
+        return [path.name for path in tmp_parts(store.root)]
+    assert isinstance(store, S3BlobStore)
+    batches = obstore.list(store.objects, prefix="tmp")
+    return sorted([meta["path"] async for batch in batches for meta in batch])
 
 
 def random_id() -> str:
