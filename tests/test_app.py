@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 
 from app.config import ConfigError, Settings
 from app.main import create_app
+from tests.conftest import local_store_only
 from tests.files.helpers import left_parts, stored_blobs
 
 
@@ -91,6 +92,7 @@ async def test_readiness_fails_without_database(settings: Settings, tmp_path: Pa
     assert response.json()["code"] == "database_unavailable"
 
 
+@local_store_only  # breaks the directory's tmp/; an S3 store's probe is a PUT into the bucket
 async def test_readiness_fails_when_storage_cannot_be_written(
     app: FastAPI, client: httpx.AsyncClient, settings: Settings
 ) -> None:
