@@ -381,6 +381,7 @@ class Bench:
         mib = self.options.s3_mib
         step(f"s3: {mib} MiB upload, download and Range reads, atrium vs obstore on moto's server")
         blob = make_blob(self.tmp / "s3-blob.gz", mib * MIB, header=GZIP_HEADER)
+        media = make_blob(self.tmp / "s3-blob.mp4", mib * MIB, header=MP4_HEADER)
         data = self.tmp / "s3"
         data.mkdir()
         with s3_server() as server:
@@ -389,14 +390,16 @@ class Bench:
             app = Uvicorn("atrium-s3", "app.main:create_app", env=env, logs=self.logs)
             try:
                 _, token = register(app.url(""), "s3-uploader")
-                t = scale.S3Transfers(app, server, token, blob, data, self.options.rounds)
+                t = scale.S3Transfers(app, server, token, blob, data, self.options.rounds, media)
                 self.guard(scale.S3_KEYS, lambda: scale.measure_s3(t))
                 self.profile_if_missed("s3_upload_vs_direct", app, t.app_upload)
+                self.profile_if_missed("s3_upload_vs_direct_media", app, t.app_upload_media)
                 self.profile_if_missed("s3_download_vs_direct", app, t.app_download)
                 self.profile_if_missed("s3_range_latency_vs_direct", app, t.app_ranges)
             finally:
                 app.stop()
         blob.unlink()
+        media.unlink()
 
     def pg_search(self) -> None:
         files = self.options.files

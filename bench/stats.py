@@ -77,6 +77,12 @@ GOALS: dict[str, Goal] = {
     "s3_upload_vs_direct": Goal(
         ">=", 0.6, "", "POST /api/upload into S3 throughput / obstore put straight into the same server"
     ),
+    "s3_upload_vs_direct_media": Goal(
+        ">=",
+        0.6,
+        "",
+        "the same with an MP4-headed file (a video: its poster and duration are extracted at upload)",
+    ),
     "s3_download_vs_direct": Goal(">=", 0.7, "", "download from S3 through the API / obstore get"),
     "s3_range_latency_vs_direct": Goal(
         "<=", 2.0, "", "median 1 MiB Range read through the API / a direct ranged GET"

@@ -8,6 +8,7 @@ A file that cannot be read gets nothing and a logged warning, never a refusal.
 
 import logging
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from app.errors import AppError
 from app.files.previews import ensure_thumbnail
@@ -59,15 +60,23 @@ def preview_key(storage_key: str) -> str:
 
 
 async def derive(
-    store: BlobStore, work: ImageWork, *, storage_key: str, source: Stored, kind: str, mime_type: str
+    store: BlobStore,
+    work: ImageWork,
+    *,
+    storage_key: str,
+    source: Stored,
+    kind: str,
+    mime_type: str,
+    local: BinaryIO | None = None,
 ) -> Derived:
-    """Read the stored original `source` of a file; helper, no database."""
+    """Read the stored original `source` of a file, or `local`, the same bytes in a local file that
+    the upload kept (`Part.local_copy`: a remote store's blob is not fetched back); no database."""
     if kind == "image":
         return Derived(thumbhash=await image_thumbhash(store, work, storage_key=storage_key, source=source))
     job = job_of(kind, mime_type)
     if job is None:
         return Derived()
-    extracted = await work.run(_extract, store, source, job)
+    extracted = await work.run(_extract, store, source, job, local)
     if extracted is not None and extracted.preview is not None:
         await store.put(preview_key(storage_key), extracted.preview)
     return Derived(extracted=extracted)
@@ -86,7 +95,9 @@ async def image_thumbhash(
         return None
 
 
-def _extract(store: BlobStore, source: Stored, job: str) -> Extracted | None:
+def _extract(store: BlobStore, source: Stored, job: str, local: BinaryIO | None) -> Extracted | None:
+    if local is not None:
+        return run_isolated(job, local)
     with packed.open_sync(store, source) as handle:
         return run_isolated(job, handle)
 

@@ -168,7 +168,9 @@ class Intake:
 
     async def _write(self, candidate: Candidate, data: bytearray) -> None:
         if candidate.part is None:
-            candidate.part = await self.store.new_part(keys.original(candidate.storage_key))
+            extracted = derive.job_of(candidate.kind, candidate.mime_type) is not None
+            key = keys.original(candidate.storage_key)
+            candidate.part = await self.store.new_part(key, local_copy=extracted)
         if data:
             await candidate.part.append(data, hasher=candidate.hasher)
 
@@ -435,6 +437,7 @@ async def _store_blobs(intake: Intake, work: ImageWork, settings: Settings) -> N
                 source=candidate.original,
                 kind=candidate.kind,
                 mime_type=candidate.mime_type,
+                local=None if candidate.part is None else candidate.part.local_copy(),
             )
             candidate.text = candidate.derived.text or candidate.text
     if settings.compress_at_rest:

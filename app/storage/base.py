@@ -95,6 +95,13 @@ class Part(Protocol):
         (the committed blob stays: the caller deletes it)."""
         ...
 
+    def local_copy(self) -> BinaryIO | None:
+        """The bytes appended so far as a seekable regular file, where the part keeps one (asked
+        for with `new_part(..., local_copy=True)` from a store whose own reads are remote); None
+        otherwise: read the committed blob with `open_sync`. Blocking reads; valid until `release`
+        or `discard`, which remove it."""
+        ...
+
 
 class HeldResumable(Protocol):
     """The bytes of a resumable upload while one writer holds them (see `BlobStore.hold_resumable`)."""
@@ -165,9 +172,11 @@ class BlobStore(Protocol):
         """A seekable reader for decoders; blocking, so call it in a worker thread."""
         ...
 
-    async def new_part(self, key: str | None = None) -> Part:
+    async def new_part(self, key: str | None = None, *, local_copy: bool = False) -> Part:
         """An upload part; `key` is where it will most likely be committed (a store may write there
-        directly while the part stays invisible, as an S3 multipart upload does)."""
+        directly while the part stays invisible, as an S3 multipart upload does). `local_copy`: the
+        bytes will be read whole right after the commit (a video's poster): a store whose reads are
+        remote keeps a local copy of them too (`Part.local_copy`), so they are not fetched back."""
         ...
 
     async def sweep_parts(self, *, is_kept: KeepCheck, older_than_seconds: float) -> Sweep:

@@ -231,6 +231,9 @@ class LocalPart:
         with anyio.CancelScope(shield=True):
             await to_thread.run_sync(self._discard)
 
+    def local_copy(self) -> BinaryIO | None:
+        return None  # the committed blob is a local file already: `open_sync` hands its descriptor
+
 
 def _take_if_dead(path: Path) -> int | None:
     """An open, locked fd of `path` when no live process holds it (its writer died), else None."""
@@ -397,7 +400,7 @@ class LocalBlobStore:
     def new_part_path(self) -> Path:
         return self._tmp / f"{uuid.uuid4().hex}{PART_SUFFIX}"
 
-    async def new_part(self, key: str | None = None) -> LocalPart:
+    async def new_part(self, key: str | None = None, *, local_copy: bool = False) -> LocalPart:
         return LocalPart(self.new_part_path(), self.path_of)
 
     def _resumable_path(self, upload_id: str) -> Path:

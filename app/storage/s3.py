@@ -20,6 +20,7 @@ the commit streams the pieces, in order, into the multipart upload of the key.
 """
 
 import io
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterator
@@ -82,9 +83,12 @@ def _stat_of(meta: Any) -> BlobStat:
 
 
 class S3Part:
-    """An upload in progress: a buffered multipart writer to its target, a claim once committed."""
+    """An upload in progress: a buffered multipart writer to its target, a claim once committed;
+    with `local_copy`, the same bytes in a temporary file too (written in the hasher's thread hop)."""
 
-    def __init__(self, store: "S3BlobStore", name: str, target: str | None) -> None:
+    def __init__(
+        self, store: "S3BlobStore", name: str, target: str | None, *, local_copy: bool = False
+    ) -> None:
         self._store = store
         self._name = name
         self._target = target if target is not None else PARTS + name
@@ -92,6 +96,8 @@ class S3Part:
         self._size = 0
         self._committed = False
         self._claimed = False
+        self._wants_copy = local_copy
+        self._copy: BinaryIO | None = None
 
     @property
     def name(self) -> str:
@@ -102,8 +108,8 @@ class S3Part:
         return self._size
 
     async def append(self, data: Bytes, *, hasher: Hasher | None = None) -> None:
-        if hasher is not None:
-            await to_thread.run_sync(hasher.update, data)
+        if hasher is not None or (self._wants_copy and data):
+            await to_thread.run_sync(self._hash_and_copy, data, hasher)
         if not data:
             return
         if self._writer is None:
@@ -113,6 +119,24 @@ class S3Part:
             )
         await self._writer.write(data)
         self._size += len(data)
+
+    def _hash_and_copy(self, data: Bytes, hasher: Hasher | None) -> None:
+        if hasher is not None:
+            hasher.update(data)
+        if self._wants_copy and data:
+            if self._copy is None:
+                # closed on release or discard
+                self._copy = cast(BinaryIO, tempfile.TemporaryFile(prefix="atrium-part-"))  # noqa: SIM115
+            self._copy.write(data)
+            self._copy.flush()
+
+    def local_copy(self) -> BinaryIO | None:
+        return self._copy
+
+    async def _drop_copy(self) -> None:
+        copy, self._copy = self._copy, None
+        if copy is not None:
+            await to_thread.run_sync(copy.close)
 
     async def commit(self, key: str) -> None:
         keys.check_blob_key(key)
@@ -130,6 +154,7 @@ class S3Part:
         self._committed = True
 
     async def release(self) -> None:
+        await self._drop_copy()
         if self._claimed:
             await obstore.delete_async(self._store.objects, CLAIMS + self._name)
             self._claimed = False
@@ -251,6 +276,9 @@ class S3ResumablePart:
     async def release(self) -> None:
         await self._part.release()
 
+    def local_copy(self) -> BinaryIO | None:
+        return None  # its bytes came in earlier requests, into the store only
+
     async def discard(self) -> None:
         await self._part.discard()
         if not self._committed:
@@ -371,8 +399,9 @@ class S3BlobStore:
             raise BlobNotFound(key) from None
         return _closing(cast(BinaryIO, _Reader(reader)))
 
-    async def new_part(self, key: str | None = None) -> S3Part:
-        return S3Part(self, uuid.uuid4().hex, None if key is None else keys.check_blob_key(key))
+    async def new_part(self, key: str | None = None, *, local_copy: bool = False) -> S3Part:
+        target = None if key is None else keys.check_blob_key(key)
+        return S3Part(self, uuid.uuid4().hex, target, local_copy=local_copy)
 
     async def sweep_parts(self, *, is_kept: KeepCheck, older_than_seconds: float) -> Sweep:
         sweep = Sweep()

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import obstore
 from PIL import Image
+
+from app.config import Settings
+from app.storage import keys, open_store
+from app.storage.local import LocalBlobStore
+from app.storage.s3 import S3BlobStore
 
 if TYPE_CHECKING:
     from tests.conftest import UserHandle
@@ -64,6 +70,52 @@ def stored_files(upload_dir: Path) -> list[Path]:
 
 def tmp_parts(upload_dir: Path) -> list[Path]:
     return sorted((upload_dir / "tmp").iterdir())
+
+
+async def stored_blobs(settings: Settings, *prefixes: str) -> list[str]:
+    """Every file or object of the settings' store under `prefixes` (default: originals, renditions
+    and quarantine) by key, on any store; raw listings, so a stray temporary file shows too."""
+    store, found = open_store(settings), []
+    for prefix in prefixes or (keys.ORIGINALS, keys.RENDITIONS, keys.QUARANTINE):
+        if isinstance(store, LocalBlobStore):
+            found += [_key_of(path.relative_to(store.root)) for path in stored_files(store.root / prefix)]
+        else:
+            assert isinstance(store, S3BlobStore)
+            batches = obstore.list(store.objects, prefix=prefix)
+            found += [meta["path"] async for batch in batches for meta in batch]
+    return sorted(found)
+
+
+def _key_of(relative: Path) -> str:
+    """A local store's path as its key: `originals/ab/ab12…` is `originals/ab12…`."""
+    namespace, _shard, *rest = relative.parts
+    return "/".join([namespace, *rest])
+
+
+async def read_blobs(settings: Settings, found: list[str]) -> list[bytes]:
+    store = open_store(settings)
+    return [await store.read_bytes(key) for key in found]
+
+
+async def put_blob(settings: Settings, key: str, data: bytes) -> None:
+    await open_store(settings).put(key, data)
+
+
+async def delete_blobs(settings: Settings, found: list[str]) -> None:
+    store = open_store(settings)
+    for key in found:
+        await store.delete(key)
+
+
+async def left_parts(settings: Settings) -> list[str]:
+    """What uploads in progress (or dead) keep beside the blobs: a local store's `tmp/` files, an S3
+    store's objects under `tmp/` (parts and claims; an uncompleted multipart upload is no object)."""
+    store = open_store(settings)
+    if isinstance(store, LocalBlobStore):
+        return [path.name for path in tmp_parts(store.root)]
+    assert isinstance(store, S3BlobStore)
+    batches = obstore.list(store.objects, prefix="tmp")
+    return sorted([meta["path"] async for batch in batches for meta in batch])
 
 
 def random_id() -> str:

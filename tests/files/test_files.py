@@ -8,7 +8,17 @@ from app.config import Settings
 from app.models import Activity, File, FileTag, Folder
 from tests.conftest import MakeUser, UserHandle
 from tests.files.conftest import CountRows
-from tests.files.helpers import jpeg_bytes, multipart, multipart_headers, part, png_bytes, stored_files
+from tests.files.helpers import (
+    delete_blobs,
+    jpeg_bytes,
+    multipart,
+    multipart_headers,
+    part,
+    png_bytes,
+    put_blob,
+    read_blobs,
+    stored_blobs,
+)
 
 
 async def upload(client: httpx.AsyncClient, user: UserHandle, data: bytes, name: str) -> dict[str, Any]:
@@ -148,7 +158,7 @@ async def test_trash_restore_and_purge(
     keep = await upload(client, alice, b"keep\n", "keep.txt")
     gone = await upload(client, alice, png_bytes(), "gone.png")
     assert (await client.get(gone["urls"]["preview"], headers=alice.headers)).status_code == 200
-    assert len(stored_files(settings.upload_dir)) == 3  # two originals and a thumbnail
+    assert len(await stored_blobs(settings)) == 3  # two originals and a thumbnail
 
     deleted = await client.delete(f"/api/files/{gone['id']}", headers=alice.headers)
     assert deleted.status_code == 204
@@ -168,13 +178,13 @@ async def test_trash_restore_and_purge(
     assert purged.status_code == 204
     assert (await client.get("/api/trash", headers=alice.headers)).json()["total"] == 0
     assert await count_rows(File) == 1
-    assert [p.read_bytes() for p in stored_files(settings.upload_dir)] == [b"keep\n"]
+    assert await read_blobs(settings, await stored_blobs(settings)) == [b"keep\n"]
 
     permanent = await client.delete(
         f"/api/files/{keep['id']}", headers=alice.headers, params={"permanent": "true"}
     )
     assert permanent.status_code == 204
-    assert stored_files(settings.upload_dir) == []
+    assert await stored_blobs(settings) == []
     assert await count_rows(File) == 0
     async with app.state.session_factory() as session:
         actions = (await session.scalars(select(Activity.action).order_by(Activity.id))).all()
@@ -188,12 +198,12 @@ async def test_detail_reports_missing_bytes(
 ) -> None:
     alice = await make_user()
     item = await upload(client, alice, b"will vanish\n", "v.txt")
-    (stored,) = stored_files(settings.upload_dir)
-    stored.write_bytes(b"short")
+    (stored,) = await stored_blobs(settings)
+    await put_blob(settings, stored, b"short")
     assert (await client.get(f"/api/files/{item['id']}", headers=alice.headers)).json()[
         "integrity"
     ] == "size_mismatch"
-    stored.unlink()
+    await delete_blobs(settings, [stored])
     detail = (await client.get(f"/api/files/{item['id']}", headers=alice.headers)).json()
     assert detail["integrity"] == "missing"
     assert detail["sha256"] == item["sha256"]

@@ -8,16 +8,18 @@ from PIL import Image
 
 from app.config import Settings
 from app.models import File, ImageMeta
+from app.storage import keys
 from tests.conftest import MakeUser, UserHandle
 from tests.files.conftest import CountRows
 from tests.files.helpers import (
+    delete_blobs,
     jpeg_bytes,
+    left_parts,
     multipart,
     multipart_headers,
     part,
     png_bytes,
-    stored_files,
-    tmp_parts,
+    stored_blobs,
 )
 
 
@@ -59,7 +61,7 @@ async def test_image_upload_records_size_and_preview_is_a_cached_thumbnail(
     thumb = Image.open(io.BytesIO(response.content))
     assert thumb.format == "WEBP"
     assert thumb.size == (256, 128)
-    cached = list((settings.upload_dir / "renditions").rglob("small.webp"))
+    cached = [key for key in await stored_blobs(settings, keys.RENDITIONS) if key.endswith("/small.webp")]
     assert len(cached) == 1
     again = await client.get(
         item["urls"]["preview"], headers={**alice.headers, "If-None-Match": response.headers["etag"]}
@@ -99,8 +101,8 @@ async def test_decompression_bomb_is_refused_at_upload(
     response = await upload(client, alice, bomb_png(), "bomb.png")
     assert response.status_code == 422
     assert response.json()["code"] == "image_too_large"
-    assert stored_files(settings.upload_dir) == []
-    assert tmp_parts(settings.upload_dir) == []
+    assert await stored_blobs(settings) == []
+    assert await left_parts(settings) == []
     assert await count_rows(File) == 0
 
 
@@ -116,7 +118,7 @@ async def test_truncated_image_is_stored_and_its_preview_is_a_clean_422(
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "image_unreadable"
-    assert list((settings.upload_dir / "renditions").rglob("*.webp")) == []
+    assert [key for key in await stored_blobs(settings, keys.RENDITIONS) if key.endswith(".webp")] == []
     download = await client.get(item["urls"]["download"], headers=alice.headers)
     assert download.content == whole[: len(whole) // 2]
 
@@ -126,8 +128,7 @@ async def test_preview_of_missing_bytes_is_404(
 ) -> None:
     alice = await make_user()
     item = await uploaded(client, alice, png_bytes(), "gone.png")
-    for blob in stored_files(settings.upload_dir):  # the original and its small thumbnail
-        blob.unlink()
+    await delete_blobs(settings, await stored_blobs(settings))  # the original and its small thumbnail
     response = await client.get(item["urls"]["preview"], headers=alice.headers)
     assert response.status_code == 404
     assert response.json()["code"] == "content_missing"

@@ -4,16 +4,18 @@ import httpx
 
 from app.config import Settings
 from app.models import Activity, File
+from app.storage import keys
 from tests.conftest import MakeUser
 from tests.files.conftest import CountRows
 from tests.files.helpers import (
     jpeg_bytes,
+    left_parts,
     multipart,
     multipart_headers,
     part,
     png_bytes,
-    stored_files,
-    tmp_parts,
+    read_blobs,
+    stored_blobs,
 )
 
 
@@ -43,11 +45,11 @@ async def test_upload_stores_bytes_and_rows(
     }
     assert notes["mime_type"] == "text/plain"
     assert notes["kind"] == "text"
-    on_disk = stored_files(settings.upload_dir / "originals")  # renditions: the photo's small thumbnail
+    on_disk = await stored_blobs(settings, keys.ORIGINALS)  # renditions: the photo's small thumbnail
     assert len(on_disk) == 2
-    assert sorted(p.read_bytes() for p in on_disk) == sorted([image, text])
-    assert all("photo" not in p.name and "notes" not in p.name for p in on_disk)
-    assert tmp_parts(settings.upload_dir) == []
+    assert sorted(await read_blobs(settings, on_disk)) == sorted([image, text])
+    assert all("photo" not in key and "notes" not in key for key in on_disk)
+    assert await left_parts(settings) == []
     assert await count_rows(File) == 2
     assert await count_rows(Activity) == 2
 
@@ -91,14 +93,14 @@ async def test_hand_built_body_with_folder_field_root(
     assert response.status_code == 201, response.text
     assert response.json()["files"][0]["folder_id"] is None
     assert response.json()["files"][0]["mime_type"] == "text/csv"
-    assert len(stored_files(settings.upload_dir)) == 1
+    assert len(await stored_blobs(settings)) == 1
 
 
 async def test_upload_requires_token(client: httpx.AsyncClient, settings: Settings) -> None:
     response = await client.post("/api/upload", files={"file": ("a.txt", b"hi")})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert stored_files(settings.upload_dir) == []
+    assert await stored_blobs(settings) == []
 
 
 async def test_openapi_describes_file_picker(client: httpx.AsyncClient) -> None:

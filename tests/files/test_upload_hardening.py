@@ -7,9 +7,17 @@ import pytest
 
 from app.config import Settings
 from app.models import File
+from app.storage import keys
 from tests.conftest import MakeUser
 from tests.files.conftest import CountRows
-from tests.files.helpers import jpeg_bytes, multipart, multipart_headers, part, stored_files, tmp_parts
+from tests.files.helpers import (
+    jpeg_bytes,
+    left_parts,
+    multipart,
+    multipart_headers,
+    part,
+    stored_blobs,
+)
 
 
 async def test_concurrent_uploads_cannot_pass_the_quota_together(
@@ -28,8 +36,8 @@ async def test_concurrent_uploads_cannot_pass_the_quota_together(
     stats = (await client.get("/api/auth/user", headers=alice.headers)).json()["stats"]
     assert stats["storage_used"] == 8000
     assert await count_rows(File) == 1
-    assert len(stored_files(settings.upload_dir / "originals")) == 1
-    assert tmp_parts(settings.upload_dir) == []
+    assert len(await stored_blobs(settings, keys.ORIGINALS)) == 1
+    assert await left_parts(settings) == []
 
 
 async def test_parts_per_request_are_capped_and_empty_files_count(
@@ -43,7 +51,7 @@ async def test_parts_per_request_are_capped_and_empty_files_count(
     assert refused.status_code == 413
     assert refused.json()["code"] == "too_many_files"
     assert await count_rows(File) == 0
-    assert tmp_parts(settings.upload_dir) == []
+    assert await left_parts(settings) == []
     body = multipart(part("files", b"", filename=f"e{i}.txt") for i in range(100))
     accepted = await client.post("/api/upload", content=body, headers=headers)
     assert accepted.status_code == 201, accepted.text
@@ -77,8 +85,8 @@ async def test_an_active_or_executable_name_is_refused(
     assert response.status_code == 415
     assert response.json()["code"] == "type_mismatch"
     assert await count_rows(File) == 0
-    assert stored_files(settings.upload_dir / "originals") == []
-    assert tmp_parts(settings.upload_dir) == []
+    assert await stored_blobs(settings, keys.ORIGINALS) == []
+    assert await left_parts(settings) == []
 
 
 async def test_other_unknown_extensions_and_slips_keep_their_name(

@@ -8,8 +8,9 @@ import psutil
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.storage import open_store
 from tests.conftest import MakeUser
-from tests.files.helpers import BOUNDARY, multipart_headers, stored_files, tmp_parts
+from tests.files.helpers import BOUNDARY, left_parts, multipart_headers, stored_blobs
 
 MIB = 1024 * 1024
 TOTAL = 200 * MIB
@@ -66,7 +67,7 @@ async def test_200_mib_upload_streams_to_disk(
     item = response.json()["files"][0]
     assert item["size"] == TOTAL
     assert item["sha256"] == digest.hexdigest()
-    (stored,) = stored_files(settings.upload_dir)
-    assert stored.stat().st_size == TOTAL
-    assert tmp_parts(settings.upload_dir) == []
+    (stored,) = await stored_blobs(settings)
+    assert (await open_store(settings).stat(stored)).size == TOTAL
+    assert await left_parts(settings) == []
     assert rss.growth < 50 * MIB, f"peak RSS grew by {rss.growth / MIB:.1f} MiB"

@@ -15,10 +15,12 @@ from tests.files.conftest import CountRows
 from tests.files.helpers import (
     BOUNDARY,
     elf_bytes,
+    left_parts,
     multipart,
     multipart_headers,
     part,
     png_bytes,
+    stored_blobs,
     stored_files,
     tmp_parts,
 )
@@ -30,8 +32,8 @@ async def assert_refused(
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == code
-    assert stored_files(settings.upload_dir) == []
-    assert tmp_parts(settings.upload_dir) == []
+    assert await stored_blobs(settings) == []
+    assert await left_parts(settings) == []
     assert await count_rows(File) == 0
 
 
@@ -140,8 +142,8 @@ async def test_oversize_file_is_refused_without_reading_the_rest(
     assert response.json()["code"] == "file_too_large"
     assert response.headers["connection"] == "close"
     assert sent <= 3 * 64 * 1024
-    assert stored_files(small_settings.upload_dir) == []
-    assert tmp_parts(small_settings.upload_dir) == []
+    assert await stored_blobs(small_settings) == []
+    assert await left_parts(small_settings) == []
 
 
 async def test_declared_length_over_request_limit_is_refused_before_reading(
@@ -156,7 +158,7 @@ async def test_declared_length_over_request_limit_is_refused_before_reading(
     )
     assert response.status_code == 413
     assert response.json()["code"] == "request_too_large"
-    assert stored_files(small_settings.upload_dir) == []
+    assert await stored_blobs(small_settings) == []
 
 
 async def test_quota_is_enforced(
@@ -166,12 +168,12 @@ async def test_quota_is_enforced(
     alice = await make_user()
     first = await post(client, alice, multipart([part("files", b"a" * 2000 + b"\n", filename="a.txt")]))
     assert first.status_code == 201
-    before = stored_files(settings.upload_dir)
+    before = await stored_blobs(settings)
     second = await post(client, alice, multipart([part("files", b"b" * 2000 + b"\n", filename="b.txt")]))
     assert second.status_code == 413
     assert second.json()["code"] == "quota_exceeded"
-    assert stored_files(settings.upload_dir) == before
-    assert tmp_parts(settings.upload_dir) == []
+    assert await stored_blobs(settings) == before
+    assert await left_parts(settings) == []
     assert await count_rows(File) == 1
 
 
@@ -280,8 +282,8 @@ async def test_client_disconnect_leaves_nothing(
     }
     await app(scope, receive, send)
     assert sent[0]["status"] == 400
-    assert stored_files(settings.upload_dir) == []
-    assert tmp_parts(settings.upload_dir) == []
+    assert await stored_blobs(settings) == []
+    assert await left_parts(settings) == []
     assert await count_rows(File) == 0
 
 

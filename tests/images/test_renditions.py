@@ -2,7 +2,6 @@
 
 import asyncio
 import io
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import httpx
@@ -12,7 +11,9 @@ from PIL import Image
 
 from app.config import Settings
 from app.images import renditions
+from app.storage import keys, open_store
 from tests.conftest import MakeUser
+from tests.files.helpers import delete_blobs, stored_blobs
 from tests.gallery import Rows, add_to_album, create_album, upload
 
 
@@ -22,8 +23,12 @@ def dimensions(response: httpx.Response) -> tuple[int, int]:
         return image.size
 
 
-def renditions_of(settings: Settings) -> list[Path]:
-    return sorted(p for p in (settings.upload_dir / "renditions").rglob("*") if p.is_file())
+async def renditions_of(settings: Settings) -> list[str]:
+    return await stored_blobs(settings, keys.RENDITIONS)
+
+
+def name_of(key: str) -> str:
+    return key.rsplit("/", 1)[-1]
 
 
 async def test_thumbnail_sizes(client: httpx.AsyncClient, make_user: MakeUser) -> None:
@@ -70,14 +75,13 @@ async def test_concurrent_thumbnail_requests_all_get_the_whole_thumbnail(
     alice = await make_user("alice")
     image = await upload(client, alice, size=(800, 800))
     key = (await Rows(app).file(image["id"])).storage_key
-    for path in renditions_of(settings):
-        path.unlink()  # as if the upload never made thumbnails
+    await delete_blobs(settings, await renditions_of(settings))  # as if the upload never made thumbnails
     url = f"/api/images/{image['id']}/thumbnail?size=medium"
     responses = await asyncio.gather(*(client.get(url, headers=alice.headers) for _ in range(4)))
     assert {r.status_code for r in responses} == {200}
     assert len({r.content for r in responses}) == 1
-    made = [p for p in renditions_of(settings) if key in str(p)]
-    assert [p.name for p in made] == ["medium.webp"]  # no stray temporary files
+    made = [found for found in await renditions_of(settings) if key in found]
+    assert [name_of(found) for found in made] == ["medium.webp"]  # no stray temporary files
 
 
 async def test_render_cover_exact_size_and_cache_reuse(
@@ -90,14 +94,16 @@ async def test_render_cover_exact_size_and_cache_reuse(
     response = await client.get(url, params=params, headers=alice.headers)
     assert response.headers["content-type"] == "image/jpeg"
     assert dimensions(response) == (120, 120)
-    cached = [p for p in renditions_of(settings) if p.name.startswith("render-")]
+    cached = [found for found in await renditions_of(settings) if name_of(found).startswith("render-")]
     assert len(cached) == 1
-    mtime = cached[0].stat().st_mtime_ns
+    made_at = (await open_store(settings).stat(cached[0])).modified
 
     again = await client.get(url, params=params, headers=alice.headers)
     assert again.content == response.content
-    assert cached[0].stat().st_mtime_ns == mtime
-    assert [p for p in renditions_of(settings) if p.name.startswith("render-")] == cached
+    assert (await open_store(settings).stat(cached[0])).modified == made_at
+    assert [
+        found for found in await renditions_of(settings) if name_of(found).startswith("render-")
+    ] == cached
 
     contain = await client.get(url, params={"w": "120", "h": "120", "format": "png"}, headers=alice.headers)
     assert contain.headers["content-type"] == "image/png"

@@ -6,7 +6,7 @@ from app.config import Settings
 from app.models import CollectionItem, File
 from tests.conftest import MakeUser
 from tests.files.conftest import CountRows
-from tests.files.helpers import elf_bytes, jpeg_bytes, png_bytes, random_id, stored_files
+from tests.files.helpers import elf_bytes, jpeg_bytes, png_bytes, random_id, stored_blobs
 from tests.portfolio.helpers import (
     add_to_gallery,
     create_gallery,
@@ -39,7 +39,7 @@ async def test_upload_answers_an_artwork_with_portfolio_fields(
     assert artwork["kind"] == "image"
     assert artwork["mime_type"] == "image/png"
     assert {"sha256", "size", "urls", "name", "tags"} <= set(artwork)
-    assert len(stored_files(settings.upload_dir)) >= 1
+    assert len(await stored_blobs(settings)) >= 1
     listed = await client.get("/api/artworks", headers=alice.headers)
     assert [a["id"] for a in listed.json()["items"]] == [artwork["id"]]
     assert listed.json()["total"] == 1
@@ -74,7 +74,7 @@ async def test_non_image_upload_is_415_and_nothing_is_kept(
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == code
     assert await count_rows(File) == 0
-    assert stored_files(settings.upload_dir) == []
+    assert await stored_blobs(settings) == []
 
 
 async def test_missing_title_or_bad_year_is_422_and_nothing_is_kept(
@@ -88,7 +88,7 @@ async def test_missing_title_or_bad_year_is_422_and_nothing_is_kept(
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "year"]
     assert await count_rows(File) == 0
-    assert stored_files(settings.upload_dir) == []
+    assert await stored_blobs(settings) == []
 
 
 async def test_upload_into_a_gallery(
@@ -101,12 +101,12 @@ async def test_upload_into_a_gallery(
     detail = (await client.get(f"/api/galleries/{gallery['id']}", headers=alice.headers)).json()
     assert detail["artwork_ids"] == [artwork["id"]]
 
-    kept = stored_files(settings.upload_dir)
+    kept = await stored_blobs(settings)
     response = await upload_artwork_response(client, bob.headers, gallery_id=gallery["id"])
     assert response.status_code == 404
     assert response.json()["code"] == "gallery_not_found"
     assert await count_rows(File) == 1
-    assert stored_files(settings.upload_dir) == kept
+    assert await stored_blobs(settings) == kept
 
 
 async def test_owner_updates_an_artwork(client: httpx.AsyncClient, make_user: MakeUser) -> None:
@@ -195,7 +195,7 @@ async def test_permanent_delete_removes_the_bytes(
     response = await client.delete(f"/api/artworks/{artwork['id']}?permanent=true", headers=alice.headers)
     assert response.status_code == 204
     assert await count_rows(File) == 0
-    assert stored_files(settings.upload_dir) == []
+    assert await stored_blobs(settings) == []
 
 
 async def test_unknown_artwork_is_404(client: httpx.AsyncClient, make_user: MakeUser) -> None:

@@ -3,14 +3,13 @@ and private galleries invisible through every image URL."""
 
 import hashlib
 import io
-from pathlib import Path
 
 import httpx
 from PIL import Image, ImageChops
 
 from app.config import Settings
 from tests.conftest import MakeUser, UserHandle
-from tests.files.helpers import png_bytes, stored_files
+from tests.files.helpers import png_bytes, read_blobs, stored_blobs
 from tests.portfolio.helpers import add_to_gallery, create_gallery, upload_artwork
 
 WATERMARK = {"text": "SAMPLE", "opacity": 1.0, "position": "center"}
@@ -39,8 +38,12 @@ async def watermarked_artist(client: httpx.AsyncClient, make_user: MakeUser) -> 
     return alice
 
 
-def originals(upload_dir: Path, sha256: str) -> list[Path]:
-    return [p for p in stored_files(upload_dir) if hashlib.sha256(p.read_bytes()).hexdigest() == sha256]
+async def originals(settings: Settings, sha256: str) -> list[str]:
+    found = await stored_blobs(settings)
+    contents = await read_blobs(settings, found)
+    return [
+        key for key, data in zip(found, contents, strict=True) if hashlib.sha256(data).hexdigest() == sha256
+    ]
 
 
 async def test_visitors_get_watermarked_renditions_the_owner_and_the_original_do_not(
@@ -69,7 +72,7 @@ async def test_visitors_get_watermarked_renditions_the_owner_and_the_original_do
 
     sha = hashlib.sha256(original).hexdigest()
     assert artwork["sha256"] == sha
-    assert len(originals(settings.upload_dir, sha)) == 1
+    assert len(await originals(settings, sha)) == 1
     download = await client.get(f"/api/artworks/{artwork['id']}", headers=alice.headers)
     got = await client.get(download.json()["urls"]["download"], headers=alice.headers)
     assert got.status_code == 200

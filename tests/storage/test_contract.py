@@ -3,7 +3,9 @@ the edges, missing keys, listing, parts, and concurrent makers of one rendition.
 
 import asyncio
 import hashlib
+import os
 import uuid
+from stat import S_ISREG
 from typing import BinaryIO
 
 import anyio
@@ -12,6 +14,7 @@ import pytest
 
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore, ResumableBusy
+from app.storage.local import LocalBlobStore
 from app.storage.packed import Stored
 from app.work import ImageWork, ensure_derived
 
@@ -141,6 +144,31 @@ async def test_a_part_is_invisible_until_committed(store: BlobStore) -> None:
     assert await read_all(store, key) == DATA
     await part.discard()  # after a commit: nothing to drop, the blob stays
     assert (await store.stat(key)).size == len(DATA)
+
+
+async def test_a_local_copy_holds_the_appended_bytes_until_release(store: BlobStore) -> None:
+    """Asked for, a store whose reads are remote keeps the bytes in a local file too (the upload's
+    extraction reads it instead of fetching the blob back); a local store's blob is that already."""
+    key = keys.original(new_key())
+    plain = await store.new_part(key)
+    await plain.append(DATA)
+    assert plain.local_copy() is None
+    await plain.discard()
+    part = await store.new_part(key, local_copy=True)
+    for piece in (DATA[:1000], b"", DATA[1000:]):
+        await part.append(piece)
+    copy = part.local_copy()
+    if isinstance(store, LocalBlobStore):
+        assert copy is None
+    else:
+        assert copy is not None
+        assert S_ISREG(os.fstat(copy.fileno()).st_mode)
+        assert os.pread(copy.fileno(), len(DATA) + 1, 0) == DATA
+    await part.commit(key)
+    assert await read_all(store, key) == DATA
+    await part.release()
+    assert part.local_copy() is None
+    assert copy is None or copy.closed
 
 
 async def test_a_discarded_part_leaves_nothing(store: BlobStore) -> None:

@@ -14,7 +14,7 @@ from app.storage import keys
 from app.storage.s3 import S3BlobStore
 from tests.conftest import TEST_SECRET, MakeUser
 from tests.files.helpers import png_bytes, upload
-from tests.previews.factory import pdf_bytes
+from tests.previews.factory import mp4_bytes, pdf_bytes
 from tests.storage.helpers import S3Server
 from tests.uploads.helpers import metadata
 
@@ -141,3 +141,14 @@ async def test_a_pdf_in_the_bucket_gets_its_preview_and_text(
     assert (response.status_code, response.headers["content-type"]) == (200, "image/webp")
     found = await client.get("/api/search", params={"q": "zeppelin"}, headers=alice.headers)
     assert [hit["name"] for hit in found.json()["items"]] == ["r.pdf"]
+
+
+async def test_a_video_in_the_bucket_gets_its_poster_from_the_uploads_own_copy(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """The part kept a local copy of the bytes for the extraction child (no read back)."""
+    alice = await make_user()
+    item = await upload(client, alice, mp4_bytes(seconds=1.0), "clip.mp4")
+    assert (item["media"]["width"], item["media"]["height"]) == (320, 180)
+    poster = await client.get(item["urls"]["preview"], headers=alice.headers)
+    assert (poster.status_code, poster.headers["content-type"]) == (200, "image/webp")
