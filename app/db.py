@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from app import sqlitegate
+from app import sqlitegate, sqlitetrips
 
 MAX_SQL_INT = 2**63 - 1  # BIGINT; a larger integer from a client cannot be bound
 # The bound of every client integer that reaches SQL: inside BIGINT, exact in a JavaScript number
@@ -77,7 +77,10 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    if url.startswith("sqlite+aiosqlite"):
+        engine = create_async_engine(url, module=sqlitetrips.dbapi())
+    else:
+        engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         sqlitegate.install(engine, timeout_seconds=BUSY_TIMEOUT_SECONDS)
