@@ -2,6 +2,7 @@
 inside one process on an asyncio lock, across processes (here: two engines) on a file lock."""
 
 import asyncio
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.config import Settings
 from app.db import create_engine
+from app.gctune import SWITCH_SECONDS
+from app.main import create_app
 from app.sqlitegate import gate_of
 
 pytestmark = pytest.mark.anyio
@@ -98,3 +102,12 @@ async def test_a_writer_gives_up_after_the_busy_timeout_and_the_gate_still_works
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_serving_hands_the_gil_over_sooner(settings: Settings) -> None:
+    """A thread with a database result waits for the GIL at most SWITCH_SECONDS, not 5 ms."""
+    application = create_app(settings)
+    before = sys.getswitchinterval()
+    async with application.router.lifespan_context(application):
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_SECONDS)
+    assert sys.getswitchinterval() == before
