@@ -4,9 +4,10 @@ SQLite lets one connection write at a time. A connection that finds the write lo
 its busy handler with a back-off that grows to 100 ms a try, so under load a write waits for
 seconds while the lock is free most of the time, and a busy process can starve the other. The
 gate queues writers before SQLite sees them: an asyncio lock inside the process, then a file lock
-beside the database shared by every process. A connection passes the gate at its first
-INSERT/UPDATE/DELETE (when the sqlite3 module opens the write transaction) and leaves it when it
-goes back to the pool, which the session does right after its commit or rollback.
+beside the database shared by every process, waited for in a blocking flock (no polling). A
+connection passes the gate at its first INSERT/UPDATE/DELETE (when the sqlite3 module opens the
+write transaction) and leaves it when it goes back to the pool, which the session does right after
+its commit or rollback.
 """
 
 import asyncio
@@ -14,7 +15,7 @@ import fcntl
 import os
 import re
 import sqlite3
-import time
+import threading
 import weakref
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,6 @@ from sqlalchemy.util import await_
 
 WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 HELD = "atrium_write_gate"
-POLL_SECONDS = 0.001
 _gates: "weakref.WeakKeyDictionary[AsyncEngine, WriteGate]" = weakref.WeakKeyDictionary()
 
 
@@ -47,23 +47,21 @@ class WriteGate:
         return self._lock
 
     async def enter(self) -> None:
+        """Queue on the process's lock, then on the file lock; both within the busy timeout."""
         self.waiting += 1
-        try:
-            await self._enter()
-        finally:
-            self.waiting -= 1
-
-    async def _enter(self) -> None:
         lock = self._local_lock()
         try:
-            await asyncio.wait_for(lock.acquire(), self.timeout_seconds)
+            async with asyncio.timeout(self.timeout_seconds):
+                await lock.acquire()
+                try:
+                    await self._lock_file()
+                except BaseException:
+                    lock.release()
+                    raise
         except TimeoutError:
             raise sqlite3.OperationalError("database is locked") from None
-        try:
-            await self._lock_file()
-        except BaseException:
-            lock.release()
-            raise
+        finally:
+            self.waiting -= 1
 
     def leave(self) -> None:
         if self._fd is not None:
@@ -72,14 +70,46 @@ class WriteGate:
             self._lock.release()
 
     async def _lock_file(self) -> None:
+        """Only the holder of the process's lock gets here, so one thread at most per process
+        blocks in flock (the GIL released) until the other process leaves."""
         if self.lock_path is None:
             return
         if self._fd is None:
             self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         if _try_flock(self._fd):
             return
-        if not await asyncio.to_thread(_wait_flock, self._fd, self.timeout_seconds):
-            raise sqlite3.OperationalError("database is locked")
+        claim = _Claim(self._fd)
+        try:
+            await asyncio.to_thread(claim.wait)
+        except BaseException:
+            if claim.abandon():  # the thread still waits: its descriptor (and later lock) is its own
+                self._fd = None
+            else:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            raise
+
+
+class _Claim:
+    """A blocking flock in a worker thread that the waiter may abandon (timeout, cancellation):
+    the thread then drops the lock it gets by closing its descriptor."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._mutex = threading.Lock()
+        self._abandoned = self._locked = False
+
+    def wait(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        with self._mutex:
+            self._locked = True
+            if self._abandoned:
+                os.close(self.fd)
+
+    def abandon(self) -> bool:
+        """True when the thread has not got the lock yet (it will close the descriptor)."""
+        with self._mutex:
+            self._abandoned = True
+            return not self._locked
 
 
 def _try_flock(fd: int) -> bool:
@@ -88,16 +118,6 @@ def _try_flock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
-
-
-def _wait_flock(fd: int, timeout_seconds: float) -> bool:
-    """Polled rather than blocking, so a wait can give up; 1 ms is far below a transaction."""
-    deadline = time.monotonic() + timeout_seconds
-    while time.monotonic() < deadline:
-        if _try_flock(fd):
-            return True
-        time.sleep(POLL_SECONDS)
-    return False
 
 
 def install(engine: AsyncEngine, *, timeout_seconds: float) -> WriteGate:

@@ -57,19 +57,20 @@ async def apply(session: AsyncSession, tally: Tally) -> None:
     """Adds the tally to the counters; the caller commits. Rows are touched in key order, so two
     transactions changing the same counters wait for each other instead of deadlocking."""
     dialect = session.get_bind().dialect.name
-    for (owner_id, kind, trashed), (files, size, saved) in sorted(tally.owners.items(), key=_owner_order):
-        if files or size or saved:
-            await session.execute(
-                _upsert(
-                    dialect,
-                    owner_id=owner_id,
-                    kind=kind,
-                    trashed=trashed,
-                    files=files,
-                    size=size,
-                    saved=saved,
-                )
-            )
+    rows = [
+        {
+            "owner_id": owner_id,
+            "kind": kind,
+            "trashed": trashed,
+            "files": files,
+            "bytes": size,
+            "saved": saved,
+        }
+        for (owner_id, kind, trashed), (files, size, saved) in sorted(tally.owners.items(), key=_owner_order)
+        if files or size or saved
+    ]
+    if rows:  # one statement for every counter (a trash or restore moves two)
+        await session.execute(_upsert(dialect, rows))
     for folder_id, (files, size) in sorted(tally.folders.items(), key=lambda item: str(item[0])):
         if files or size:
             await session.execute(
@@ -85,13 +86,9 @@ def _owner_order(item: tuple[OwnerKey, list[int]]) -> tuple[str, str, bool]:
     return str(owner_id), kind, trashed
 
 
-def _upsert(
-    dialect: str, *, owner_id: uuid.UUID, kind: str, trashed: bool, files: int, size: int, saved: int
-) -> Executable:
-    values = {"owner_id": owner_id, "kind": kind, "trashed": trashed, "files": files, "bytes": size}
-    values["saved"] = saved
+def _upsert(dialect: str, rows: list[dict[str, object]]) -> Executable:
     keys = [Usage.owner_id, Usage.kind, Usage.trashed]
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Usage).values(values)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Usage).values(rows)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=keys,

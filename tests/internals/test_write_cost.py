@@ -90,3 +90,17 @@ async def test_a_multipart_upload_commits_once(
     writes = [statement for statement in seen if WRITE.match(statement)]
     assert writes[0].startswith("UPDATE user")  # the transaction opens with the owner's lock
     assert any(statement.startswith("INSERT INTO rate_limit_hit") for statement in writes)
+
+
+async def test_a_trash_or_restore_moves_both_counters_in_one_statement(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user("alice")
+    note = await upload(client, alice.headers, "a.txt", b"words\n")
+    with statements(app) as seen:
+        assert (await client.delete(f"/api/files/{note}", headers=alice.headers)).status_code == 204
+        assert (await client.post(f"/api/files/{note}/restore", headers=alice.headers)).status_code == 200
+    counters = [statement for statement in seen if statement.startswith("INSERT INTO usage")]
+    assert len(counters) == 2, counters  # live -1 and trashed +1 together, then back
+    stats = await client.get("/api/files", headers=alice.headers)
+    assert [item["id"] for item in stats.json()["items"]] == [note]

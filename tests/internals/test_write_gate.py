@@ -2,13 +2,18 @@
 inside one process on an asyncio lock, across processes (here: two engines) on a file lock."""
 
 import asyncio
+import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.config import Settings
 from app.db import create_engine
+from app.gctune import SWITCH_SECONDS
+from app.main import create_app
 from app.sqlitegate import gate_of
 
 pytestmark = pytest.mark.anyio
@@ -72,3 +77,37 @@ async def test_many_writers_from_two_engines_all_get_through(tmp_path: Path) -> 
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_a_writer_gives_up_after_the_busy_timeout_and_the_gate_still_works(tmp_path: Path) -> None:
+    """The waiter blocked in flock (in a thread) is abandoned at the timeout; the lock it gets later
+    is dropped at once, so the next writer passes as soon as the holder leaves."""
+    first = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'late.db'}")
+    second = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'late.db'}")
+    try:
+        await make_table(first)
+        gate = gate_of(second)
+        assert gate is not None
+        gate.timeout_seconds = 0.3
+        held, release = asyncio.Event(), asyncio.Event()
+        holder = asyncio.create_task(write_and_hold(first, 1, held, release))
+        await held.wait()
+        with pytest.raises(OperationalError, match="database is locked"):
+            await write(second, 2)
+        release.set()
+        await holder
+        await asyncio.wait_for(write(second, 3), 5)
+        await asyncio.wait_for(write(first, 4), 5)
+        assert await count(first) == 3
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_serving_hands_the_gil_over_sooner(settings: Settings) -> None:
+    """A thread with a database result waits for the GIL at most SWITCH_SECONDS, not 5 ms."""
+    application = create_app(settings)
+    before = sys.getswitchinterval()
+    async with application.router.lifespan_context(application):
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_SECONDS)
+    assert sys.getswitchinterval() == before

@@ -36,6 +36,26 @@ async def test_thumbhash_is_small_base64_and_decodes_to_the_aspect_ratio(
     assert image.json()["image"]["thumbhash"] == encoded
 
 
+async def test_thumbhash_is_the_reference_encoders_hash_of_the_small_thumbnail(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """The stored placeholder has the bytes the reference encoder (the pure-Python port of the one
+    the share page decodes with) makes from the same 64 px version of the small thumbnail."""
+    alice = await make_user()
+    image = Image.radial_gradient("L").resize((500, 320)).convert("RGB")
+    image.paste((200, 40, 90), (0, 0, 120, 320))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    item = await upload(client, alice, buffer.getvalue(), "radial.png")
+    thumbnail = await client.get(f"/api/images/{item['id']}/thumbnail", headers=alice.headers)
+    assert thumbnail.status_code == 200
+    with Image.open(io.BytesIO(thumbnail.content)) as im:
+        small = im.convert("RGBA")
+    small.thumbnail((64, 64), Image.Resampling.BILINEAR)
+    expected = thumbhash.rgba_to_thumb_hash(small.width, small.height, list(small.tobytes()))
+    assert base64.b64decode(item["image"]["thumbhash"]) == bytes(expected)
+
+
 async def test_thumbhash_follows_exif_orientation(client: httpx.AsyncClient, make_user: MakeUser) -> None:
     alice = await make_user()
     exif = Image.Exif()
