@@ -20,9 +20,9 @@ from app.db import utcnow
 from app.models import File
 from app.storage import keys, packed
 from tests.compression.helpers import prose, row_of, stored_size
-from tests.conftest import ON_S3, POSTGRES, MakeUser, _postgres
+from tests.conftest import ON_S3, MakeUser
 from tests.files.helpers import jpeg_bytes, upload
-from tests.maintenance.helpers import Atrium, Result
+from tests.maintenance.helpers import Atrium, Result, empty_deployment
 
 pytestmark = pytest.mark.anyio
 TEXT = prose(2 * 1024 * 1024 + 99)
@@ -50,14 +50,8 @@ def deployment(settings: Settings, tmp_path: Path, storage_env: dict[str, str]) 
 
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[Atrium]:
-    """An empty deployment to restore into, on the suite's kind of database."""
-    if not POSTGRES:
-        yield Atrium(tmp_path / "restored")
-        return
-    name = f"atrium_restore_{uuid.uuid4().hex[:12]}"
-    _postgres(f"CREATE DATABASE {name}")
-    yield Atrium(tmp_path / "restored", database_url=f"{POSTGRES}/{name}")
-    _postgres(f"DROP DATABASE {name} WITH (FORCE)")
+    with empty_deployment(tmp_path / "restored") as atrium:
+        yield atrium
 
 
 async def age(app: FastAPI, file_id: str, *, created_days: float, read_days: float | None) -> None:

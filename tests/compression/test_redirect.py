@@ -1,17 +1,14 @@
 """DOWNLOAD_REDIRECT on S3 (moto on loopback): a presigned URL would hand out the compressed
 bytes, so compressed originals are served through the API; plain ones still redirect."""
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from app.config import Settings
-from app.main import create_app
 from tests.compression.helpers import prose
-from tests.conftest import TEST_SECRET, MakeUser, documented_problems_only
+from tests.conftest import TEST_SECRET, MakeUser
 from tests.files.helpers import jpeg_bytes, upload
 from tests.storage.helpers import S3Server
 
@@ -31,23 +28,6 @@ def settings(tmp_path: Path, database_url: str, s3: S3Server) -> Settings:
         compress_at_rest=True,
         **s3.settings,
     )
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    hooks = {"response": [documented_problems_only(app)]}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", event_hooks=hooks
-    ) as http:
-        yield http
 
 
 async def test_compressed_originals_are_served_not_redirected(

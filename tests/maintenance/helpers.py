@@ -3,7 +3,12 @@
 import os
 import sqlite3
 import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from tests.conftest import POSTGRES, _postgres
 
 ATRIUM = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "atrium")
 Result = subprocess.CompletedProcess[str]
@@ -38,3 +43,18 @@ class Atrium:
         """SQLite deployments only."""
         with sqlite3.connect(self.db) as db:
             return db.execute(sql).fetchall()
+
+
+@contextmanager
+def empty_deployment(directory: Path) -> Iterator[Atrium]:
+    """An empty deployment to restore into (a new database and upload dir), on the suite's kind
+    of database."""
+    if not POSTGRES:
+        yield Atrium(directory)
+        return
+    name = f"atrium_restore_{uuid.uuid4().hex[:12]}"
+    _postgres(f"CREATE DATABASE {name}")
+    try:
+        yield Atrium(directory, database_url=f"{POSTGRES}/{name}")
+    finally:
+        _postgres(f"DROP DATABASE {name} WITH (FORCE)")

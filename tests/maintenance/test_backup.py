@@ -2,7 +2,6 @@
 `atrium verify` there: every row has its bytes and every hash matches."""
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,9 @@ import pytest
 from anyio import to_thread
 
 from app.config import Settings
-from tests.conftest import POSTGRES, MakeUser, UserHandle, _postgres
+from tests.conftest import MakeUser, UserHandle
 from tests.files.helpers import png_bytes
-from tests.maintenance.helpers import Atrium
+from tests.maintenance.helpers import Atrium, empty_deployment
 
 
 @pytest.fixture
@@ -26,14 +25,8 @@ def deployment(settings: Settings, tmp_path: Path) -> Atrium:
 
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[Atrium]:
-    """An empty deployment to restore into (a new database, a new upload dir)."""
-    if not POSTGRES:
-        yield Atrium(tmp_path / "restored")
-        return
-    name = f"atrium_restore_{uuid.uuid4().hex[:12]}"
-    _postgres(f"CREATE DATABASE {name}")
-    yield Atrium(tmp_path / "restored", database_url=f"{POSTGRES}/{name}")
-    _postgres(f"DROP DATABASE {name} WITH (FORCE)")
+    with empty_deployment(tmp_path / "restored") as atrium:
+        yield atrium
 
 
 async def send(client: httpx.AsyncClient, user: UserHandle, name: str, content: bytes) -> dict[str, Any]:
