@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONSTRAINTS := .ci/constraints.txt
 
-.PHONY: install system-deps run serve migrate test lint types pytest test-postgres test-scale fmt bench lock clean
+.PHONY: install system-deps run serve migrate test lint types pytest test-postgres test-scale test-scale-all fmt bench lock clean
 
 install: $(STAMP)
 
