@@ -69,18 +69,6 @@ def test_upload_sends_files_and_folders_and_says_what_was_refused(server: Server
     assert not (tmp_path / ".atrium-upload.json").exists()  # nothing left to resume
 
 
-def interrupt(running: subprocess.Popen[str]) -> str:
-    """Press Ctrl-C, again every 10 s while it runs (once, one fresh-clone run at load 2 saw a
-    client that let the first one pass and finished the upload); its stderr."""
-    for _ in range(12):
-        running.send_signal(signal.SIGINT)
-        try:
-            return running.communicate(timeout=10)[1]
-        except subprocess.TimeoutExpired:
-            continue
-    return running.communicate(timeout=10)[1]
-
-
 def test_upload_resumes_after_ctrl_c_from_its_state_file(server: Server, tmp_path: Path) -> None:
     token = server.register("resumer")
     data = text_bytes(12 * MIB, seed=5)
@@ -93,7 +81,8 @@ def test_upload_resumes_after_ctrl_c_from_its_state_file(server: Server, tmp_pat
     )
     try:
         assert proxy.cut.wait(30), "the upload never got going"
-        stderr = interrupt(running)
+        running.send_signal(signal.SIGINT)
+        _, stderr = running.communicate(timeout=120)
     finally:
         proxy.close()
         if running.poll() is None:
