@@ -69,6 +69,12 @@ def test_upload_sends_files_and_folders_and_says_what_was_refused(server: Server
     assert not (tmp_path / ".atrium-upload.json").exists()  # nothing left to resume
 
 
+def answer_ctrl_c() -> None:
+    """In the child: SIGINT back to its default. A suite started as a background job of a
+    non-interactive shell (`make test &`) inherits SIGINT ignored, and so would the client."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_upload_resumes_after_ctrl_c_from_its_state_file(server: Server, tmp_path: Path) -> None:
     token = server.register("resumer")
     data = text_bytes(12 * MIB, seed=5)
@@ -77,7 +83,13 @@ def test_upload_resumes_after_ctrl_c_from_its_state_file(server: Server, tmp_pat
     env = {**os.environ, "ATRIUM_TOKEN": token}
     command = [ATRIUM, "upload", "big.txt", "--url", proxy.url, "--chunk-mib", "1"]
     running = subprocess.Popen(
-        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=answer_ctrl_c,
     )
     try:
         assert proxy.cut.wait(30), "the upload never got going"
