@@ -160,10 +160,21 @@ def documented_problems_only(app: FastAPI) -> Callable[[httpx.Response], Awaitab
     return check
 
 
+_document: dict[str, Any] = {}
+
+
+def document_of(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, made once per test process: making it takes about a second, and it is
+    the same whatever the settings (tests/test_openapi.py)."""
+    if not _document:
+        _document.update(app.openapi())
+    return _document
+
+
 def _operation(app: FastAPI, request: httpx.Request) -> dict[str, Any] | None:
     """The documented operation of a request: the matching path template with fewest parameters."""
     method = "get" if request.method == "HEAD" else request.method.lower()
-    paths: dict[str, dict[str, Any]] = app.openapi()["paths"]
+    paths: dict[str, dict[str, Any]] = document_of(app)["paths"]
     matching = [t for t in paths if method in paths[t] and compile_path(t)[0].fullmatch(request.url.path)]
     if not matching:
         return None

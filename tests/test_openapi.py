@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
+from app.config import Settings
 from app.errors import ERRORS
+from app.main import create_app
 from tests.conftest import MakeUser
 from tests.files.helpers import multipart, multipart_headers, part
 
@@ -231,3 +233,22 @@ async def test_upload_form_default_works_as_filled(
     response = await client.post("/api/upload", content=body, headers=multipart_headers(user.headers))
     assert response.status_code == 201, response.text
     assert response.json()["files"][0]["folder_id"] is None
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"metrics_enabled": True},
+        {"clamd_address": "tcp://127.0.0.1:3310", "scan_fail_mode": "open"},
+        {"compress_at_rest": True, "signed_url_seconds": 60},
+        {
+            "storage_url": "s3://atrium-bucket/prefix",
+            "aws_endpoint_url": "http://127.0.0.1:9",
+            "download_redirect": True,
+        },
+    ],
+)
+def test_the_document_is_the_same_whatever_the_settings(settings: Settings, changed: dict[str, Any]) -> None:
+    """One document for every deployment: clients are generated from it once."""
+    other = Settings.model_validate({**settings.model_dump(), **changed})
+    assert create_app(other).openapi() == create_app(settings).openapi()
