@@ -25,16 +25,19 @@ SWITCH_SECONDS = 0.0005
 @contextmanager
 def server_gc() -> Iterator[None]:
     """Freeze the startup heap, collect less often and switch threads sooner while serving; undo
-    all three on exit."""
+    all three on exit. A heap its embedder froze already (a test process) is left as it is."""
     before = gc.get_threshold()
     switch = sys.getswitchinterval()
+    freezing = gc.get_freeze_count() == 0
     sys.setswitchinterval(SWITCH_SECONDS)
-    gc.collect()
-    gc.freeze()
+    if freezing:
+        gc.collect()
+        gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, before[1], before[2])
     try:
         yield
     finally:
         gc.set_threshold(*before)
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
         sys.setswitchinterval(switch)
