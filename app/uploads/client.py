@@ -37,6 +37,18 @@ class Report:
     refused: list[Refusal] = field(default_factory=list)
 
 
+@dataclass
+class Confirmed:
+    """How much of one file the server holds; `advance` hears every change of it."""
+
+    advance: Advance
+    offset: int = 0
+
+    def reach(self, offset: int) -> None:
+        self.advance(offset - self.offset)
+        self.offset = offset
+
+
 class Resync(Exception):
     """The server's offset is not ours (yet): ask it again."""
 
@@ -113,7 +125,8 @@ class Uploader:
         location, offset = self._resume(key, path)
         if location is not None and offset:
             announce(f"resuming {path.name} from {offset} bytes")
-            advance(offset)
+        confirmed = Confirmed(advance)
+        confirmed.reach(offset)
         if location is None:
             location, made = self._create(path, size)
             if made is not None:  # an empty file is made at creation
@@ -121,13 +134,13 @@ class Uploader:
             self.state.set(key, location)
         for attempt in range(RETRIES + 1):
             try:
-                file_id = self._send(path, location, offset, size, advance)
+                file_id = self._send(path, location, confirmed, size)
                 break
             except (httpx.TransportError, Resync):
                 if attempt == RETRIES:
                     raise
                 time.sleep(RESYNC_SECONDS * attempt)
-                offset = self._offset_after_error(path, location, offset, advance)
+                confirmed.reach(self._offset_after_error(path, location))
             except Refused:
                 self.state.set(key, None)
                 raise
@@ -152,17 +165,16 @@ class Uploader:
             raise Refused(_refusal(path, response))
         return httpx.URL(response.headers["location"]).path, response.headers.get("atrium-file-id")
 
-    def _offset_after_error(self, path: Path, location: str, offset: int, advance: Advance) -> int:
+    def _offset_after_error(self, path: Path, location: str) -> int:
         response = self.http.head(location)
         if response.status_code != 200:
             raise Refused(_refusal(path, response))
-        found = int(response.headers["upload-offset"])
-        advance(found - offset)
-        return found
+        return int(response.headers["upload-offset"])
 
-    def _send(self, path: Path, location: str, offset: int, size: int, advance: Advance) -> str:
+    def _send(self, path: Path, location: str, confirmed: Confirmed, size: int) -> str:
         with open(path, "rb") as handle:
             while True:
+                offset = confirmed.offset
                 handle.seek(offset)
                 chunk = handle.read(self.chunk_bytes)
                 digest = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
@@ -176,9 +188,8 @@ class Uploader:
                     raise Resync
                 if response.status_code != 204:
                     raise Refused(_refusal(path, response))
-                offset = int(response.headers["upload-offset"])
-                advance(len(chunk))
+                confirmed.reach(int(response.headers["upload-offset"]))
                 if "atrium-file-id" in response.headers:
                     return response.headers["atrium-file-id"]
-                if offset >= size:
+                if confirmed.offset >= size:
                     raise Refused(Refusal(path, 0, "no_file", "the server kept the bytes but made no file"))

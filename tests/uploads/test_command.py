@@ -69,6 +69,26 @@ def test_upload_sends_files_and_folders_and_says_what_was_refused(server: Server
     assert not (tmp_path / ".atrium-upload.json").exists()  # nothing left to resume
 
 
+def test_upload_goes_on_after_the_network_breaks_and_counts_each_byte_once(
+    server: Server, tmp_path: Path
+) -> None:
+    token = server.register("breaker")
+    data = text_bytes(12 * MIB, seed=6)
+    (tmp_path / "big.txt").write_bytes(data)
+    proxy = CuttingProxy(server.port, cut_after=3 * MIB + MIB // 2)
+    try:
+        command = ("upload", "big.txt", "--url", proxy.url, "--chunk-mib", "1")
+        result = atrium(*command, token=token, cwd=tmp_path)
+    finally:
+        proxy.close()
+    assert result.returncode == 0, result.stderr
+    assert proxy.cut.is_set()
+    assert files_of(server, token) == {"big.txt": sha256(data)}
+    totals = [line for line in result.stderr.splitlines() if line.startswith("total")]
+    assert totals, result.stderr
+    assert all("12.6/12.6 MB" in line for line in totals), result.stderr  # the resent chunk counted once
+
+
 def answer_ctrl_c() -> None:
     """In the child: SIGINT back to its default. A suite started as a background job of a
     non-interactive shell (`make test &`) inherits SIGINT ignored, and so would the client."""
