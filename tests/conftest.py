@@ -36,6 +36,7 @@ def anyio_backend() -> str:
 
 
 POSTGRES = os.environ.get("ATRIUM_TEST_POSTGRES")
+pytest_plugins = ["tests.maintenance.helpers"]  # the `deployment` and `fresh` fixtures
 # Query plans and FTS5 ranking are SQLite's; PostgreSQL search is an unranked fallback so far.
 sqlite_only = pytest.mark.skipif(POSTGRES is not None, reason="SQLite query plans / FTS5 only")
 

@@ -5,7 +5,6 @@ deployment (its database and store, S3 included)."""
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ from app.db import utcnow
 from app.models import File
 from app.storage import keys, packed
 from tests.compression.helpers import prose, row_of, stored_size
-from tests.conftest import ON_S3, MakeUser
+from tests.conftest import MakeUser
 from tests.files.helpers import jpeg_bytes, upload
-from tests.maintenance.helpers import Atrium, Result, empty_deployment
+from tests.maintenance.helpers import Atrium, Result
 
 pytestmark = pytest.mark.anyio
 TEXT = prose(2 * 1024 * 1024 + 99)
@@ -31,27 +30,6 @@ TEXT = prose(2 * 1024 * 1024 + 99)
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"compress_at_rest": False})
-
-
-@pytest.fixture
-def storage_env(request: pytest.FixtureRequest, settings: Settings) -> dict[str, str]:
-    """What the command needs to reach the app's store."""
-    if not ON_S3:
-        return {}
-    return {"STORAGE_URL": settings.storage_url, **request.getfixturevalue("s3").environment}
-
-
-@pytest.fixture
-def deployment(settings: Settings, tmp_path: Path, storage_env: dict[str, str]) -> Atrium:
-    atrium = Atrium(tmp_path / "cli", database_url=settings.database_url, uploads=settings.upload_dir)
-    atrium.env.update(storage_env)
-    return atrium
-
-
-@pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[Atrium]:
-    with empty_deployment(tmp_path / "restored") as atrium:
-        yield atrium
 
 
 async def age(app: FastAPI, file_id: str, *, created_days: float, read_days: float | None) -> None:

@@ -1,6 +1,5 @@
 import hashlib
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,9 +17,10 @@ async def delete(
     return await client.delete(f"/api/folders/{folder['id']}", params=params, headers=user.headers)
 
 
-async def original_of(app: FastAPI, rows: Rows, file_id: str) -> Path:
-    path: Path = app.state.storage.path_of(keys.original((await rows.file(file_id)).storage_key))
-    return path
+async def stored_original(app: FastAPI, rows: Rows, file_id: str) -> bytes:
+    """The file's original as its store holds it (any store)."""
+    stored: bytes = await app.state.storage.read_bytes(keys.original((await rows.file(file_id)).storage_key))
+    return stored
 
 
 async def test_delete_empty_folder(
@@ -105,12 +105,12 @@ async def test_recursive_delete_trashes_every_live_file_and_removes_the_subtree(
         assert row.deleted_at is not None, "trashed, not purged"
         assert row.folder_id is None, "restore brings it back to the top level"
         assert sorted(await rows.activities(file_id)) == ["delete", "upload"]
-        stored = (await original_of(app, rows, file_id)).read_bytes()
+        stored = await stored_original(app, rows, file_id)
         assert hashlib.sha256(stored).hexdigest() == row.sha256, "bytes stay on disk"
     old = await rows.file(already_trashed)
     assert (old.deleted_at, old.folder_id) == (trashed_at, None)
     assert (await rows.activities(already_trashed)).count("delete") == 1, "trashed once, not again"
-    assert (await original_of(app, rows, already_trashed)).exists()
+    assert await stored_original(app, rows, already_trashed)  # still stored
     for file_id in outside:
         row = await rows.file(file_id)
         assert row.deleted_at is None

@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+from app.config import Settings
 from tests.conftest import POSTGRES, _postgres
 
 ATRIUM = str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "atrium")
@@ -58,3 +61,19 @@ def empty_deployment(directory: Path) -> Iterator[Atrium]:
         yield Atrium(directory, database_url=f"{POSTGRES}/{name}")
     finally:
         _postgres(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def deployment(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Atrium:
+    """The CLI on the test app's own database and store."""
+    atrium = Atrium(tmp_path / "cli", database_url=settings.database_url, uploads=settings.upload_dir)
+    if settings.storage_url:
+        atrium.env.update({"STORAGE_URL": settings.storage_url, **request.getfixturevalue("s3").environment})
+    return atrium
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Atrium]:
+    """An empty deployment to restore into."""
+    with empty_deployment(tmp_path / "restored") as atrium:
+        yield atrium

@@ -2,31 +2,16 @@
 `atrium verify` there: every row has its bytes and every hash matches."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
-import pytest
 from anyio import to_thread
 
-from app.config import Settings
 from tests.conftest import MakeUser, UserHandle
 from tests.files.helpers import png_bytes
-from tests.maintenance.helpers import Atrium, empty_deployment
-
-
-@pytest.fixture
-def deployment(settings: Settings, tmp_path: Path) -> Atrium:
-    """The CLI on the test app's own database and upload dir."""
-    return Atrium(tmp_path / "cli", database_url=settings.database_url, uploads=settings.upload_dir)
-
-
-@pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[Atrium]:
-    with empty_deployment(tmp_path / "restored") as atrium:
-        yield atrium
+from tests.maintenance.helpers import Atrium
 
 
 async def send(client: httpx.AsyncClient, user: UserHandle, name: str, content: bytes) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from app.main import create_app
 from app.models import Activity, File
 from app.storage import keys
 from app.storage.local import LocalBlobStore
-from tests.conftest import MakeUser, UserHandle
+from tests.conftest import MakeUser, UserHandle, local_store_only
+from tests.files.helpers import delete_blobs, put_blob, read_blobs
 from tests.maintenance.conftest import Upload
 
 pytestmark = pytest.mark.anyio
@@ -51,6 +52,7 @@ def dead_claim(settings: Settings, key: str) -> None:
     (settings.upload_dir / "tmp" / f"{uuid.uuid4().hex}.claim").write_text(key)
 
 
+@local_store_only
 async def test_sweep_removes_what_nobody_holds_at_once(
     client: httpx.AsyncClient, admin: UserHandle, upload: Upload, app: FastAPI, settings: Settings
 ) -> None:
@@ -84,6 +86,7 @@ async def test_sweep_removes_what_nobody_holds_at_once(
     await live.discard()
 
 
+@local_store_only
 async def test_startup_sweeps_dead_parts_but_not_live_ones(settings: Settings) -> None:
     tmp = settings.upload_dir / "tmp"
     tmp.mkdir(parents=True)
@@ -102,6 +105,7 @@ async def test_startup_sweeps_dead_parts_but_not_live_ones(settings: Settings) -
     await live.discard()
 
 
+@local_store_only  # ages files on disk: an object's time is the server's
 async def test_orphan_blobs_are_found_and_removed_with_fix(
     client: httpx.AsyncClient, admin: UserHandle, upload: Upload, settings: Settings
 ) -> None:
@@ -138,7 +142,7 @@ async def test_missing_originals_are_reported(
     await upload(admin, "fine.txt", b"fine\n")
     async with app.state.session_factory() as session:
         key = await session.scalar(select(File.storage_key).where(File.id == uuid.UUID(lost["id"])))
-    store(settings).path_of(keys.original(key)).unlink()
+    await delete_blobs(settings, [keys.original(key)])
     report = await client.post("/api/admin/maintenance/orphans", headers=admin.headers)
     assert report.json() == {"orphan_keys": [], "missing_file_ids": [lost["id"]], "removed": 0}
     verify = await client.post("/api/admin/maintenance/verify", headers=admin.headers)
@@ -154,10 +158,10 @@ async def test_verify_finds_a_flipped_byte(
     assert healthy.json() == {"checked": 2, "missing": [], "corrupt": []}
     async with app.state.session_factory() as session:
         key = await session.scalar(select(File.storage_key).where(File.id == uuid.UUID(bad["id"])))
-    path = store(settings).path_of(keys.original(key))
-    data = bytearray(path.read_bytes())
+    (stored,) = await read_blobs(settings, [keys.original(key)])
+    data = bytearray(stored)
     data[3] ^= 0x01
-    path.write_bytes(bytes(data))  # same size, different bytes
+    await put_blob(settings, keys.original(key), bytes(data))  # same size, different bytes
     report = await client.post("/api/admin/maintenance/verify", headers=admin.headers)
     assert report.json() == {"checked": 2, "missing": [], "corrupt": [bad["id"]]}
 
