@@ -25,6 +25,8 @@ from app.errors import PROBLEM_JSON
 from app.main import create_app
 from app.migrate import upgrade
 from app.problems import documented_codes
+from app.storage.base import BlobStore
+from app.storage.local import LocalBlobStore
 from tests.storage.helpers import S3Server, s3_server
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -70,6 +72,17 @@ def s3() -> Iterator[S3Server]:
     """One S3 server (moto, on loopback) per test process; each user of it takes its own prefix."""
     with s3_server() as server:
         yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    """Every blob store the app can run on, empty (the store contract runs against each)."""
+    if request.param == "s3":
+        server: S3Server = request.getfixturevalue("s3")
+        return server.store()
+    local = LocalBlobStore(tmp_path / "blobs")
+    local.prepare()
+    return local
 
 
 @pytest.fixture(scope="session")

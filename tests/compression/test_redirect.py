@@ -1,33 +1,22 @@
 """DOWNLOAD_REDIRECT on S3 (moto on loopback): a presigned URL would hand out the compressed
 bytes, so compressed originals are served through the API; plain ones still redirect."""
 
-from pathlib import Path
-
 import httpx
 import pytest
 
 from app.config import Settings
 from tests.compression.helpers import prose
-from tests.conftest import TEST_SECRET, MakeUser
+from tests.conftest import MakeUser
 from tests.files.helpers import jpeg_bytes, upload
-from tests.storage.helpers import S3Server
+from tests.storage.helpers import S3Server, on_s3
 
 pytestmark = pytest.mark.anyio
 TEXT = prose(2 * 1024 * 1024)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, s3: S3Server) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        upload_dir=tmp_path / "uploads",
-        secret_key=TEST_SECRET,
-        storage_url=s3.url(),
-        download_redirect=True,
-        compress_at_rest=True,
-        **s3.settings,
-    )
+def settings(settings: Settings, s3: S3Server) -> Settings:
+    return on_s3(settings, s3, download_redirect=True, compress_at_rest=True)
 
 
 async def test_compressed_originals_are_served_not_redirected(

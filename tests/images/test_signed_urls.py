@@ -17,14 +17,8 @@ SECONDS = 120
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        upload_dir=tmp_path / "uploads",
-        secret_key=TEST_SECRET,
-        signed_url_seconds=SECONDS,
-    )
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"signed_url_seconds": SECONDS})
 
 
 async def test_a_signed_thumbnail_needs_no_token_and_is_public_until_it_expires(

@@ -4,7 +4,6 @@ frame still read, through the store and through the download API."""
 
 import struct
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,26 +12,14 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.storage import keys, packed
 from app.storage.base import BlobStore
-from app.storage.local import LocalBlobStore
 from app.storage.packed import BlobDamaged, Stored
 from tests.compression.helpers import prose, row_of
 from tests.conftest import MakeUser
 from tests.files.helpers import upload
-from tests.storage.helpers import S3Server
 
 pytestmark = pytest.mark.anyio
 MIB = 1024 * 1024
 TEXT = prose(4 * MIB)
-
-
-@pytest.fixture(params=["local", "s3"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
-    if request.param == "s3":
-        server: S3Server = request.getfixturevalue("s3")
-        return server.store()
-    local = LocalBlobStore(tmp_path / "blobs")
-    local.prepare()
-    return local
 
 
 def frame_spans(raw: bytes) -> list[tuple[int, int]]:

@@ -3,7 +3,6 @@ downloads and ranges come from ranged GETs, renditions live in the bucket, trash
 them, and DOWNLOAD_REDIRECT answers 302 to a presigned URL that keeps the disposition."""
 
 import hashlib
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,10 +11,10 @@ from fastapi import FastAPI
 from app.config import Settings
 from app.storage import keys
 from app.storage.s3 import S3BlobStore
-from tests.conftest import TEST_SECRET, MakeUser
+from tests.conftest import MakeUser
 from tests.files.helpers import png_bytes, upload
 from tests.previews.factory import mp4_bytes, pdf_bytes
-from tests.storage.helpers import S3Server
+from tests.storage.helpers import S3Server, on_s3
 from tests.uploads.helpers import metadata
 
 pytestmark = pytest.mark.anyio
@@ -23,17 +22,8 @@ BIG = b"".join(f"line {i:08d}\n".encode() for i in range(20 * 1024 * 1024 // 14)
 
 
 @pytest.fixture(params=[False, True], ids=["streamed", "redirected"])
-def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str, s3: S3Server) -> Settings:
-    return Settings(
-        environment="test",
-        database_url=database_url,
-        upload_dir=tmp_path / "uploads",
-        secret_key=TEST_SECRET,
-        storage_url=s3.url(),
-        download_redirect=request.param,
-        max_file_size=64 * 1024 * 1024,
-        **s3.settings,
-    )
+def settings(request: pytest.FixtureRequest, settings: Settings, s3: S3Server) -> Settings:
+    return on_s3(settings, s3, download_redirect=request.param, max_file_size=64 * 1024 * 1024)
 
 
 async def fetch(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
