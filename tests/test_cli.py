@@ -17,7 +17,7 @@ from app.config import Settings
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore
 from app.storage.local import LocalBlobStore
-from tests.files.helpers import elf_bytes, png_bytes
+from tests.files.helpers import elf_bytes, opaque_bytes, png_bytes
 from tests.images.factory import png_declaring
 from tests.servers import object_storage
 from tests.storage.helpers import S3Server
@@ -113,7 +113,7 @@ def make_tree(root: Path) -> None:
     (root / "Holiday" / "photo.png").write_bytes(png_bytes())
     (root / "Holiday" / "Beach" / "sand.txt").write_bytes(b"sand\n")
     (root / "Holiday" / "evil.jpg").write_bytes(elf_bytes())
-    (root / "Holiday" / "blob.bin").write_bytes(os.urandom(64))
+    (root / "Holiday" / "blob.bin").write_bytes(opaque_bytes())
     (root / "link.txt").symlink_to("/etc/hostname")
 
 
