@@ -7,6 +7,7 @@ latencies are the clients' own, request sent to body read.
 """
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from PIL import Image
 
 from bench.report import Outcome, unmeasured
@@ -213,10 +215,48 @@ async def audit(client: Client) -> list[str]:
     return problems
 
 
+@dataclass
+class CpuUse:
+    """CPU seconds spent while the clients ran: the server's processes, and this one (the clients)."""
+
+    server_pids: list[int]
+    server_s: float = 0.0
+    clients_s: float = 0.0
+    wall_s: float = 0.0
+
+    def summary(self, ops: int) -> dict[str, float]:
+        cores = os.cpu_count() or 1
+        return {
+            "server_cpu_s": round(self.server_s, 1),
+            "clients_cpu_s": round(self.clients_s, 1),
+            "cpu_busy_share": round((self.server_s + self.clients_s) / (self.wall_s * cores), 2),
+            "ops_per_s": round(ops / self.wall_s, 1),
+            "server_cpu_ms_per_op": round(1000 * self.server_s / max(ops, 1), 1),
+        }
+
+
+def process_tree_cpu(pids: list[int]) -> float:
+    """User + system seconds of `pids` and their children (a worker's process pool)."""
+    tree: dict[int, psutil.Process] = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            tree.update({each.pid: each for each in [process, *process.children(recursive=True)]})
+    total = 0.0
+    for each in tree.values():
+        with contextlib.suppress(psutil.Error):
+            times = each.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 async def soak_and_audit(
-    base_url: str, tokens: list[str], clients: int, seconds: float, seed: int
+    base_url: str, tokens: list[str], clients: int, seconds: float, seed: int, cpu: CpuUse
 ) -> tuple[Tally, list[str], int]:
+    server, own, start = process_tree_cpu(cpu.server_pids), time.process_time(), time.monotonic()
     tally, crew = await drive(base_url, tokens, clients, seconds, seed)
+    cpu.server_s = process_tree_cpu(cpu.server_pids) - server
+    cpu.clients_s, cpu.wall_s = time.process_time() - own, time.monotonic() - start
     problems: list[str] = []
     https = [
         httpx.AsyncClient(base_url=base_url, headers=dict(client.http.headers), timeout=60) for client in crew
@@ -252,9 +292,17 @@ def summarise(tally: Tally) -> dict[str, Any]:
 
 
 def measure_soak(
-    *, base_url: str, tokens: list[str], env: dict[str, str], clients: int, seconds: float, seed: int = 1
+    *,
+    base_url: str,
+    tokens: list[str],
+    env: dict[str, str],
+    clients: int,
+    seconds: float,
+    server_pids: list[int],
+    seed: int = 1,
 ) -> Outcome:
-    tally, problems, kept = asyncio.run(soak_and_audit(base_url, tokens, clients, seconds, seed))
+    cpu = CpuUse(server_pids)
+    tally, problems, kept = asyncio.run(soak_and_audit(base_url, tokens, clients, seconds, seed, cpu))
     writes = [value for op in WRITES for value in tally.latencies.get(op, [])]
     if not writes:
         return unmeasured(SOAK_KEYS, "no write was made")
@@ -269,6 +317,7 @@ def measure_soak(
         transport_errors=tally.transport_errors[:20],
         lost_or_corrupt=(problems + tally.corrupt)[:20],
         verify=verify_output.splitlines()[-3:],
+        **cpu.summary(sum(len(values) for values in tally.latencies.values())),
     )
     return Outcome(
         metrics={

@@ -1,14 +1,20 @@
 """The bench's pure helpers: statistics, goals, parsers and the report (no servers started)."""
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from bench.curl import parse_write_out
 from bench.nginx import render_config
 from bench.profile import top_frames
 from bench.report import Outcome, build_results, render_markdown, unmeasured, write_results
+from bench.soak import CpuUse, process_tree_cpu
 from bench.stats import GOALS, alternate, median, percentile, ratio
 from bench.wrk import lua_script, parse_output
 
@@ -114,3 +120,24 @@ def test_results_keep_every_figure_with_goal_and_reason(tmp_path: Path) -> None:
     assert markdown == render_markdown(data)
     assert "| `upload_vs_nginx` | 0.457 | >= 0.6 | **no** |" in markdown
     assert "| `search_vs_raw` | null | <= 3 | not measured |" in markdown
+
+
+def test_process_tree_cpu_counts_a_busy_child_once() -> None:
+    """The soak's server CPU: a process and its children, each counted once however it is named."""
+    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
+    busy = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(1.0)
+        own = psutil.Process().cpu_times()
+        tree = process_tree_cpu([os.getpid()])
+        twice = process_tree_cpu([os.getpid(), busy.pid, os.getpid()])
+    finally:
+        busy.kill()
+        busy.wait(10)
+    assert tree - (own.user + own.system) > 0.3  # the child's spinning
+    assert twice == pytest.approx(tree, abs=0.2)  # not twice the child
+    use = CpuUse([os.getpid()], server_s=3.0, clients_s=1.0, wall_s=2.0)
+    summary = use.summary(ops=100)
+    assert summary["ops_per_s"] == 50.0
+    assert summary["server_cpu_ms_per_op"] == 30.0
+    assert summary["cpu_busy_share"] == round(4.0 / (2.0 * (os.cpu_count() or 1)), 2)
