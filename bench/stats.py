@@ -55,7 +55,7 @@ GOALS: dict[str, Goal] = {
     "soak_write_p99_ms": Goal("<=", 500, "ms", "p99 of upload, rename, trash, restore, delete in the soak"),
     "soak_lost_or_corrupt": Goal("<=", 0, "", "files lost or changed, plus a failed `atrium verify`"),
     **{
-        f"scaling_{name}": Goal("<=", 1.5, "", f"median {path} at 100k files / at 1k files")
+        f"scaling_{name}": Goal("<=", 1.5, "", f"median {path} at --files files (100k by default) / at 1k")
         for name, path in [
             ("files", "GET /api/files"),
             ("images", "GET /api/images"),
