@@ -236,7 +236,7 @@ class CpuUse:
 
 
 def process_tree_cpu(pids: list[int]) -> float:
-    """User + system seconds of `pids` and their children (a worker's process pool)."""
+    """User + system seconds of `pids` and their children, live (a worker's process pool) or ended."""
     tree: dict[int, psutil.Process] = {}
     for pid in pids:
         with contextlib.suppress(psutil.Error):
@@ -245,8 +245,8 @@ def process_tree_cpu(pids: list[int]) -> float:
     total = 0.0
     for each in tree.values():
         with contextlib.suppress(psutil.Error):
-            times = each.cpu_times()
-            total += times.user + times.system
+            times = each.cpu_times()  # with its children that have ended (a preview's sandbox)
+            total += times.user + times.system + times.children_user + times.children_system
     return total
 
 

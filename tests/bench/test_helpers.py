@@ -123,19 +123,25 @@ def test_results_keep_every_figure_with_goal_and_reason(tmp_path: Path) -> None:
 
 
 def test_process_tree_cpu_counts_a_busy_child_once() -> None:
-    """The soak's server CPU: a process and its children, each counted once however it is named."""
-    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
+    """The soak's server CPU: a process and its children, each counted once however it is named,
+    and a child that ended (waited for) still counted."""
+    spin = "import time\nwhile time.process_time() < 1.0: pass"
+    ended_before = sum(psutil.Process().cpu_times()[2:4])  # this process's children that ended earlier
     busy = subprocess.Popen([sys.executable, "-c", spin])
     try:
-        time.sleep(1.0)
-        own = psutil.Process().cpu_times()
+        child = psutil.Process(busy.pid)
+        while sum(child.cpu_times()[:2]) < 0.3:
+            time.sleep(0.02)
+        own = sum(psutil.Process().cpu_times()[:2])
         tree = process_tree_cpu([os.getpid()])
         twice = process_tree_cpu([os.getpid(), busy.pid, os.getpid()])
+        busy.wait(60)
     finally:
         busy.kill()
-        busy.wait(10)
-    assert tree - (own.user + own.system) > 0.3  # the child's spinning
+    assert tree - own - ended_before >= 0.3  # the child, running
     assert twice == pytest.approx(tree, abs=0.2)  # not twice the child
+    own = sum(psutil.Process().cpu_times()[:2])
+    assert process_tree_cpu([os.getpid()]) - own - ended_before >= 0.95  # all of it, after it ended
     use = CpuUse([os.getpid()], server_s=3.0, clients_s=1.0, wall_s=2.0)
     summary = use.summary(ops=100)
     assert summary["ops_per_s"] == 50.0
