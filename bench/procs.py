@@ -110,6 +110,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def process_tree_cpu(pids: list[int]) -> float:
+    """User + system seconds of `pids` and their children, live (a worker's process pool) or ended."""
+    tree: dict[int, psutil.Process] = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            tree.update({each.pid: each for each in [process, *process.children(recursive=True)]})
+    total = 0.0
+    for each in tree.values():
+        with contextlib.suppress(psutil.Error):
+            times = each.cpu_times()  # with its children that have ended (a preview's sandbox)
+            total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
 def rss_bytes(pid: int) -> int:
     return int(psutil.Process(pid).memory_info().rss)
 

@@ -338,7 +338,7 @@ class Bench:
                     env=env,
                     clients=soak.CLIENTS,
                     seconds=self.options.soak_seconds,
-                    server_pids=app.service.worker_pids(),
+                    server_pids=[app.service.pid],  # the supervisor, its workers and their children
                 ),
             )
         finally:

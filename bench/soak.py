@@ -7,7 +7,6 @@ latencies are the clients' own, request sent to body read.
 """
 
 import asyncio
-import contextlib
 import hashlib
 import io
 import os
@@ -21,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 from PIL import Image
 
+from bench.procs import process_tree_cpu
 from bench.report import Outcome, unmeasured
 from bench.stats import median, percentile
 
@@ -233,21 +232,6 @@ class CpuUse:
             "ops_per_s": round(ops / self.wall_s, 1),
             "server_cpu_ms_per_op": round(1000 * self.server_s / max(ops, 1), 1),
         }
-
-
-def process_tree_cpu(pids: list[int]) -> float:
-    """User + system seconds of `pids` and their children, live (a worker's process pool) or ended."""
-    tree: dict[int, psutil.Process] = {}
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            process = psutil.Process(pid)
-            tree.update({each.pid: each for each in [process, *process.children(recursive=True)]})
-    total = 0.0
-    for each in tree.values():
-        with contextlib.suppress(psutil.Error):
-            times = each.cpu_times()  # with its children that have ended (a preview's sandbox)
-            total += times.user + times.system + times.children_user + times.children_system
-    return total
 
 
 async def soak_and_audit(

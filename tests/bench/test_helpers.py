@@ -12,9 +12,10 @@ import pytest
 
 from bench.curl import parse_write_out
 from bench.nginx import render_config
+from bench.procs import process_tree_cpu
 from bench.profile import top_frames
 from bench.report import Outcome, build_results, render_markdown, unmeasured, write_results
-from bench.soak import CpuUse, process_tree_cpu
+from bench.soak import CpuUse
 from bench.stats import GOALS, alternate, median, percentile, ratio
 from bench.wrk import lua_script, parse_output
 
