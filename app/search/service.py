@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import UTCDateTime
 from app.errors import Unprocessable
 from app.files import service as files
 from app.files.schemas import file_fields
@@ -30,7 +31,14 @@ logger = logging.getLogger("atrium.search")
 WEIGHTS = (10.0, 6.0, 2.0, 5.0, 3.0, 1.0)
 
 _fts = sa.table(FTS_TABLE, sa.column("rowid", sa.Integer))
-_doc = sa.table(DOC_TABLE, sa.column("id", sa.Integer), sa.column("file_id", sa.Uuid))
+_doc = sa.table(
+    DOC_TABLE,
+    sa.column("id", sa.Integer),
+    sa.column("file_id", sa.Uuid),
+    sa.column("owner_id", sa.Uuid),
+    sa.column("created_at", UTCDateTime),
+    sa.column("deleted_at", UTCDateTime),
+)
 _pg_doc = sa.table(PG_TABLE, sa.column("file_id", sa.Uuid), sa.column("doc", TSVECTOR))
 
 
@@ -48,14 +56,13 @@ async def search(
         parsed = parse(query)
     except QueryError as exc:
         raise Unprocessable(str(exc), code=exc.code) from exc
-    conditions = filter_conditions(user=user, filters=filters)
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        ranked = await _search_fts5(session, parsed=parsed, conditions=conditions, page=page)
-    elif dialect == "postgresql":
-        ranked = await _search_tsvector(session, parsed=parsed, conditions=conditions, page=page)
+        ranked = await _search_fts5(session, parsed=parsed, user=user, filters=filters, page=page)
     else:
-        ranked = await _search_ilike(session, parsed=parsed, conditions=conditions, page=page)
+        conditions = filter_conditions(user=user, filters=filters)
+        search_in = _search_tsvector if dialect == "postgresql" else _search_ilike
+        ranked = await search_in(session, parsed=parsed, conditions=conditions, page=page)
     items = [SearchHit(**file_fields(file), score=score) for file, score in ranked.rows]
     return Page(items=items, total=ranked.total, page=page.page, per_page=page.per_page)
 
@@ -63,7 +70,12 @@ async def search(
 def filter_conditions(*, user: User, filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
     """The file list's conditions (live files of the caller, its filters), plus the album."""
     # files' own filter builder, so both lists filter alike (it is private there; see the report)
-    conditions = [File.owner_id == user.id, File.deleted_at.is_(None), *files.filter_clauses(filters)]
+    return [File.owner_id == user.id, File.deleted_at.is_(None), *_narrowing(user, filters)]
+
+
+def _narrowing(user: User, filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
+    """The conditions of the filters alone, past the caller's live files."""
+    conditions = files.filter_clauses(filters)
     if filters.album_id is not None:
         conditions.append(File.id.in_(_album_members(user, filters.album_id)))
     return conditions
@@ -110,9 +122,9 @@ async def _loaded(
 
 
 async def _search_fts5(
-    session: AsyncSession, *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
+    session: AsyncSession, *, parsed: Query, user: User, filters: SearchFilters, page: PageParams
 ) -> _Ranked:
-    ranked, count = fts5_statements(parsed=parsed, conditions=conditions, page=page)
+    ranked, count = fts5_statements(parsed=parsed, user=user, filters=filters, page=page)
     try:
         hits, total = await _loaded(session, ranked, page)
         if not hits and page.offset:
@@ -126,27 +138,39 @@ async def _search_fts5(
 
 
 def fts5_statements(
-    *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
+    *, parsed: Query, user: User, filters: SearchFilters, page: PageParams
 ) -> tuple[sa.Select[Any], sa.Select[int]]:
     """The ranked page (file id, score, total) and the count for a page past the end.
 
-    Both start from the FTS index: the matches are scored once (a materialised CTE, so SQLite
-    cannot turn the join around and re-run MATCH per file of the owner), then joined to `file`
-    by id, whose covering index `ix_file_id_live` answers the owner and trash checks.
+    Both start from the FTS index and read `search_doc` by rowid, which answers owner, trash
+    and the tie order itself (migration search02). Only filters reach `file`: then the matches
+    are scored once first (a materialised CTE, so SQLite cannot turn the join around and re-run
+    MATCH per file of the owner), and joined to `file` by id.
     """
     table: sa.ColumnElement[Any] = sa.literal_column(FTS_TABLE)
-    match = table.op("MATCH")(to_fts5(parsed))
     score = (-sa.func.bm25(table, *WEIGHTS)).label("score")
-    scored = (
-        sa.select(_doc.c.file_id, score)
-        .select_from(sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid))
-        .where(match)
-        .cte("matched")
-        .prefix_with("MATERIALIZED")
+    mine = [
+        table.op("MATCH")(to_fts5(parsed)),
+        _doc.c.owner_id == user.id,
+        _doc.c.deleted_at.is_(None),
+    ]
+    matched = sa.select(_doc.c.file_id, _doc.c.created_at, score)
+    matched = matched.select_from(sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid)).where(*mine)
+    narrowing = _narrowing(user, filters)
+    if narrowing:
+        scored = matched.cte("matched").prefix_with("MATERIALIZED")
+        matched = sa.select(scored).join_from(scored, File, File.id == scored.c.file_id).where(*narrowing)
+    found = matched.subquery("found")
+    count = sa.select(sa.func.count()).select_from(found)
+    # a second pass over the index is cheaper than a window, unless filters join `file` again
+    total = sa.func.count().over() if narrowing else count.scalar_subquery()
+    ordering = found.c.score.desc() if page.order == "desc" else found.c.score.asc()
+    ranked = (
+        sa.select(found.c.file_id.label("id"), found.c.score, total.label("total"))
+        .order_by(ordering, found.c.created_at.desc(), found.c.file_id)
+        .offset(page.offset)
+        .limit(page.per_page)
     )
-    ranked = _ranked_page(scored, conditions, page)
-    matching = sa.select(_doc.c.file_id).select_from(sa.join(_fts, _doc, _doc.c.id == _fts.c.rowid))
-    count = sa.select(sa.func.count()).where(File.id.in_(matching.where(match)), *conditions)
     return ranked, count
 
 

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from alembic import command
 from app.config import Settings
 from app.db import utcnow
-from app.migrate import upgrade
+from app.migrate import alembic_config, upgrade
 from app.models import File, FileTag, FileText, ImageMeta
-from tests.conftest import MakeUser, UserHandle
+from tests.conftest import MakeUser, UserHandle, sqlite_only
 from tests.search.conftest import AddFile
 
 pytestmark = pytest.mark.anyio
@@ -125,6 +126,36 @@ async def test_permanent_delete_removes_the_index_row(
         assert (await session.execute(select(FileTag).where(FileTag.file_id == drop))).first() is None
 
 
+MIRROR_DIFFERS = (
+    "SELECT count(*) FROM file f LEFT JOIN search_doc d ON d.file_id = f.id"
+    " WHERE d.id IS NULL OR d.owner_id IS NOT f.owner_id OR d.created_at IS NOT f.created_at"
+    " OR d.deleted_at IS NOT f.deleted_at"
+)
+
+
+@sqlite_only
+async def test_search_doc_mirrors_owner_creation_and_trash(
+    client: httpx.AsyncClient, make_user: MakeUser, add_file: AddFile, session_factory: Sessions
+) -> None:
+    """The unfiltered search reads owner, trash and tie order from search_doc alone (search02)."""
+    alice, bob = await make_user("alice"), await make_user("bob")
+    kept, trashed = await add_file(alice.id, "mirror a.txt"), await add_file(alice.id, "mirror b.txt")
+    await add_file(bob.id, "mirror c.txt", deleted_at=utcnow())
+    async with session_factory() as session:
+        await session.execute(update(File).where(File.id == trashed).values(deleted_at=utcnow()))
+        older = utcnow().replace(year=2001)
+        await session.execute(update(File).where(File.id == kept).values(created_at=older))
+        await session.commit()
+        assert (await session.execute(text(MIRROR_DIFFERS))).scalar_one() == 0
+    assert await found(client, alice, "mirror") == [str(kept)]
+    assert await found(client, bob, "mirror") == []
+    async with session_factory() as session:
+        await session.execute(update(File).where(File.id == trashed).values(deleted_at=None))
+        await session.commit()
+        assert (await session.execute(text(MIRROR_DIFFERS))).scalar_one() == 0
+    assert await found(client, alice, "mirror") == [str(trashed), str(kept)]  # equal scores: newest first
+
+
 def test_migration_indexes_files_that_already_exist(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0001")
@@ -151,3 +182,20 @@ def test_migration_indexes_files_that_already_exist(tmp_path: Path) -> None:
             ' WHERE file_fts MATCH \'"legacy" AND "oldtag"\''
         ).fetchall()
     assert hits == [(file_id,)]
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        assert db.execute(MIRROR_DIFFERS).fetchone() == (0,)
+    command.downgrade(alembic_config(url), "compress01")  # search_doc as it was, still in step
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        assert [row[1] for row in db.execute("PRAGMA table_info(search_doc)")] == ["id", "file_id"]
+        db.execute(
+            "INSERT INTO file (id, owner_id, name, storage_key, mime_type, kind, size, sha256, created_at,"
+            " updated_at, download_count, view_count, is_artwork)"
+            " SELECT ?, owner_id, 'later.txt', 'k2', mime_type, kind, size, sha256, created_at,"
+            " updated_at, 0, 0, 0 FROM file",
+            (uuid.uuid4().hex,),
+        )
+        later = db.execute(
+            "SELECT count(*) FROM file_fts JOIN search_doc d ON d.id = file_fts.rowid"
+            " WHERE file_fts MATCH 'later'"
+        ).fetchone()
+    assert later == (1,)

@@ -47,26 +47,39 @@ async def seed(session: AsyncSession, owner_id: uuid.UUID, count: int) -> None:
     await session.commit()
 
 
+def index_first(plan: list[str]) -> bool:
+    fts = [line for line in plan if "file_fts" in line]
+    # ":=" would mean a rowid-constrained MATCH, re-run once per file of the owner
+    return bool(fts) and all("INDEX 0:M" in line for line in fts)
+
+
 @sqlite_only
+@pytest.mark.parametrize(
+    ("filters", "reads_file"),
+    [(SearchFilters(), False), (SearchFilters(type="text"), True)],
+    ids=["unfiltered", "filtered"],
+)
 async def test_ranked_page_and_count_start_from_the_index(
-    make_user: MakeUser, session_factory: async_sessionmaker[AsyncSession]
+    make_user: MakeUser,
+    session_factory: async_sessionmaker[AsyncSession],
+    filters: SearchFilters,
+    reads_file: bool,
 ) -> None:
+    """Owner, trash and tie order come from search_doc, read by rowid; `file` only for filters."""
     alice = await make_user("alice")
     async with session_factory() as session:
         await seed(session, uuid.UUID(alice.id), 200)
         user = await session.get(User, uuid.UUID(alice.id))
         assert user is not None
-        conditions = service.filter_conditions(user=user, filters=SearchFilters())
         page = PageParams(page=1, per_page=50, order="desc")
-        ranked, count = service.fts5_statements(parsed=parse("harbour"), conditions=conditions, page=page)
-        for statement in (ranked, count):
+        statements = service.fts5_statements(parsed=parse("harbour"), user=user, filters=filters, page=page)
+        for statement in statements:
             plan = await query_plan(session, statement)
-            fts = [line for line in plan if "file_fts" in line]
-            # ":=" would mean a rowid-constrained MATCH, re-run once per file of the owner
-            assert fts, plan
-            assert all("INDEX 0:M" in line for line in fts), plan
-        plan = await query_plan(session, ranked)
-        assert any("COVERING INDEX ix_file_id_live" in line for line in plan), plan
+            assert index_first(plan), plan
+            assert any("search_doc USING INTEGER PRIMARY KEY" in line for line in plan), plan
+            file_reads = [line for line in plan if line.startswith(("SEARCH file ", "SCAN file "))]
+            assert bool(file_reads) is reads_file, plan
+            assert all(line.endswith("(id=?)") for line in file_reads), plan  # by id, from a match
 
 
 async def test_total_is_right_on_a_page_past_the_end(
