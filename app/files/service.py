@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Row, Select, delete, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +44,7 @@ from app.storage.packed import Stored
 from app.work import ImageWork, stat_or_none
 
 # The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
+ReadT = TypeVar("ReadT", bound=FileRead)
 FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), joinedload(File.image))
 HISTORY_LENGTH = 20
 
@@ -224,7 +225,7 @@ async def list_files(
         last = rows[page.per_page - 1]
         position = _position(getattr(last, sort))
         following = Cursor(ordering, position, last.id, min(number + 1, MAX_PAGE)).encode()
-    items = await read_rows(session, cast("Sequence[Row[Any]]", rows[: page.per_page]))
+    items = await read_rows(session, cast("Sequence[Row[Any]]", rows[: page.per_page]), FileRead)
     return CursorPage(items=items, total=total, page=number, per_page=page.per_page, next_cursor=following)
 
 
@@ -250,9 +251,10 @@ def page_rows(query: Select[Any]) -> Select[Any]:
     return cast("Select[Any]", columns.outerjoin_from(File, ImageMeta, ImageMeta.file_id == File.id))
 
 
-async def read_rows(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[FileRead]:
-    """FileReads of `page_rows` rows, with their tags in one statement: plain rows, none of the
-    ORM's identity map or instance state for a page of a list."""
+async def read_rows(session: AsyncSession, rows: Sequence[Row[Any]], model: type[ReadT]) -> list[ReadT]:
+    """`model`s of `page_rows` rows, with their tags in one statement: plain rows, none of the
+    ORM's identity map or instance state for a page of a list. The fields a FileRead subclass
+    adds (a search hit's `score`) are the row's columns of the same names."""
     ids = [row.id for row in rows]
     if not ids:
         return []
@@ -261,13 +263,15 @@ async def read_rows(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[Fil
         select(FileTag.file_id, FileTag.name).where(FileTag.file_id.in_(ids))
     ):
         tags.setdefault(file_id, []).append(name)
+    added = model.model_fields.keys() - FileRead.model_fields.keys()
     return [
-        FileRead(
+        model(
             **columns_fields(
                 row,
                 tags=sorted(tags.get(row.id, ())),
                 image=None if row.image_file_id is None else cast(ImageColumns, _ImageOfRow(row)),
-            )
+            ),
+            **{name: getattr(row, name) for name in added},
         )
         for row in rows
     ]

@@ -6,7 +6,6 @@ query AST. Any other dialect falls back to an unranked ILIKE search over the sam
 """
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +43,7 @@ _pg_doc = sa.table(PG_TABLE, sa.column("file_id", sa.Uuid), sa.column("doc", TSV
 
 @dataclass(frozen=True)
 class _Ranked:
-    rows: Sequence[tuple[File, float]]
+    hits: list[SearchHit]
     total: int
 
 
@@ -63,8 +62,7 @@ async def search(
         conditions = filter_conditions(user=user, filters=filters)
         search_in = _search_tsvector if dialect == "postgresql" else _search_ilike
         ranked = await search_in(session, parsed=parsed, conditions=conditions, page=page)
-    items = [SearchHit(**file_fields(file), score=score) for file, score in ranked.rows]
-    return Page(items=items, total=ranked.total, page=page.page, per_page=page.per_page)
+    return Page(items=ranked.hits, total=ranked.total, page=page.page, per_page=page.per_page)
 
 
 def filter_conditions(*, user: User, filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
@@ -106,19 +104,18 @@ def _ranked_page(
 
 async def _loaded(
     session: AsyncSession, ranked: sa.Select[Any], page: PageParams
-) -> tuple[list[tuple[File, float]], int]:
-    """The ranked page's files with their scores, in one statement (plus the tags' selectin):
-    the page is a subquery, joined back to `file` by id in its own order."""
+) -> tuple[list[SearchHit], int]:
+    """The ranked page's files as hits, in one statement (plus one for their tags), read as the
+    file list reads its rows: the page is a subquery, joined back to `file` by id in its order."""
     hits = ranked.subquery("hits")
     ordering = hits.c.score.desc() if page.order == "desc" else hits.c.score.asc()
     statement = (
-        sa.select(File, hits.c.score, hits.c.total)
-        .join(hits, File.id == hits.c.id)
+        files.page_rows(sa.select(File).join(hits, File.id == hits.c.id))
+        .add_columns(hits.c.score, hits.c.total)
         .order_by(ordering, File.created_at.desc(), File.id)
-        .options(*files.FILE_LOAD)
     )
     rows = (await session.execute(statement)).all()
-    return [(file, float(score)) for file, score, _ in rows], (rows[0].total if rows else 0)
+    return await files.read_rows(session, rows, SearchHit), (rows[0].total if rows else 0)
 
 
 async def _search_fts5(
@@ -134,7 +131,7 @@ async def _search_fts5(
             raise
         logger.error("FTS5 refused a rendered query %r: %s", to_fts5(parsed), exc.orig)
         raise Unprocessable("this query cannot be searched", code="invalid_query") from exc
-    return _Ranked(rows=hits, total=total)
+    return _Ranked(hits=hits, total=total)
 
 
 def fts5_statements(
@@ -181,7 +178,7 @@ async def _search_tsvector(
     hits, total = await _loaded(session, ranked, page)
     if not hits and page.offset:
         total = (await session.execute(count)).scalar_one()
-    return _Ranked(rows=hits, total=total)
+    return _Ranked(hits=hits, total=total)
 
 
 def tsvector_statements(
@@ -211,8 +208,10 @@ async def _search_ilike(
     rows = rows.options(*files.FILE_LOAD)
     rows = rows.offset(page.offset).limit(page.per_page)
     total = (await session.execute(sa.select(sa.func.count()).select_from(File).where(*where))).scalar_one()
-    found = [(file, float(score)) for file, score in (await session.execute(rows)).all()]
-    return _Ranked(rows=found, total=total)
+    found = [
+        SearchHit(**file_fields(file), score=score) for file, score in (await session.execute(rows)).all()
+    ]
+    return _Ranked(hits=found, total=total)
 
 
 def _clause_matches(clause: Term | Any) -> sa.ColumnElement[bool]:

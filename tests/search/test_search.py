@@ -307,7 +307,7 @@ async def test_unranked_fallback_for_other_dialects_honours_the_operators(
             assert user is not None
             conditions = service.filter_conditions(user=user, filters=SearchFilters())
             ranked = await service._search_ilike(session, parsed=parse(q), conditions=conditions, page=page)
-        return sorted(file.name for file, _ in ranked.rows)
+        return sorted(hit.name for hit in ranked.hits)
 
     assert await fallback("red car") == ["red car.txt"]
     assert await fallback("slow OR leica") == ["blue car.txt", "red bus.txt"]
