@@ -294,6 +294,7 @@ def measure_soak(
     lost = len(problems) + len(tally.corrupt) + (0 if return_code == 0 else 1)
     details = summarise(tally)
     details.update(
+        database=env["DATABASE_URL"].split(":", 1)[0],  # the goal's text says SQLite; this says which ran
         clients=clients,
         seconds=seconds,
         files_kept=kept,
