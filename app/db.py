@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from app import sqlitedriver, sqlitegate
+from app.dbpool import FairPool
 
 MAX_SQL_INT = 2**63 - 1  # BIGINT; a larger integer from a client cannot be bound
 # The bound of every client integer that reaches SQL: inside BIGINT, exact in a JavaScript number
@@ -78,9 +79,9 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 def create_engine(url: str) -> AsyncEngine:
     if make_url(url).drivername == "sqlite+aiosqlite":
-        engine = create_async_engine(url, module=sqlitedriver.dbapi())
+        engine = create_async_engine(url, module=sqlitedriver.dbapi(), poolclass=FairPool)
     else:
-        engine = create_async_engine(url, pool_pre_ping=True)
+        engine = create_async_engine(url, pool_pre_ping=True, poolclass=FairPool)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         sqlitegate.install(engine, timeout_seconds=BUSY_TIMEOUT_SECONDS)

@@ -1,0 +1,119 @@
+"""The connection pool serves waiting requests in the order they came, under SQLAlchemy's pool."""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util.queue import Empty
+
+from app.db import create_engine
+from app.dbpool import FairPool, FairQueue
+
+pytestmark = pytest.mark.anyio
+
+
+def one_connection(tmp_path: Path, *, timeout: float = 10) -> AsyncEngine:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}"
+    return create_async_engine(
+        url,
+        poolclass=FairPool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=timeout,
+        pool_reset_on_return=None,  # hand back without a rollback: no await between close and the hand-over
+    )
+
+
+def checked_out(engine: AsyncEngine) -> int:
+    assert isinstance(engine.pool, FairPool)
+    return engine.pool.checkedout()
+
+
+async def connect(engine: AsyncEngine) -> AsyncConnection:
+    return await engine.connect()
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_the_app_engine_uses_the_fair_pool(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    try:
+        assert isinstance(engine.pool, FairPool)
+        async with engine.connect() as connection:
+            assert (await connection.execute(sa.text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_waiters_are_served_in_arrival_order_before_newcomers(tmp_path: Path) -> None:
+    engine = one_connection(tmp_path)
+    served: list[str] = []
+
+    async def use(name: str) -> None:
+        async with engine.connect() as connection:
+            served.append(name)
+            await connection.execute(sa.text("SELECT 1"))
+
+    try:
+        holder = await engine.connect()
+        waiters = []
+        for name in ("first", "second", "third"):
+            waiters.append(asyncio.create_task(use(name)))
+            await settle()  # each is queued before the next arrives
+        newcomer = asyncio.create_task(use("newcomer"))  # runs its first step after the release below
+        await holder.close()
+        await asyncio.gather(*waiters, newcomer)
+        assert served == ["first", "second", "third", "newcomer"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_waiter_times_out_with_the_pools_error_and_loses_nothing(tmp_path: Path) -> None:
+    engine = one_connection(tmp_path, timeout=0.05)
+    try:
+        holder = await engine.connect()
+        with pytest.raises(PoolTimeout):
+            await engine.connect()
+        await holder.close()
+        assert checked_out(engine) == 0
+        async with engine.connect() as connection:  # the one connection is still there to take
+            assert (await connection.execute(sa.text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_cancelled_waiter_gives_back_what_it_was_handed(tmp_path: Path) -> None:
+    engine = one_connection(tmp_path, timeout=1)
+    try:
+        holder = await engine.connect()
+        waiting = asyncio.create_task(connect(engine))
+        await settle()
+        await holder.close()  # handed to the waiter, whose task has not run yet
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert checked_out(engine) == 0
+        connection = await asyncio.wait_for(connect(engine), 1)
+        await connection.close()
+    finally:
+        await engine.dispose()
+
+
+async def test_queue_keeps_what_is_put_when_nobody_waits_and_refuses_past_its_size() -> None:
+    queue = FairQueue(maxsize=1)
+    item: Any = object()
+    with pytest.raises(Empty):
+        queue.get_nowait()
+    queue.put(item, False)
+    assert (queue.qsize(), queue.full(), queue.empty()) == (1, True, False)
+    assert await greenlet_spawn(queue.get, True, 1.0) is item
+    with pytest.raises(Empty):
+        await greenlet_spawn(queue.get, True, 0.01)
