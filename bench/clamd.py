@@ -5,7 +5,6 @@ and a unix socket."""
 import os
 import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.procs import Service, ServiceError, free_port
+from bench.system import apt_install
 
 CLAMD = Path("/usr/sbin/clamd")
 PACKAGE = "clamav-daemon"
@@ -37,15 +37,8 @@ def ensure_clamd() -> None:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         raise ServiceError(f"the malware scanning tests need: sudo apt-get install {PACKAGE}")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     with services_not_started():
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", PACKAGE],
-            check=True,
-            env=env,
-            capture_output=True,
-        )
+        apt_install(PACKAGE, recommends=False)
 
 
 @contextmanager

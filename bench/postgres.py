@@ -4,13 +4,13 @@ initdb with trust auth, pg_ctl start (fsync off), removed on exit. As root it ru
 import os
 import shlex
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bench.procs import free_port, run
+from bench.system import apt_install
 
 
 class NoPostgres(RuntimeError):
@@ -21,9 +21,7 @@ def server_bin() -> Path:
     """The newest installed server's bin directory (installs the `postgresql` package as root)."""
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
     if not found and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "postgresql"], check=True, env=env)
+        apt_install("postgresql")
         return server_bin()
     if not found:
         raise NoPostgres("the PostgreSQL bench needs: sudo apt-get install postgresql")

@@ -16,21 +16,17 @@ from typing import Any
 import httpx
 from websockets.sync.client import ClientConnection, connect
 
+from bench.system import apt_install
+
 TS_PROJECT = Path(__file__).parent / "ts"
 NODE = "/usr/bin/node"
-
-
-def _apt_install(*packages: str) -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env)
 
 
 def ensure_chromium() -> str:
     """Debian's Chromium, installed when missing (as root)."""
     if shutil.which("chromium") is None:
         assert os.geteuid() == 0, "the docs checks need Chromium: apt-get install chromium"
-        _apt_install("chromium")
+        apt_install("chromium")
     found = shutil.which("chromium")
     assert found is not None
     return found
@@ -117,7 +113,7 @@ def ensure_node() -> None:
     if Path(NODE).exists() and shutil.which("npm"):
         return
     assert os.geteuid() == 0, "the contract check needs Node 20 and npm: apt-get install nodejs npm"
-    _apt_install("nodejs", "npm")
+    apt_install("nodejs", "npm")
 
 
 def run(*command: str, timeout: float = 300) -> str:

@@ -15,13 +15,13 @@ import httpx
 import pytest
 
 from app.config import Settings
+from bench.system import apt_install
 from tests.conftest import POSTGRES, TEST_SECRET
 from tests.files.helpers import multipart, multipart_headers, part, png_bytes
 from tests.servers import running_server
 
 HERE = Path(__file__).parent / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
-NOTES = Path("/work/notes")
 pytestmark = pytest.mark.skipif(POSTGRES is not None, reason="the browser run needs no second database")
 
 
@@ -30,8 +30,7 @@ def ensure_chromium() -> None:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         pytest.fail("the share page test needs Debian's chromium: sudo apt-get install -y chromium")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, timeout=900)
+    apt_install("chromium")
 
 
 def ensure_playwright() -> None:
@@ -87,7 +86,7 @@ def shared_album(base: str, count: int) -> tuple[str, str, list[bytes]]:
 
 def test_the_share_page_in_headless_chromium(server: str, tmp_path: Path) -> None:
     open_token, locked_token, contents = shared_album(server, 5)
-    shots = NOTES if NOTES.is_dir() else tmp_path
+    shots = Path(os.environ.get("ATRIUM_TEST_SHOTS") or tmp_path)  # where the page's screenshots go
     run = subprocess.run(
         [
             "node",
