@@ -1,6 +1,8 @@
 """The connection pool serves waiting requests in the order they came, under SQLAlchemy's pool."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +19,20 @@ from app.dbpool import FairPool, FairQueue
 pytestmark = pytest.mark.anyio
 
 
-def one_connection(tmp_path: Path, *, timeout: float = 10) -> AsyncEngine:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}"
-    return create_async_engine(
-        url,
+@asynccontextmanager
+async def one_connection(tmp_path: Path, *, wait_seconds: float = 10) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}",
         poolclass=FairPool,
         pool_size=1,
         max_overflow=0,
-        pool_timeout=timeout,
+        pool_timeout=wait_seconds,
         pool_reset_on_return=None,  # hand back without a rollback: no await between close and the hand-over
     )
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def checked_out(engine: AsyncEngine) -> int:
@@ -54,31 +60,27 @@ async def test_the_app_engine_uses_the_fair_pool(tmp_path: Path) -> None:
 
 
 async def test_waiters_are_served_in_arrival_order_before_newcomers(tmp_path: Path) -> None:
-    engine = one_connection(tmp_path)
     served: list[str] = []
 
-    async def use(name: str) -> None:
+    async def use(engine: AsyncEngine, name: str) -> None:
         async with engine.connect() as connection:
             served.append(name)
             await connection.execute(sa.text("SELECT 1"))
 
-    try:
+    async with one_connection(tmp_path) as engine:
         holder = await engine.connect()
         waiters = []
         for name in ("first", "second", "third"):
-            waiters.append(asyncio.create_task(use(name)))
+            waiters.append(asyncio.create_task(use(engine, name)))
             await settle()  # each is queued before the next arrives
-        newcomer = asyncio.create_task(use("newcomer"))  # runs its first step after the release below
+        newcomer = asyncio.create_task(use(engine, "newcomer"))  # runs its first step after the release below
         await holder.close()
         await asyncio.gather(*waiters, newcomer)
         assert served == ["first", "second", "third", "newcomer"]
-    finally:
-        await engine.dispose()
 
 
 async def test_a_waiter_times_out_with_the_pools_error_and_loses_nothing(tmp_path: Path) -> None:
-    engine = one_connection(tmp_path, timeout=0.05)
-    try:
+    async with one_connection(tmp_path, wait_seconds=0.05) as engine:
         holder = await engine.connect()
         with pytest.raises(PoolTimeout):
             await engine.connect()
@@ -86,13 +88,10 @@ async def test_a_waiter_times_out_with_the_pools_error_and_loses_nothing(tmp_pat
         assert checked_out(engine) == 0
         async with engine.connect() as connection:  # the one connection is still there to take
             assert (await connection.execute(sa.text("SELECT 1"))).scalar_one() == 1
-    finally:
-        await engine.dispose()
 
 
 async def test_a_cancelled_waiter_gives_back_what_it_was_handed(tmp_path: Path) -> None:
-    engine = one_connection(tmp_path, timeout=1)
-    try:
+    async with one_connection(tmp_path, wait_seconds=1) as engine:
         holder = await engine.connect()
         waiting = asyncio.create_task(connect(engine))
         await settle()
@@ -103,8 +102,6 @@ async def test_a_cancelled_waiter_gives_back_what_it_was_handed(tmp_path: Path) 
         assert checked_out(engine) == 0
         connection = await asyncio.wait_for(connect(engine), 1)
         await connection.close()
-    finally:
-        await engine.dispose()
 
 
 async def test_queue_keeps_what_is_put_when_nobody_waits_and_refuses_past_its_size() -> None:
