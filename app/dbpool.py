@@ -34,14 +34,18 @@ class FairQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
         return len(self._items)
 
     def put_nowait(self, item: ConnectionPoolEntry) -> None:
+        if not self._hand_over(item):
+            if self.full():
+                raise Full()
+            self._items.append(item)
+
+    def _hand_over(self, item: ConnectionPoolEntry) -> bool:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(item)
-                return
-        if self.full():
-            raise Full()
-        self._items.append(item)
+                return True
+        return False
 
     def put(self, item: ConnectionPoolEntry, block: bool = True, timeout: float | None = None) -> None:
         self.put_nowait(item)  # the pool hands connections back without blocking
@@ -68,8 +72,19 @@ class FairQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
                 return await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled():  # handed one as the wait ended: pass it on
-                self.put_nowait(waiter.result())
+                self._pass_on(waiter.result())
             raise
+        finally:
+            if not waiter.done():  # the coroutine was closed: nobody is left to take a hand-over
+                waiter.cancel()
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def _pass_on(self, item: ConnectionPoolEntry) -> None:
+        """Never refused for size: the connection is still counted as checked out, and the next
+        one handed back to a full queue is closed as usual."""
+        if not self._hand_over(item):
+            self._items.append(item)
 
 
 class FairPool(AsyncAdaptedQueuePool):

@@ -37,11 +37,12 @@ def ensure_tools() -> None:
         raise MissingTools("still missing after apt-get: " + " ".join(still))
 
 
-def apt_install(*packages: str, recommends: bool = True) -> None:
-    """Debian packages through apt-get (the caller checks for root), one install at a time."""
+def apt_install(*packages: str, recommends: bool = True, timeout: float = 900) -> None:
+    """Debian packages through apt-get (the caller checks for root), one install at a time; each
+    apt-get run is stopped after `timeout` seconds."""
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     options = [*APT_WAIT, "-y", "-qq"] + ([] if recommends else ["--no-install-recommends"])
     with APT_LOCK.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        subprocess.run(["apt-get", *APT_WAIT, "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", *options, *packages], check=True, env=env)
+        subprocess.run(["apt-get", *APT_WAIT, "update", "-qq"], check=True, env=env, timeout=timeout)
+        subprocess.run(["apt-get", "install", *options, *packages], check=True, env=env, timeout=timeout)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
-from sqlalchemy.util.queue import Empty
+from sqlalchemy.util.queue import Empty, Full
 
 from app.db import create_engine
 from app.dbpool import FairPool, FairQueue
@@ -106,11 +106,39 @@ async def test_a_cancelled_waiter_gives_back_what_it_was_handed(tmp_path: Path) 
 
 async def test_queue_keeps_what_is_put_when_nobody_waits_and_refuses_past_its_size() -> None:
     queue = FairQueue(maxsize=1)
-    item: Any = object()
+    first: Any = object()
     with pytest.raises(Empty):
         queue.get_nowait()
-    queue.put(item, False)
+    queue.put(first, False)
     assert (queue.qsize(), queue.full(), queue.empty()) == (1, True, False)
-    assert await greenlet_spawn(queue.get, True, 1.0) is item
+    with pytest.raises(Full):
+        queue.put(object(), False)  # the pool closes such a connection
+    assert await greenlet_spawn(queue.get, True, 1.0) is first
     with pytest.raises(Empty):
         await greenlet_spawn(queue.get, True, 0.01)
+
+
+async def test_a_hand_over_to_a_cancelled_waiter_is_kept_even_in_a_full_queue() -> None:
+    queue = FairQueue(maxsize=1)
+    handed: Any = object()
+    returned: Any = object()
+    waiting = asyncio.create_task(greenlet_spawn(queue.get, True, 1.0))
+    await settle()
+    queue.put(handed, False)  # to the waiter, whose task has not run yet
+    queue.put(returned, False)  # kept: the queue is full now
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert [queue.get_nowait(), queue.get_nowait()] == [returned, handed]  # nothing lost
+
+
+async def test_in_memory_sqlite_keeps_its_one_shared_connection() -> None:
+    engine = create_engine("sqlite+aiosqlite://")
+    try:
+        assert not isinstance(engine.pool, FairPool)
+        async with engine.begin() as connection:
+            await connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        async with engine.connect() as connection:  # the same database, not a new empty one
+            assert (await connection.execute(sa.text("SELECT count(*) FROM t"))).scalar_one() == 0
+    finally:
+        await engine.dispose()
