@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -79,9 +79,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def _pool_options(url: str) -> dict[str, Any]:
+def _pool_options(parsed: URL) -> dict[str, Any]:
     """The fair pool wherever SQLAlchemy would queue connections (not in-memory SQLite's one)."""
-    parsed = make_url(url)
     dialect = parsed.get_dialect()
     assert issubclass(dialect, DefaultDialect), dialect
     default = dialect.get_pool_class(parsed)
@@ -89,10 +88,11 @@ def _pool_options(url: str) -> dict[str, Any]:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    if make_url(url).drivername == "sqlite+aiosqlite":
-        engine = create_async_engine(url, module=sqlitedriver.dbapi(), **_pool_options(url))
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        engine = create_async_engine(url, module=sqlitedriver.dbapi(), **_pool_options(parsed))
     else:
-        engine = create_async_engine(url, pool_pre_ping=True, **_pool_options(url))
+        engine = create_async_engine(url, pool_pre_ping=True, **_pool_options(parsed))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         sqlitegate.install(engine, timeout_seconds=BUSY_TIMEOUT_SECONDS)

@@ -43,8 +43,8 @@ from app.storage.base import BlobNotFound, BlobStore
 from app.storage.packed import Stored
 from app.work import ImageWork, stat_or_none
 
-# The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
 ReadT = TypeVar("ReadT", bound=FileRead)
+# The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
 FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), joinedload(File.image))
 HISTORY_LENGTH = 20
 

@@ -118,20 +118,27 @@ async def _loaded(
     return await files.read_rows(session, rows, SearchHit), (rows[0].total if rows else 0)
 
 
+async def _ranked_hits(
+    session: AsyncSession, ranked: sa.Select[Any], count: sa.Select[int], page: PageParams
+) -> _Ranked:
+    """The page of hits; past the end the page has no total, so `count` says it."""
+    hits, total = await _loaded(session, ranked, page)
+    if not hits and page.offset:
+        total = (await session.execute(count)).scalar_one()
+    return _Ranked(hits=hits, total=total)
+
+
 async def _search_fts5(
     session: AsyncSession, *, parsed: Query, user: User, filters: SearchFilters, page: PageParams
 ) -> _Ranked:
     ranked, count = fts5_statements(parsed=parsed, user=user, filters=filters, page=page)
     try:
-        hits, total = await _loaded(session, ranked, page)
-        if not hits and page.offset:
-            total = (await session.execute(count)).scalar_one()
+        return await _ranked_hits(session, ranked, count, page)
     except OperationalError as exc:  # only a parser bug could get here; answer 422, say so in the log
         if "fts5" not in str(exc.orig):
             raise
         logger.error("FTS5 refused a rendered query %r: %s", to_fts5(parsed), exc.orig)
         raise Unprocessable("this query cannot be searched", code="invalid_query") from exc
-    return _Ranked(hits=hits, total=total)
 
 
 def fts5_statements(
@@ -175,10 +182,7 @@ async def _search_tsvector(
     session: AsyncSession, *, parsed: Query, conditions: list[sa.ColumnElement[bool]], page: PageParams
 ) -> _Ranked:
     ranked, count = tsvector_statements(parsed=parsed, conditions=conditions, page=page)
-    hits, total = await _loaded(session, ranked, page)
-    if not hits and page.offset:
-        total = (await session.execute(count)).scalar_one()
-    return _Ranked(hits=hits, total=total)
+    return await _ranked_hits(session, ranked, count, page)
 
 
 def tsvector_statements(
