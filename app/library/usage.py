@@ -6,6 +6,7 @@ after the change and applies the difference here, so totals, storage stats and q
 a few rows instead of every file. tests/library/test_usage.py recounts after every kind of change.
 """
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -70,7 +71,9 @@ async def apply(session: AsyncSession, tally: Tally) -> None:
         if files or size or saved
     ]
     if rows:  # one statement for every counter (a trash or restore moves two)
-        await session.execute(_upsert(dialect, rows))
+        await session.flush()  # the file rows first, as everywhere: locks are taken in one order
+        connection = await session.connection()
+        await connection.execute(_upsert(dialect), rows)
     for folder_id, (files, size) in sorted(tally.folders.items(), key=lambda item: str(item[0])):
         if files or size:
             await session.execute(
@@ -86,9 +89,12 @@ def _owner_order(item: tuple[OwnerKey, list[int]]) -> tuple[str, str, bool]:
     return str(owner_id), kind, trashed
 
 
-def _upsert(dialect: str, rows: list[dict[str, object]]) -> Executable:
+@functools.cache
+def _upsert(dialect: str) -> Executable:
+    """Built once and run with the rows as parameters: SQLAlchemy compiles an INSERT with its rows
+    in `values()` anew on every call (no cache key), which cost each write a compile."""
     keys = [Usage.owner_id, Usage.kind, Usage.trashed]
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Usage).values(rows)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Usage)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=keys,
