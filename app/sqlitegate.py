@@ -8,15 +8,26 @@ beside the database shared by every process, waited for in a blocking flock (no 
 connection passes the gate at its first INSERT/UPDATE/DELETE (when the sqlite3 module opens the
 write transaction) and leaves it when it goes back to the pool, which the session does right after
 its commit or rollback.
+
+Across processes the writer that has waited longest goes next. Each gate posts when its oldest
+waiting writer started to wait on a board every gate of the database maps (`Board`); a leaving
+writer keeps the file lock for its process's next writer only when that one is older than every
+other gate's. Without it the file lock alternates between processes, so the process with more
+writers queued made each of them wait longer.
 """
 
 import asyncio
 import fcntl
+import math
+import mmap
 import os
 import re
 import sqlite3
+import struct
 import threading
+import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +49,9 @@ class WriteGate:
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._fd: int | None = None
+        self._kept = False  # the file lock is held for this process's next writer
+        self._since: list[float] = []  # when each writer still waiting began, oldest first
+        self._board = Board.join(lock_path.with_name(f"{lock_path.name}.board")) if lock_path else None
         self.waiting = 0
 
     def _local_lock(self) -> asyncio.Lock:
@@ -49,6 +63,8 @@ class WriteGate:
     async def enter(self) -> None:
         """Queue on the process's lock, then on the file lock; both within the busy timeout."""
         self.waiting += 1
+        since = time.monotonic()
+        self._queue(since)
         lock = self._local_lock()
         try:
             async with asyncio.timeout(self.timeout_seconds):
@@ -62,23 +78,67 @@ class WriteGate:
             raise sqlite3.OperationalError("database is locked") from None
         finally:
             self.waiting -= 1
+            self._unqueue(since)
+            if self.waiting == 0 and self._kept and not lock.locked():
+                self._drop_file_lock()  # kept for a writer that gave up: nobody else would free it
 
     def leave(self) -> None:
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if self._next_is_oldest():
+                self._kept = True
+            else:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
         if self._lock is not None and self._lock.locked():
             self._lock.release()
+
+    def _queue(self, since: float) -> None:
+        self._since.append(since)
+        self._post()
+
+    def _unqueue(self, since: float) -> None:
+        self._since.remove(since)
+        self._post()
+
+    def _post(self) -> None:
+        if self._board is not None:
+            self._board.post(self._since[0] if self._since else 0.0)
+
+    def _next_is_oldest(self) -> bool:
+        """Without a board (every slot taken) the file lock is always passed on, as it was."""
+        return self._board is not None and bool(self._since) and self._oldest_elsewhere() > self._since[0]
+
+    def _older_elsewhere(self, since: float) -> bool:
+        return self._oldest_elsewhere() < since
+
+    def _oldest_elsewhere(self) -> float:
+        """When the oldest writer of every other gate began to wait; a time further back than the
+        busy timeout is a dead process's (a writer gives up by then)."""
+        if self._board is None:
+            return math.inf
+        return self._board.oldest_elsewhere(not_before=time.monotonic() - self.timeout_seconds)
+
+    def _drop_file_lock(self) -> None:
+        self._kept = False
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     async def _lock_file(self) -> None:
         """Only the holder of the process's lock gets here, so one thread at most per process
         blocks in flock (the GIL released) until the other process leaves."""
         if self.lock_path is None:
             return
+        if self._kept:
+            self._kept = False
+            return
         if self._fd is None:
             self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        if _try_flock(self._fd):
-            return
-        claim = _Claim(self._fd)
+        since = self._since[0]  # this writer's: the oldest of the process
+        if not self._older_elsewhere(since):
+            if _try_flock(self._fd):
+                return
+            claim = _Claim(self._fd)
+        else:  # that writer's thread may not have woken yet: let it take the lock first
+            claim = _Claim(self._fd, yield_while=lambda: self._older_elsewhere(since))
         try:
             await asyncio.to_thread(claim.wait)
         except BaseException:
@@ -91,14 +151,22 @@ class WriteGate:
 
 class _Claim:
     """A blocking flock in a worker thread that the waiter may abandon (timeout, cancellation):
-    the thread then drops the lock it gets by closing its descriptor."""
+    the thread then drops the lock it gets by closing its descriptor. With `yield_while` it first
+    waits (up to YIELD_SECONDS) for that to turn false: another gate's older writer, woken by the
+    lock just let go, gets to take it before this thread asks for it."""
 
-    def __init__(self, fd: int) -> None:
+    YIELD_SECONDS = 0.02
+
+    def __init__(self, fd: int, yield_while: Callable[[], bool] | None = None) -> None:
         self.fd = fd
+        self._yield_while = yield_while
         self._mutex = threading.Lock()
         self._abandoned = self._locked = False
 
     def wait(self) -> None:
+        deadline = time.monotonic() + self.YIELD_SECONDS
+        while self._yield_while is not None and self._yield_while() and time.monotonic() < deadline:
+            time.sleep(0.0002)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         with self._mutex:
             self._locked = True
@@ -110,6 +178,81 @@ class _Claim:
         with self._mutex:
             self._abandoned = True
             return not self._locked
+
+
+class Board:
+    """One slot per gate of a database, in a small file every process maps: the CLOCK_MONOTONIC
+    time (one clock for every process) at which the gate's oldest waiting writer began, 0 for
+    none. Posting and reading are memory accesses, no system call. A slot is claimed with a POSIX
+    record lock, so the slot of a process that died is claimed (and cleared) by the next one;
+    until then its stale time only makes the others pass the file lock on, as without a board."""
+
+    SLOTS = 64
+    SLOT = struct.Struct("d")
+    _files: "dict[Path, tuple[int, mmap.mmap, set[int]]]" = {}  # this process's maps, by path
+
+    def __init__(self, path: Path, board: mmap.mmap, slot: int) -> None:
+        self._map, self._slot = board, slot
+        self.post(0.0)
+        weakref.finalize(self, Board._free, path, slot)
+
+    @classmethod
+    def join(cls, path: Path) -> "Board | None":
+        """A slot on the board at `path`, or None when all are taken or the file cannot be made
+        (the gate then works alone)."""
+        if path not in cls._files:
+            try:
+                cls._files[path] = cls._map_file(path)
+            except OSError:
+                return None
+        fd, board, taken = cls._files[path]
+        for slot in range(cls.SLOTS):
+            if slot not in taken and _try_lockf(fd, slot * cls.SLOT.size, cls.SLOT.size):
+                taken.add(slot)
+                return cls(path, board, slot)
+        return None
+
+    @classmethod
+    def _map_file(cls, path: Path) -> tuple[int, mmap.mmap, set[int]]:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            size = cls.SLOTS * cls.SLOT.size
+            if os.fstat(fd).st_size < size:
+                os.ftruncate(fd, size)
+            return fd, mmap.mmap(fd, size), set()
+        except OSError:
+            os.close(fd)
+            raise
+
+    def post(self, since: float) -> None:
+        self.SLOT.pack_into(self._map, self._slot * self.SLOT.size, since)
+
+    def oldest_elsewhere(self, *, not_before: float = 0.0) -> float:
+        times = struct.unpack_from(f"{self.SLOTS}d", self._map)
+        return min(
+            (t for slot, t in enumerate(times) if t > not_before and slot != self._slot), default=math.inf
+        )
+
+    @classmethod
+    def _free(cls, path: Path, slot: int) -> None:
+        """Clear and give back the slot; the last slot of this process closes the map."""
+        fd, board, taken = cls._files[path]
+        offset = slot * cls.SLOT.size
+        cls.SLOT.pack_into(board, offset, 0.0)
+        fcntl.lockf(fd, fcntl.LOCK_UN, cls.SLOT.size, offset)
+        taken.discard(slot)
+        if not taken:
+            del cls._files[path]
+            board.close()
+            os.close(fd)
+
+
+def _try_lockf(fd: int, offset: int, length: int) -> bool:
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, length, offset)
+    except OSError:
+        return False
+    return True
 
 
 def _try_flock(fd: int) -> bool:

@@ -1,7 +1,10 @@
 """SQLite writers queue in the write gate (app/sqlitegate.py) instead of polling SQLite's lock:
-inside one process on an asyncio lock, across processes (here: two engines) on a file lock."""
+inside one process on an asyncio lock, across processes (here: two engines) on a file lock, the
+writer that has waited longest first."""
 
 import asyncio
+import gc
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from app.config import Settings
 from app.db import create_engine
 from app.gctune import SWITCH_SECONDS
 from app.main import create_app
-from app.sqlitegate import gate_of
+from app.sqlitegate import Board, gate_of
 
 pytestmark = pytest.mark.anyio
 
@@ -41,6 +44,105 @@ async def write(engine: AsyncEngine, n: int) -> None:
 async def count(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
         return int((await conn.execute(text("SELECT count(*) FROM t"))).scalar_one())
+
+
+async def written(engine: AsyncEngine) -> list[int]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(text("SELECT n FROM t ORDER BY rowid"))).scalars())
+
+
+async def queue_writes(engine: AsyncEngine, numbers: list[int]) -> list[asyncio.Task[None]]:
+    """Writers that start waiting one after another, in this order."""
+    tasks = []
+    for n in numbers:
+        tasks.append(asyncio.create_task(write(engine, n)))
+        await asyncio.sleep(0.05)
+    return tasks
+
+
+@pytest.mark.parametrize(
+    ("first_queue", "second_queue", "order"),
+    [([2, 3], [4], [1, 2, 3, 4]), ([3], [2], [1, 2, 3])],
+    ids=["own writers are older", "the other process's writer is older"],
+)
+async def test_the_writer_that_waited_longest_goes_next_across_processes(
+    tmp_path: Path, first_queue: list[int], second_queue: list[int], order: list[int]
+) -> None:
+    """Without the board the file lock went to the other process as soon as it was waiting, ahead
+    of older writers of the holder's process."""
+    first = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fifo.db'}")
+    second = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fifo.db'}")
+    try:
+        await make_table(first)
+        held, release = asyncio.Event(), asyncio.Event()
+        holder = asyncio.create_task(write_and_hold(first, 1, held, release))
+        await held.wait()
+        waiters = []
+        for engine, numbers in sorted([(first, first_queue), (second, second_queue)], key=lambda q: q[1][0]):
+            waiters += await queue_writes(engine, numbers)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holder, *waiters), 10)
+        assert await written(first) == order
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_the_file_lock_kept_for_a_writer_that_gives_up_is_let_go(tmp_path: Path) -> None:
+    """The holder keeps the file lock for its process's older writer, which is cancelled before it
+    runs: the gate must let the lock go, or the other process waits out its busy timeout."""
+    first = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'kept.db'}")
+    second = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'kept.db'}")
+    gate = gate_of(first)
+    assert gate is not None
+    try:
+        await make_table(first)
+        await gate.enter()
+        kept_for = asyncio.create_task(gate.enter())
+        await asyncio.sleep(0.05)
+        other = (await queue_writes(second, [2]))[0]
+        gate.leave()  # keeps the file lock: its writer is older than the other process's
+        kept_for.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await kept_for
+        await asyncio.wait_for(other, 3)
+        assert await written(first) == [2]
+    finally:
+        gate.leave()  # were the lock still kept, the other's abandoned flock thread would block shutdown
+        await first.dispose()
+        await second.dispose()
+
+
+BOARD_HOLDER = """
+import sys, time
+from pathlib import Path
+from app.sqlitegate import Board
+board = Board.join(Path(sys.argv[1]))
+board.post(time.monotonic())
+print("posted", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_dead_process_slot_on_the_board_is_claimed_and_cleared(tmp_path: Path) -> None:
+    path = tmp_path / "db-writer.lock.board"
+    child = subprocess.Popen(
+        [sys.executable, "-c", BOARD_HOLDER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "posted"
+        mine = Board.join(path)
+        assert mine is not None
+        assert mine.oldest_elsewhere() < float("inf")  # the child's writer
+    finally:
+        child.kill()
+        child.wait()
+    heir = Board.join(path)  # the child's slot, free again once it died, is claimed and cleared
+    assert heir is not None
+    assert mine.oldest_elsewhere() == float("inf")
+    del heir, mine
+    gc.collect()
 
 
 @pytest.mark.parametrize("second_process", [False, True], ids=["same process", "other process"])
