@@ -137,7 +137,7 @@ class WriteGate:
             if _try_flock(self._fd):
                 return
             claim = _Claim(self._fd)
-        else:  # that writer's thread may not have woken yet: let it take the lock first
+        else:  # that writer's thread may not have woken yet: not ahead of it
             claim = _Claim(self._fd, yield_while=lambda: self._older_elsewhere(since))
         try:
             await asyncio.to_thread(claim.wait)
@@ -151,9 +151,9 @@ class WriteGate:
 
 class _Claim:
     """A blocking flock in a worker thread that the waiter may abandon (timeout, cancellation):
-    the thread then drops the lock it gets by closing its descriptor. With `yield_while` it first
-    waits (up to YIELD_SECONDS) for that to turn false: another gate's older writer, woken by the
-    lock just let go, gets to take it before this thread asks for it."""
+    the thread then drops the lock it gets by closing its descriptor. With `yield_while`, a lock
+    taken while that holds (another gate's older writer, woken by the lock just let go, had not
+    run yet) is given back for a moment, for up to YIELD_SECONDS: that writer goes first."""
 
     YIELD_SECONDS = 0.02
 
@@ -165,9 +165,11 @@ class _Claim:
 
     def wait(self) -> None:
         deadline = time.monotonic() + self.YIELD_SECONDS
-        while self._yield_while is not None and self._yield_while() and time.monotonic() < deadline:
-            time.sleep(0.0002)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
+        while self._yield_while is not None and self._yield_while() and time.monotonic() < deadline:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            time.sleep(0.001)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
         with self._mutex:
             self._locked = True
             if self._abandoned:
