@@ -37,6 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_
 
+KEEP_RUN = 8  # a process keeps the file lock at most this often in a row: a gate without a slot
+# on the board (all taken) is invisible to the others, and still gets its turn
 WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 HELD = "atrium_write_gate"
 _gates: "weakref.WeakKeyDictionary[AsyncEngine, WriteGate]" = weakref.WeakKeyDictionary()
@@ -50,6 +52,7 @@ class WriteGate:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._fd: int | None = None
         self._kept = False  # the file lock is held for this process's next writer
+        self._kept_run = 0  # times in a row it was
         self._since: list[float] = []  # when each writer still waiting began, oldest first
         self._board = Board.join(lock_path.with_name(f"{lock_path.name}.board")) if lock_path else None
         self.waiting = 0
@@ -84,10 +87,11 @@ class WriteGate:
 
     def leave(self) -> None:
         if self._fd is not None:
-            if self._next_is_oldest():
-                self._kept = True
+            if self._next_is_oldest() and self._kept_run < KEEP_RUN:
+                self._kept, self._kept_run = True, self._kept_run + 1
             else:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
+                self._kept_run = 0
         if self._lock is not None and self._lock.locked():
             self._lock.release()
 
@@ -111,11 +115,7 @@ class WriteGate:
         return self._oldest_elsewhere() < since
 
     def _oldest_elsewhere(self) -> float:
-        """When the oldest writer of every other gate began to wait; a time further back than the
-        busy timeout is a dead process's (a writer gives up by then)."""
-        if self._board is None:
-            return math.inf
-        return self._board.oldest_elsewhere(not_before=time.monotonic() - self.timeout_seconds)
+        return math.inf if self._board is None else self._board.oldest_elsewhere()
 
     def _drop_file_lock(self) -> None:
         self._kept = False
@@ -127,12 +127,14 @@ class WriteGate:
         blocks in flock (the GIL released) until the other process leaves."""
         if self.lock_path is None:
             return
-        if self._kept:
-            self._kept = False
-            return
         if self._fd is None:
             self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         since = self._since[0]  # this writer's: the oldest of the process
+        if self._kept:
+            self._kept = False
+            if not self._older_elsewhere(since):
+                return
+            fcntl.flock(self._fd, fcntl.LOCK_UN)  # kept for one that gave up; an older one waits elsewhere
         if not self._older_elsewhere(since):
             if _try_flock(self._fd):
                 return
@@ -164,8 +166,8 @@ class _Claim:
         self._abandoned = self._locked = False
 
     def wait(self) -> None:
-        deadline = time.monotonic() + self.YIELD_SECONDS
         fcntl.flock(self.fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + self.YIELD_SECONDS
         while self._yield_while is not None and self._yield_while() and time.monotonic() < deadline:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             time.sleep(0.001)
@@ -185,16 +187,18 @@ class _Claim:
 class Board:
     """One slot per gate of a database, in a small file every process maps: the CLOCK_MONOTONIC
     time (one clock for every process) at which the gate's oldest waiting writer began, 0 for
-    none. Posting and reading are memory accesses, no system call. A slot is claimed with a POSIX
-    record lock, so the slot of a process that died is claimed (and cleared) by the next one;
-    until then its stale time only makes the others pass the file lock on, as without a board."""
+    none. Posting and reading are memory accesses, no system call. A slot is held with a POSIX
+    record lock for the gate's life: a time posted longer than REAP_AFTER ago whose slot lock can
+    be taken belongs to a process that died, and is cleared."""
 
-    SLOTS = 64
+    SLOTS = 128
     SLOT = struct.Struct("d")
-    _files: "dict[Path, tuple[int, mmap.mmap, set[int]]]" = {}  # this process's maps, by path
+    REAP_AFTER = 1.0
+    _files: "dict[Path, tuple[int, mmap.mmap, set[int]]]" = {}  # this process's maps, by real path
 
-    def __init__(self, path: Path, board: mmap.mmap, slot: int) -> None:
-        self._map, self._slot = board, slot
+    def __init__(self, path: Path, slot: int) -> None:
+        self._fd, self._map, self._taken = self._files[path]
+        self._slot = slot
         self.post(0.0)
         weakref.finalize(self, Board._free, path, slot)
 
@@ -202,16 +206,17 @@ class Board:
     def join(cls, path: Path) -> "Board | None":
         """A slot on the board at `path`, or None when all are taken or the file cannot be made
         (the gate then works alone)."""
+        path = path.resolve()  # one map, and one set of record locks, per file in a process
         if path not in cls._files:
             try:
                 cls._files[path] = cls._map_file(path)
             except OSError:
                 return None
-        fd, board, taken = cls._files[path]
+        fd, _, taken = cls._files[path]
         for slot in range(cls.SLOTS):
             if slot not in taken and _try_lockf(fd, slot * cls.SLOT.size, cls.SLOT.size):
                 taken.add(slot)
-                return cls(path, board, slot)
+                return cls(path, slot)
         return None
 
     @classmethod
@@ -229,11 +234,22 @@ class Board:
     def post(self, since: float) -> None:
         self.SLOT.pack_into(self._map, self._slot * self.SLOT.size, since)
 
-    def oldest_elsewhere(self, *, not_before: float = 0.0) -> float:
+    def oldest_elsewhere(self) -> float:
         times = struct.unpack_from(f"{self.SLOTS}d", self._map)
+        posted = [(since, slot) for slot, since in enumerate(times) if since and slot != self._slot]
+        stale = time.monotonic() - self.REAP_AFTER
         return min(
-            (t for slot, t in enumerate(times) if t > not_before and slot != self._slot), default=math.inf
+            (since for since, slot in posted if since > stale or not self._reap(slot)), default=math.inf
         )
+
+    def _reap(self, slot: int) -> bool:
+        """Clear the slot if the gate that posted in it is gone (its record lock is free)."""
+        offset = slot * self.SLOT.size
+        if slot in self._taken or not _try_lockf(self._fd, offset, self.SLOT.size):
+            return False
+        self.SLOT.pack_into(self._map, offset, 0.0)
+        fcntl.lockf(self._fd, fcntl.LOCK_UN, self.SLOT.size, offset)
+        return True
 
     @classmethod
     def _free(cls, path: Path, slot: int) -> None:
