@@ -37,8 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_
 
-KEEP_RUN = 8  # a process keeps the file lock at most this often in a row: a gate without a slot
-# on the board (all taken) is invisible to the others, and still gets its turn
+# A process keeps the file lock for its own next writer at most this often in a row: a gate that
+# found no slot on the board (all taken) is invisible to the others, and still gets its turn.
+KEEP_RUN = 8
 WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 HELD = "atrium_write_gate"
 _gates: "weakref.WeakKeyDictionary[AsyncEngine, WriteGate]" = weakref.WeakKeyDictionary()
