@@ -5,6 +5,7 @@ rate-limit hit rides in the transaction that keeps the files)."""
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -104,3 +105,40 @@ async def test_a_trash_or_restore_moves_both_counters_in_one_statement(
     assert len(counters) == 2, counters  # live -1 and trashed +1 together, then back
     stats = await client.get("/api/files", headers=alice.headers)
     assert [item["id"] for item in stats.json()["items"]] == [note]
+
+
+@contextmanager
+def uncached(app: FastAPI) -> Iterator[list[str]]:
+    """Statements SQLAlchemy compiled without a cache key, so again on every run."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if context is not None and context.cache_hit == context.dialect.NO_CACHE_KEY:
+            seen.append(statement)
+
+    engine = app.state.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_the_write_paths_compile_no_statement_anew(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Every statement of an upload, rename, trash, restore and deletion has a cache key: one
+    without (the usage counters' upsert had its rows in `values()`) is compiled on every write,
+    inside the write lock."""
+    alice = await make_user("alice")
+    with uncached(app) as seen:
+        for round_ in range(2):
+            file_id = await upload(client, alice.headers, f"n{round_}.txt", f"words {round_}\n".encode())
+            url = f"/api/files/{file_id}"
+            renamed = await client.patch(url, json={"name": f"r{round_}.txt"}, headers=alice.headers)
+            assert renamed.status_code == 200
+            assert (await client.delete(url, headers=alice.headers)).status_code == 204
+            assert (await client.post(f"{url}/restore", headers=alice.headers)).status_code == 200
+            gone = await client.delete(url, params={"permanent": "true"}, headers=alice.headers)
+            assert gone.status_code == 204
+    assert seen == []
