@@ -166,6 +166,7 @@ async def receive(
         kinds_allowed=kinds_allowed,
         max_files=settings.max_files_per_request,
     )
+    await session.commit()  # no transaction, and no pooled connection, is held while the body arrives
     reader = MultipartReader(boundary, intake)
     async with receiving(intake):
         folder = await _read_body(session, reader=reader, owner_id=user.id, body=incoming.body)
@@ -186,6 +187,7 @@ async def _read_body(
                 folder = await files.resolve_folder_field(
                     session, owner_id=owner_id, raw=reader.fields["folder_id"]
                 )
+                await session.commit()  # let its connection go again for the rest of the body
             await reader.intake.drain()
     except ClientDisconnect as exc:
         raise BadRequest("the client went away mid-upload", code="client_disconnected") from exc
