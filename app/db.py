@@ -109,4 +109,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Closed when the route returns, before its response is sent: a streamed download or ZIP holds no
+# pooled connection while a slow client reads it.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
