@@ -42,6 +42,32 @@ def commits(app: FastAPI) -> Iterator[list[int]]:
         sa.event.remove(engine, "commit", record)
 
 
+@contextmanager
+def write_commits(app: FastAPI) -> Iterator[list[int]]:
+    """Commits of transactions that wrote (an upload also ends its read-only transaction before
+    its body arrives, to give its connection back)."""
+    seen: list[int] = []
+    wrote: list[bool] = []
+
+    def record_write(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if WRITE.match(statement):
+            wrote.append(True)
+
+    def record_commit(conn: object) -> None:
+        if wrote:
+            seen.append(1)
+            wrote.clear()
+
+    engine = app.state.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", record_write)
+    sa.event.listen(engine, "commit", record_commit)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record_write)
+        sa.event.remove(engine, "commit", record_commit)
+
+
 async def upload(client: httpx.AsyncClient, headers: dict[str, str], name: str, data: bytes) -> str:
     response = await client.post("/api/upload", files={"files": (name, data)}, headers=headers)
     assert response.status_code == 201, response.text
@@ -85,7 +111,7 @@ async def test_a_multipart_upload_commits_once(
 ) -> None:
     alice = await make_user("alice")
     await upload(client, alice.headers, "first.txt", b"first\n")
-    with statements(app) as seen, commits(app) as committed:
+    with statements(app) as seen, write_commits(app) as committed:
         await upload(client, alice.headers, "second.txt", b"second\n")
     assert len(committed) == 1
     writes = [statement for statement in seen if WRITE.match(statement)]
