@@ -137,3 +137,21 @@ async def upload(
     assert response.status_code == 201, response.text
     item: dict[str, Any] = response.json()["files"][0]
     return item
+
+
+def asgi_scope(method: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+    """An HTTP request's ASGI scope, for driving the app with hand-made receive and send."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }

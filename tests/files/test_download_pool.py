@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.conftest import MakeUser
+from tests.files.helpers import asgi_scope
 
 STALLED = 20  # more than the pool's 15 (5 kept, 10 overflow)
 
@@ -31,20 +32,7 @@ async def stalled_download(
             begun.append(1)
             await go.wait()
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("test", 80),
-    }
+    scope = asgi_scope("GET", path, headers)
     await app(scope, receive, send)
     return status
 

@@ -14,6 +14,7 @@ from tests.conftest import MakeUser, UserHandle
 from tests.files.conftest import CountRows
 from tests.files.helpers import (
     BOUNDARY,
+    asgi_scope,
     elf_bytes,
     left_parts,
     multipart,
@@ -262,24 +263,12 @@ async def test_client_disconnect_leaves_nothing(
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/upload",
-        "raw_path": b"/api/upload",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"authorization", f"Bearer {alice.token}".encode()),
-            (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
-        ],
-        "client": ("127.0.0.1", 1234),
-        "server": ("testserver", 80),
+    headers = {
+        "Host": "testserver",
+        "Authorization": f"Bearer {alice.token}",
+        "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
     }
+    scope = asgi_scope("POST", "/api/upload", headers)
     await app(scope, receive, send)
     assert sent[0]["status"] == 400
     assert await stored_blobs(settings) == []

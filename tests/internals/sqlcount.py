@@ -1,11 +1,24 @@
 """Counting the SQL statements an app runs, for the cost tests."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI
+
+
+@contextmanager
+def listening(app: FastAPI, **hooks: Callable[..., None]) -> Iterator[None]:
+    """The app's engine calls each hook on its event (`before_cursor_execute=...`) inside the block."""
+    engine = app.state.engine.sync_engine
+    for event, hook in hooks.items():
+        sa.event.listen(engine, event, hook)
+    try:
+        yield
+    finally:
+        for event, hook in hooks.items():
+            sa.event.remove(engine, event, hook)
 
 
 @contextmanager
@@ -15,9 +28,5 @@ def statements(app: FastAPI) -> Iterator[list[str]]:
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         seen.append(statement)
 
-    engine = app.state.engine.sync_engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(app, before_cursor_execute=record):
         yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)

@@ -9,13 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from fastapi import FastAPI
 
 from app.config import Settings
 from tests.conftest import MakeUser
 from tests.gallery import make_image
-from tests.internals.sqlcount import statements
+from tests.internals.sqlcount import listening, statements
 
 pytestmark = [pytest.mark.anyio, pytest.mark.internals]
 WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
@@ -34,12 +33,8 @@ def commits(app: FastAPI) -> Iterator[list[int]]:
     def record(conn: object) -> None:
         seen.append(1)
 
-    engine = app.state.engine.sync_engine
-    sa.event.listen(engine, "commit", record)
-    try:
+    with listening(app, commit=record):
         yield seen
-    finally:
-        sa.event.remove(engine, "commit", record)
 
 
 @contextmanager
@@ -58,14 +53,8 @@ def write_commits(app: FastAPI) -> Iterator[list[int]]:
             seen.append(1)
             wrote.clear()
 
-    engine = app.state.engine.sync_engine
-    sa.event.listen(engine, "before_cursor_execute", record_write)
-    sa.event.listen(engine, "commit", record_commit)
-    try:
+    with listening(app, before_cursor_execute=record_write, commit=record_commit):
         yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record_write)
-        sa.event.remove(engine, "commit", record_commit)
 
 
 async def upload(client: httpx.AsyncClient, headers: dict[str, str], name: str, data: bytes) -> str:
@@ -142,12 +131,8 @@ def uncached(app: FastAPI) -> Iterator[list[str]]:
         if context is not None and context.cache_hit == context.dialect.NO_CACHE_KEY:
             seen.append(statement)
 
-    engine = app.state.engine.sync_engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(app, before_cursor_execute=record):
         yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_the_write_paths_compile_no_statement_anew(
