@@ -109,6 +109,4 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-# Closed when the route returns, before its response is sent: a streamed download or ZIP holds no
-# pooled connection while a slow client reads it.
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
