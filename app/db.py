@@ -106,7 +106,17 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.session_factory
     async with factory() as session:
+        request.state.session = session
         yield session
+
+
+async def release_session(request: Request) -> None:
+    """Ends the request's session now, giving its pooled connection back, rather than after the
+    response is sent: before a body a slow or stopped reader could hold up for as long as it likes.
+    Anything still to be written must be committed first (closing rolls back)."""
+    session: AsyncSession | None = getattr(request.state, "session", None)
+    if session is not None:
+        await session.close()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from app.db import release_session
 from app.errors import NotFound, problem_response
 from app.files.download import Download, TextPreview
 from app.kinds import is_active
@@ -29,6 +30,9 @@ from app.storage.base import BlobNotFound, BlobStore, ByteRange
 from app.storage.packed import Stored
 
 SMALL_RANGE = 4 * 1024 * 1024  # read with the stat and sent as one body
+# asyncio's write buffer: a longer body can wait for its reader, so its request's connection goes
+# back to the pool before it is sent
+HELD_BODY = 64 * 1024
 MAX_RANGES = 16
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 
@@ -406,6 +410,8 @@ async def send(request: Request, download: Download, *, redirect: bool = False) 
         response.headers["Vary"] = f"{vary}, Authorization" if vary else "Authorization"
     if download.on_full_get is not None and request.method == "GET" and response.status_code == 200:
         await download.on_full_get()
+    if request.method != "HEAD" and int(response.headers.get("content-length", 0)) > HELD_BODY:
+        await release_session(request)
     return response
 
 

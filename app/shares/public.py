@@ -103,6 +103,8 @@ async def shared_thumbnail(
     response_class=StreamingResponse,
     responses={**problems(*LINK_CODES, *DOWNLOAD_CODES), **ZIP_OK},
 )
-async def zip_share(link: LinkDep, session: SessionDep, storage: StorageDep) -> StreamingResponse:
+async def zip_share(
+    request: Request, link: LinkDep, session: SessionDep, storage: StorageDep
+) -> StreamingResponse:
     """Every downloadable file of the link in one streamed ZIP (counts one download)."""
-    return zip_response(storage, await links.archive(session, link=link))
+    return await zip_response(request, storage, await links.archive(session, link=link))

@@ -1,7 +1,9 @@
 """A ZIP as an HTTP response: streamed, sized, an attachment."""
 
+from fastapi import Request
 from starlette.responses import StreamingResponse
 
+from app.db import release_session
 from app.files.serve import BINARY
 from app.names import content_disposition
 from app.problems import Responses
@@ -24,7 +26,9 @@ ZIP_OK: Responses = {
 }
 
 
-def zip_response(store: BlobStore, archive: Archive) -> StreamingResponse:
+async def zip_response(request: Request, store: BlobStore, archive: Archive) -> StreamingResponse:
+    """Ends the request's session first: the archive is read from the store alone."""
+    await release_session(request)
     zipped = build(store, archive)
     headers = {
         "Content-Length": str(len(zipped)),

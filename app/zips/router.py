@@ -2,7 +2,7 @@
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import StreamingResponse
 
 from app.auth.dependencies import CurrentUser
@@ -22,11 +22,11 @@ router = APIRouter(prefix="/api", tags=["zip"])
     responses={**problems(*AUTH, "album_not_found"), **ZIP_OK},
 )
 async def zip_album(
-    album_id: uuid.UUID, user: CurrentUser, session: SessionDep, storage: StorageDep
+    request: Request, album_id: uuid.UUID, user: CurrentUser, session: SessionDep, storage: StorageDep
 ) -> StreamingResponse:
     """The album's images in one streamed ZIP, in display order."""
     archive = await service.album_archive(session, owner=user, album_id=album_id)
-    return zip_response(storage, archive)
+    return await zip_response(request, storage, archive)
 
 
 @router.get(
@@ -35,11 +35,11 @@ async def zip_album(
     responses={**problems(*AUTH, "folder_not_found"), **ZIP_OK},
 )
 async def zip_folder(
-    folder_id: uuid.UUID, user: CurrentUser, session: SessionDep, storage: StorageDep
+    request: Request, folder_id: uuid.UUID, user: CurrentUser, session: SessionDep, storage: StorageDep
 ) -> StreamingResponse:
     """The folder's live files in one streamed ZIP, subfolders as directories."""
     archive = await service.folder_archive(session, owner=user, folder_id=folder_id)
-    return zip_response(storage, archive)
+    return await zip_response(request, storage, archive)
 
 
 @router.post(
@@ -48,8 +48,8 @@ async def zip_folder(
     responses={**problems(*AUTH, "file_not_found"), **ZIP_OK},
 )
 async def zip_files(
-    data: FilesZip, user: CurrentUser, session: SessionDep, storage: StorageDep
+    request: Request, data: FilesZip, user: CurrentUser, session: SessionDep, storage: StorageDep
 ) -> StreamingResponse:
     """The listed files in one streamed ZIP: all of them the caller's, else 404 and nothing sent."""
     archive = await service.files_archive(session, owner=user, file_ids=data.file_ids)
-    return zip_response(storage, archive)
+    return await zip_response(request, storage, archive)
