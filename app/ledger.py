@@ -136,8 +136,17 @@ class Ledger:
                 if not written:
                     self.pending.merge(batch)
 
+    async def flush_for_read(self, session: AsyncSession) -> None:
+        """Before a read that shows the counts: when anything is pending, or being written, the
+        reader's transaction ends first (its objects stay loaded) and it waits for the write.
+        Readers that kept their connection while the write waited for one, as many as the pool
+        holds, would wait out the pool's timeout."""
+        if self.pending.counts or self.pending.entries or self.writing is not None:
+            await session.commit()
+            await self.flush_quietly()
+
     async def flush_quietly(self) -> None:
-        """For reads: a failed flush leaves the figures a little behind, never the read failed."""
+        """A failed flush leaves the figures a little behind, never a read failed."""
         try:
             await self.flush()
         except Exception:

@@ -205,7 +205,7 @@ async def list_files(
     """A page by offset, or after `cursor` by index position (no offset to walk); either way with
     the cursor of the page after it. Sorted by downloads, after this process's pending ones are written."""
     if sort == "download_count":
-        await ledger.flush_quietly()
+        await ledger.flush_for_read(session)
     ordering = f"{sort}:{page.order}"
     query = list_query(owner_id=owner_id, filters=filters, sort=sort, order=page.order)
     number = page.page
@@ -349,7 +349,7 @@ async def get_file_detail(
     session: AsyncSession, *, storage: BlobStore, ledger: Ledger, owner_id: uuid.UUID, file_id: uuid.UUID
 ) -> FileDetail:
     """With this process's pending counts written first (see app/ledger.py)."""
-    await ledger.flush_quietly()
+    await ledger.flush_for_read(session)
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     integrity = await check_integrity(storage, file)
     rows = await session.scalars(

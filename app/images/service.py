@@ -113,7 +113,7 @@ async def list_images(
     """The viewer's images, another user's public ones (`user_id`), or an album's (`album_id`);
     sorted by views after this process's pending ones are written."""
     if sort == "view_count":
-        await ledger.flush_quietly()
+        await ledger.flush_for_read(session)
     principal = policy.principal_of(viewer)
     query = select(File).outerjoin(ImageMeta, ImageMeta.file_id == File.id).where(*_live_image())
     query = query.where(

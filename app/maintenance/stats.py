@@ -32,7 +32,7 @@ async def storage_stats(
     session: AsyncSession, *, settings: Settings, storage: BlobStore, ledger: Ledger, user: User
 ) -> StorageStats:
     """With this process's pending downloads and views written first (see app/ledger.py)."""
-    await ledger.flush_quietly()
+    await ledger.flush_for_read(session)
     counters = await usage.of_owner(session, owner_id=user.id)
     live = usage.summed(counters, trashed=False)
     capacity = await storage.capacity()
