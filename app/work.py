@@ -2,7 +2,7 @@
 derived blob (thumbnail, render) is made once per key at a time, then kept in the store."""
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import BinaryIO, TypeVar
 
@@ -16,6 +16,9 @@ from app.storage.base import BlobNotFound, BlobStat, BlobStore
 from app.storage.packed import Stored
 
 T = TypeVar("T")
+# Runs before a request waits for a missing blob to be made: a reader's service passes its
+# session's commit, so no pooled connection is held while the decoders are busy.
+BeforeMaking = Callable[[], Awaitable[None]]
 
 
 class ImageWork:
@@ -60,12 +63,21 @@ async def stat_or_none(store: BlobStore, key: str) -> BlobStat | None:
 
 
 async def ensure_derived(
-    store: BlobStore, work: ImageWork, *, key: str, source: Stored, make: Callable[[BinaryIO], bytes]
+    store: BlobStore,
+    work: ImageWork,
+    *,
+    key: str,
+    source: Stored,
+    make: Callable[[BinaryIO], bytes],
+    before_making: BeforeMaking | None = None,
 ) -> BlobStat:
-    """The blob `key`, made by `make` from the blob `source` when missing. One maker per key in this
-    process; another process making it at the same time is harmless (each put is whole)."""
+    """The blob `key`, made by `make` from the blob `source` when missing (`before_making` first,
+    which may refuse). One maker per key in this process; another process making it at the same
+    time is harmless (each put is whole)."""
     if (found := await stat_or_none(store, key)) is not None:
         return found
+    if before_making is not None:
+        await before_making()
     async with work.one_maker(key):
         if (found := await stat_or_none(store, key)) is not None:
             return found  # another request made it while we waited

@@ -11,7 +11,7 @@ from app.imaging.watermark import Watermark
 from app.storage import keys, packed
 from app.storage.base import BlobNotFound, BlobStat, BlobStore
 from app.storage.packed import Stored
-from app.work import ImageWork, ensure_derived
+from app.work import BeforeMaking, ImageWork, ensure_derived
 
 TEXT_PREVIEW_BYTES = 64 * 1024
 
@@ -44,6 +44,7 @@ async def ensure_thumbnail(
     size: str,
     name: str | None = None,
     watermark: Watermark | None = None,
+    before_making: BeforeMaking | None = None,
 ) -> tuple[str, BlobStat]:
     """The key and stat of the thumbnail of `size` (stored as `name`, by default `<size>.webp`),
     made from the original `source` first when missing."""
@@ -53,7 +54,9 @@ async def ensure_thumbnail(
         return make_thumbnails(source, [size], watermark=watermark)[size]
 
     with image_errors():
-        stat = await ensure_derived(store, work, key=key, source=source, make=make)
+        stat = await ensure_derived(
+            store, work, key=key, source=source, make=make, before_making=before_making
+        )
     return key, stat
 
 

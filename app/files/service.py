@@ -504,7 +504,12 @@ async def preview_file(
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     if file.kind == "image":
         key, _ = await ensure_thumbnail(
-            storage, work, storage_key=file.storage_key, source=original_of(file), size="small"
+            storage,
+            work,
+            storage_key=file.storage_key,
+            source=original_of(file),
+            size="small",
+            before_making=session.commit,
         )
         return Download(
             store=storage,

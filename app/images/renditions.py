@@ -3,7 +3,6 @@
 import hashlib
 import json
 import math
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, BinaryIO, Self
 
@@ -20,7 +19,7 @@ from app.imaging.thumbnails import (
 from app.models import File
 from app.storage import keys
 from app.storage.base import BlobStat, BlobStore
-from app.work import ImageWork, ensure_derived, image_work_of, stat_or_none
+from app.work import BeforeMaking, ImageWork, ensure_derived, image_work_of
 
 # Bump when the image code changes its output, so cached files and ETags are renewed.
 RENDITION_VERSION = "1"
@@ -71,9 +70,16 @@ def _etag(image: File, name: str) -> str:
 
 
 async def thumbnail(
-    work: ImageWork, storage: BlobStore, *, image: File, size: str, watermark: Watermark | None = None
+    work: ImageWork,
+    storage: BlobStore,
+    *,
+    image: File,
+    size: str,
+    watermark: Watermark | None = None,
+    before_making: BeforeMaking | None = None,
 ) -> Rendition:
-    """The thumbnail of `size`; the shared (file preview) one unless a watermark applies (never on small)."""
+    """The thumbnail of `size`; the shared (file preview) one unless a watermark applies (never on
+    small). `before_making` runs when it is not there yet."""
     if watermark is not None and size != "small":
         name = f"{size}{_mark_suffix(watermark)}.{THUMBNAIL_FORMAT}"
     else:
@@ -86,6 +92,7 @@ async def thumbnail(
         size=size,
         name=name,
         watermark=watermark,
+        before_making=before_making,
     )
     return Rendition(key=key, stat=stat, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, name))
 
@@ -168,14 +175,12 @@ async def rendition(
     image: File,
     spec: RenderRequest,
     watermark: Watermark | None = None,
-    before_making: Callable[[], Awaitable[None]] | None = None,
+    before_making: BeforeMaking | None = None,
 ) -> Rendition:
     """A resized, cropped or converted copy, kept in the store by its parameters;
     `before_making` runs first when it is not there yet (and may refuse)."""
     name = spec.name(watermark)
     key = keys.rendition(image.storage_key, name)
-    if before_making is not None and await stat_or_none(storage, key) is None:
-        await before_making()
 
     def make(source: BinaryIO) -> bytes:
         return render(
@@ -189,5 +194,7 @@ async def rendition(
         )
 
     with image_errors():
-        stat = await ensure_derived(storage, work, key=key, source=original_of(image), make=make)
+        stat = await ensure_derived(
+            storage, work, key=key, source=original_of(image), make=make, before_making=before_making
+        )
     return Rendition(key=key, stat=stat, media_type=RENDER_MEDIA_TYPES[spec.fmt], etag=_etag(image, name))

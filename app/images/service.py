@@ -311,7 +311,9 @@ async def thumbnail_for(
     subject = await policy.subject(session, principal=principal, file=image)
     rendering = policy.rendering_of_thumbnail(size)
     mark = _watermark(principal, subject, rendering)
-    made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark)
+    made = await renditions.thumbnail(
+        work, storage, image=image, size=size, watermark=mark, before_making=session.commit
+    )
     scope = policy.cache_scope(principal, subject, rendering)
     return served(image, made, store=storage, label=size, public=scope == "public")
 
@@ -338,6 +340,7 @@ async def image_rendition(
 
     async def count_render() -> None:
         await _count_render(session, settings=settings, key=f"user:{viewer.id}" if viewer else f"ip:{client}")
+        await session.commit()  # the read ends: no connection held while waiting for a decoder
 
     made = await renditions.rendition(
         work, storage, image=image, spec=spec, watermark=mark, before_making=count_render

@@ -47,7 +47,7 @@ async def avatar_thumbnail(
     )
     if avatar is None:
         raise NotFound("this artist has no avatar", code="avatar_not_found")
-    made = await renditions.thumbnail(work, storage, image=avatar, size="small")
+    made = await renditions.thumbnail(work, storage, image=avatar, size="small", before_making=session.commit)
     public = policy.avatar_cache_scope() == "public"
     return images.served(avatar, made, store=storage, label="avatar", public=public, revalidate=True)
 

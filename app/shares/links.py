@@ -293,7 +293,14 @@ async def download(
         source, blob = blob, Stored(keys.rendition(file.storage_key, LOCATION_FREE))
         etag = f"{file.sha256[:32]}-{LOCATION_FREE}"
         with image_errors():
-            await ensure_derived(storage, work, key=blob.key, source=source, make=without_location)
+            await ensure_derived(
+                storage,
+                work,
+                key=blob.key,
+                source=source,
+                make=without_location,
+                before_making=session.commit,
+            )
     return Download(
         store=storage,
         blob=blob,

@@ -1,0 +1,41 @@
+"""A request waiting for image work holds no database connection: thumbnails and renditions
+queued behind busy decoders, more of them than the pool has connections, do not make other
+requests wait for the pool (30 s, then a 500)."""
+
+import asyncio
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.work import ImageWork
+from tests.conftest import MakeUser
+from tests.files.helpers import jpeg_bytes
+
+QUEUED = 20  # more than the pool's 15 (5 kept, 10 overflow)
+
+
+@pytest.mark.parametrize("made", ["thumbnail?size=medium", "render?w=40&format=png"])
+async def test_images_waiting_for_a_decoder_leave_the_pool_to_other_requests(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser, made: str
+) -> None:
+    alice = await make_user()
+    files = [("files", (f"p{n}.jpg", jpeg_bytes((64, 48)), "image/jpeg")) for n in range(QUEUED)]
+    uploaded = await client.post("/api/upload", files=files, headers=alice.headers)
+    assert uploaded.status_code == 201, uploaded.text
+    paths = [f"/api/images/{stored['id']}/{made}" for stored in uploaded.json()["files"]]
+    work: ImageWork = app.state.image_work
+    holders = [object() for _ in range(int(work.limiter.total_tokens))]
+    for holder in holders:  # every decoder is busy
+        await work.limiter.acquire_on_behalf_of(holder)
+    made_now = [asyncio.create_task(client.get(path, headers=alice.headers)) for path in paths]
+    try:
+        await asyncio.sleep(0.5)  # every one is now waiting for a decoder
+        assert not any(one.done() for one in made_now)
+        listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 10)
+        assert listed.status_code == 200
+    finally:
+        for holder in holders:
+            work.limiter.release_on_behalf_of(holder)
+        answers = await asyncio.wait_for(asyncio.gather(*made_now), 60)
+    assert [answer.status_code for answer in answers] == [200] * QUEUED
