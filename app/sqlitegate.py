@@ -69,6 +69,13 @@ class WriteGate:
         if self._lock is not None and self._lock.locked():
             self._lock.release()
 
+    def close(self) -> None:
+        """Close the lock file unless a writer holds it (a dispose leaves checked-out connections
+        alone); a later writer opens it again."""
+        if self._fd is not None and not (self._lock is not None and self._lock.locked()):
+            os.close(self._fd)
+            self._fd = None
+
     async def _lock_file(self) -> None:
         """Only the holder of the process's lock gets here, so one thread at most per process
         blocks in flock (the GIL released) until the other process leaves."""
@@ -137,6 +144,7 @@ def install(engine: AsyncEngine, *, timeout_seconds: float) -> WriteGate:
     event.listen(engine.sync_engine, "before_cursor_execute", before_execute)
     event.listen(engine.sync_engine.pool, "checkin", on_checkin)
     event.listen(engine.sync_engine.pool, "close", on_checkin)
+    event.listen(engine.sync_engine, "engine_disposed", lambda _: gate.close())
     _gates[engine] = gate
     return gate
 

@@ -2,6 +2,7 @@
 inside one process on an asyncio lock, across processes (here: two engines) on a file lock."""
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -111,3 +112,21 @@ async def test_serving_hands_the_gil_over_sooner(settings: Settings) -> None:
     async with application.router.lifespan_context(application):
         assert sys.getswitchinterval() == pytest.approx(SWITCH_SECONDS)
     assert sys.getswitchinterval() == before
+
+
+def open_paths() -> set[str]:
+    return {os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")}
+
+
+async def test_disposing_the_engine_closes_the_lock_file(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gate.db'}")
+    lock_file = str(tmp_path / "gate.db-writer.lock")
+    await make_table(engine)
+    await write(engine, 1)
+    assert lock_file in open_paths()
+    await engine.dispose()
+    assert lock_file not in open_paths()
+    await write(engine, 2)  # the engine still works after a dispose, and opens the file again
+    assert await count(engine) == 2
+    await engine.dispose()
+    assert lock_file not in open_paths()
