@@ -58,8 +58,10 @@ async def add_user(session: AsyncSession, *, data: UserRegister, is_admin: bool 
     """A new account, flushed; the caller commits (register signs in, the CLI does not)."""
     username_key = data.username.lower()
     email = data.email.lower()
-    await _refuse_taken(session, username_key=username_key, email=email)
+    # hashed before the database is asked: no connection held meanwhile, and a taken name costs
+    # the same time as a free one
     password_hash = await to_thread.run_sync(security.hash_password, data.password)
+    await _refuse_taken(session, username_key=username_key, email=email)
     user = User(
         username=data.username,
         username_key=username_key,
@@ -103,6 +105,7 @@ async def login(session: AsyncSession, *, settings: Settings, data: UserLogin, c
         session, buckets=buckets, window_seconds=settings.login_window_seconds, what="login attempts"
     )
     stored = user.password_hash if user else None
+    await session.commit()  # the hit is in and the rest only read: no connection held while hashing
     valid, new_hash = await to_thread.run_sync(security.verify_password, data.password, stored)
     if user is None or not valid:
         raise Unauthorized("wrong username or password", code="invalid_credentials")

@@ -138,6 +138,7 @@ async def unlock(
         session, buckets=buckets, window_seconds=settings.share_unlock_window_seconds, what="unlock attempts"
     )
     if share.password_hash is not None:
+        await session.commit()  # the hits are in: no connection held while hashing
         valid, _ = await to_thread.run_sync(security.verify_password, password, share.password_hash)
         if not valid:
             raise Unauthorized("wrong password for this share link", code="share_password_invalid")

@@ -384,6 +384,7 @@ async def _finish(
         folder_id = await files.resolve_folder_field(
             session, owner_id=upload.owner_id, raw=None if upload.folder_id is None else str(upload.folder_id)
         )
+        await session.commit()  # only reads so far: no connection held while the blobs are stored
         rows = await keep(
             session,
             settings=uploader.settings,

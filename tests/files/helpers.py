@@ -1,13 +1,16 @@
 """Real bytes for upload tests: images made with Pillow, an ELF header, hand-built multipart bodies."""
 
+import asyncio
+import contextlib
 import hashlib
 import io
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import httpx
 import obstore
 from PIL import Image
@@ -155,3 +158,25 @@ def asgi_scope(method: str, path: str, headers: dict[str, str]) -> dict[str, Any
         "client": ("127.0.0.1", 1234),
         "server": ("testserver", 80),
     }
+
+
+@contextlib.asynccontextmanager
+async def all_taken(limiter: anyio.CapacityLimiter) -> AsyncIterator[None]:
+    """Every token of `limiter` held (busy decoders or threads) until the block ends."""
+    holders = [object() for _ in range(int(limiter.total_tokens))]
+    for holder in holders:
+        await limiter.acquire_on_behalf_of(holder)
+    try:
+        yield
+    finally:
+        for holder in holders:
+            limiter.release_on_behalf_of(holder)
+
+
+async def until_waiting(limiter: anyio.CapacityLimiter, count: int, *, seconds: float = 20) -> None:
+    """Return once `count` tasks wait for `limiter`."""
+    for _ in range(int(seconds / 0.02)):
+        if limiter.statistics().tasks_waiting >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{limiter.statistics().tasks_waiting} tasks wait, not {count}")

@@ -4,10 +4,18 @@ holding one: readers, more of them than the pool has connections, all answer at 
 import asyncio
 
 import httpx
+import pytest
 
+from app.config import Settings
 from tests.conftest import MakeUser
 
 READERS = 24  # more than the pool's 15 (5 kept, 10 overflow)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """No flush in the background: the readers find the counts pending."""
+    return settings.model_copy(update={"counts_flush_seconds": 3600})
 
 
 async def test_many_readers_of_pending_counts_answer_at_once(

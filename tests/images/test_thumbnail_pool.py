@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from app.work import ImageWork
 from tests.conftest import MakeUser
-from tests.files.helpers import jpeg_bytes
+from tests.files.helpers import all_taken, jpeg_bytes, until_waiting
 
 QUEUED = 20  # more than the pool's 15 (5 kept, 10 overflow)
 
@@ -25,17 +25,10 @@ async def test_images_waiting_for_a_decoder_leave_the_pool_to_other_requests(
     assert uploaded.status_code == 201, uploaded.text
     paths = [f"/api/images/{stored['id']}/{made}" for stored in uploaded.json()["files"]]
     work: ImageWork = app.state.image_work
-    holders = [object() for _ in range(int(work.limiter.total_tokens))]
-    for holder in holders:  # every decoder is busy
-        await work.limiter.acquire_on_behalf_of(holder)
-    made_now = [asyncio.create_task(client.get(path, headers=alice.headers)) for path in paths]
-    try:
-        await asyncio.sleep(0.5)  # every one is now waiting for a decoder
-        assert not any(one.done() for one in made_now)
+    async with all_taken(work.limiter):  # every decoder is busy
+        made_now = [asyncio.create_task(client.get(path, headers=alice.headers)) for path in paths]
+        await until_waiting(work.limiter, QUEUED)
         listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 10)
         assert listed.status_code == 200
-    finally:
-        for holder in holders:
-            work.limiter.release_on_behalf_of(holder)
-        answers = await asyncio.wait_for(asyncio.gather(*made_now), 60)
+    answers = await asyncio.wait_for(asyncio.gather(*made_now), 60)
     assert [answer.status_code for answer in answers] == [200] * QUEUED

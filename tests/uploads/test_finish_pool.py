@@ -1,0 +1,52 @@
+"""A resumable upload whose last byte is in holds no database connection while its file is stored
+and looked at: finishes queued behind busy decoders, more of them than the pool has connections,
+do not make other requests wait for the pool."""
+
+import asyncio
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.work import ImageWork
+from tests.conftest import MakeUser
+from tests.files.helpers import all_taken, jpeg_bytes, until_waiting
+from tests.uploads.helpers import OCTET, headers, metadata
+
+pytestmark = pytest.mark.anyio
+
+QUEUED = 20  # more than the pool's 15 (5 kept, 10 overflow)
+
+
+async def test_finishes_waiting_for_a_decoder_leave_the_pool_to_other_requests(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user()
+    photos = [jpeg_bytes((64, 48), color=f"#{n:06x}") for n in range(QUEUED)]
+    urls = []
+    for n, photo in enumerate(photos):
+        created = await client.post(
+            "/api/uploads/tus",
+            headers={
+                **headers(alice),
+                "Upload-Length": str(len(photo)),
+                "Upload-Metadata": metadata(filename=f"p{n}.jpg"),
+            },
+        )
+        assert created.status_code == 201, created.text
+        urls.append(httpx.URL(created.headers["location"]).path)
+    work: ImageWork = app.state.image_work
+    async with all_taken(work.limiter):  # every decoder is busy
+        finishing = [
+            asyncio.create_task(
+                client.patch(url, content=photo, headers={**headers(alice), **OCTET, "Upload-Offset": "0"})
+            )
+            for url, photo in zip(urls, photos, strict=True)
+        ]
+        await until_waiting(work.limiter, QUEUED)
+        listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 10)
+        assert listed.status_code == 200
+    answers = await asyncio.wait_for(asyncio.gather(*finishing), 60)
+    assert [answer.status_code for answer in answers] == [204] * QUEUED
+    listed = await client.get("/api/files", headers=alice.headers)
+    assert listed.json()["total"] == QUEUED
