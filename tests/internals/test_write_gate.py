@@ -130,3 +130,19 @@ async def test_disposing_the_engine_closes_the_lock_file(tmp_path: Path) -> None
     assert await count(engine) == 2
     await engine.dispose()
     assert lock_file not in open_paths()
+
+
+async def test_disposing_leaves_the_lock_file_of_a_writer_in_progress(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gate.db'}")
+    lock_file = str(tmp_path / "gate.db-writer.lock")
+    await make_table(engine)
+    held, release = asyncio.Event(), asyncio.Event()
+    holder = asyncio.create_task(write_and_hold(engine, 1, held, release))
+    await held.wait()
+    await engine.dispose()  # the holder's connection is checked out: the dispose leaves it alone
+    assert lock_file in open_paths()
+    release.set()
+    await holder
+    assert await count(engine) == 1
+    await engine.dispose()
+    assert lock_file not in open_paths()
