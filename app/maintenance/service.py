@@ -128,10 +128,21 @@ async def count_files(session: AsyncSession) -> int:
 async def verify(
     session: AsyncSession, *, storage: BlobStore, progress: Progress | None = None
 ) -> VerifyReport:
-    """Re-hash every original (trash included) and compare with the row's size and SHA-256."""
+    """Re-hash every original (trash included) and compare with the row's size and SHA-256.
+
+    Read in batches by id, each read ended before its files are hashed: a run over a large
+    library holds no connection, and on SQLite no read transaction that would keep the WAL from
+    being checkpointed, while it reads the disk."""
     report = VerifyReport(checked=0, missing=[], corrupt=[])
-    query = select(File.id, File.storage_key, File.size, File.sha256, File.encoding).order_by(File.id)
-    async for rows in (await session.stream(query)).partitions(BATCH):
+    batch = (
+        select(File.id, File.storage_key, File.size, File.sha256, File.encoding)
+        .order_by(File.id)
+        .limit(BATCH)
+    )
+    after: uuid.UUID | None = None
+    while rows := (await session.execute(batch if after is None else batch.where(File.id > after))).all():
+        await session.commit()
+        after = rows[-1].id
         for file_id, key, size, sha256, encoding in rows:
             original = Stored(keys.original(key), size=size, encoding=encoding)
             found = await to_thread.run_sync(disk.digest, storage, original)

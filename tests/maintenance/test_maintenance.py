@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from app.config import Settings
 from app.db import utcnow
 from app.main import create_app
+from app.maintenance import service
 from app.models import Activity, File
 from app.storage import keys
 from app.storage.local import LocalBlobStore
@@ -189,3 +190,20 @@ async def test_purge_trash_removes_old_trash_only(
     assert purges == [uuid.UUID(old["id"])]
     trash = (await client.get("/api/trash", headers=admin.headers)).json()
     assert [file["id"] for file in trash["items"]] == [recent["id"]]
+
+
+async def test_verify_holds_no_connection_while_it_hashes(
+    admin: UserHandle, upload: Upload, app: FastAPI
+) -> None:
+    """A verify of a large library reads the disk for minutes: it must not keep a pooled
+    connection (on PostgreSQL an idle transaction) all that time."""
+    for n in range(3):
+        await upload(admin, f"{n}.txt", f"words {n}\n".encode())
+    engine = app.state.engine
+    held: list[int] = []
+    async with app.state.session_factory() as session:
+        report = await service.verify(
+            session, storage=app.state.storage, progress=lambda: held.append(engine.pool.checkedout())
+        )
+    assert report.checked == 3
+    assert held == [0, 0, 0]
