@@ -390,7 +390,12 @@ async def redirect_to_store(request: Request, download: Download) -> Response | 
 
 async def send(request: Request, download: Download, *, redirect: bool = False) -> Response:
     """The response for a service's `Download`; counts it (`on_full_get`) only on a full GET 200.
-    With `redirect`, a GET answers 302 to a presigned URL where the store can make one."""
+    With `redirect`, a GET answers 302 to a presigned URL where the store can make one.
+
+    The request's connection goes back to the pool before a remote store is asked, and before a
+    long body is sent (`on_full_get` may take one again, briefly, to commit a count)."""
+    if download.store.remote:
+        await release_session(request)
     if redirect and (moved := await redirect_to_store(request, download)) is not None:
         return moved
     response = await file_response(

@@ -132,6 +132,10 @@ class HeldResumable(Protocol):
 
 
 class BlobStore(Protocol):
+    # True when every call is a network round trip (object storage), which a request should not
+    # make while it holds a database connection
+    remote: bool
+
     async def check(self) -> None:
         """Raise when the store cannot be written (readiness probe)."""
         ...

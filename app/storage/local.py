@@ -250,6 +250,8 @@ def _take_if_dead(path: Path) -> int | None:
 
 
 class LocalBlobStore:
+    remote = False
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self._tmp = root / "tmp"

@@ -286,6 +286,8 @@ class S3ResumablePart:
 
 
 class S3BlobStore:
+    remote = True
+
     def __init__(self, location: S3Location, *, lock_stale_seconds: float = STALE_SECONDS) -> None:
         self.location = location
         self.lock_stale_seconds = lock_stale_seconds

@@ -49,7 +49,8 @@ def sha256(data: bytes) -> str:
 class CuttingProxy:
     """A TCP proxy on loopback that breaks the connection once, after `cut_after` bytes went from
     client to server (mid-body of a large PATCH), then forwards everything: a bad network. With
-    `stall`, the connection hangs there instead, until the proxy closes."""
+    `stall`, the connection hangs there instead, until the proxy closes. While `flowing` is clear,
+    bytes going up wait (`waiting` counts the sends held so): a server that stopped answering."""
 
     def __init__(self, upstream_port: int, cut_after: int, *, stall: bool = False) -> None:
         self.upstream_port = upstream_port
@@ -58,6 +59,9 @@ class CuttingProxy:
         self.closed = threading.Event()
         self.forwarded = 0
         self.cut = threading.Event()
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.waiting = 0
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -86,6 +90,8 @@ class CuttingProxy:
     def _pipe(self, source: socket.socket, target: socket.socket, upward: bool) -> None:
         try:
             while data := source.recv(65536):
+                if upward:
+                    self._wait_for_flow()
                 allowed = self._allowance(len(data)) if upward else len(data)
                 target.sendall(data[:allowed])
                 if allowed < len(data):
@@ -100,6 +106,16 @@ class CuttingProxy:
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
+    def _wait_for_flow(self) -> None:
+        if self.flowing.is_set():
+            return
+        with self._lock:
+            self.waiting += 1
+        self.flowing.wait(60)
+        with self._lock:
+            self.waiting -= 1
+
     def close(self) -> None:
+        self.flowing.set()
         self.closed.set()
         self.listener.close()
