@@ -39,6 +39,7 @@ async def sweep_parts(session: AsyncSession, *, settings: Settings, storage: Blo
         await session.rollback()  # end the read: the next check sees new commits
         return found is not None
 
+    await session.commit()  # the caller's reads end: no connection held while the store is listed
     sweep = await storage.sweep_parts(is_kept=is_kept, older_than_seconds=settings.stale_part_minutes * 60)
     metrics.SWEPT.labels("parts").inc(len(sweep.parts))
     metrics.SWEPT.labels("blobs").inc(len(sweep.blobs))
@@ -54,11 +55,13 @@ async def find_orphans(
 
     A fresh upload's bytes land before its row, so only blobs older than STALE_PART_MINUTES count
     as orphans, and only rows older than the listing can miss their bytes."""
+    await session.commit()  # the caller's reads end: no connection held while the store is listed
     listed_at = utcnow()
     cutoff = listed_at - timedelta(minutes=settings.stale_part_minutes)
     originals, old = await _stored_keys(storage, cutoff=cutoff)
     orphans = sorted(old - await _known_keys(session, old))
     missing = await _missing_originals(session, originals=originals, listed_at=listed_at)
+    await session.commit()  # nor while the orphans are deleted
     if fix:
         for key in orphans:
             await trash.delete_blobs(storage, key)

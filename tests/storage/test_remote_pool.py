@@ -1,6 +1,6 @@
-"""A download from object storage holds no database connection while the store answers: downloads
-waiting for a slow S3 server, more of them than the pool has connections, do not make other
-requests wait for the pool (30 s, then a 500)."""
+"""Nothing holds a database connection while object storage answers: downloads waiting for a
+slow S3 server, more of them than the pool has connections, do not make other requests wait for
+the pool (30 s, then a 500), and maintenance lists the store with no connection held."""
 
 import asyncio
 from collections.abc import Iterator
@@ -8,8 +8,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
 
 from app.config import Settings
+from app.maintenance import service
 from tests.conftest import MakeUser
 from tests.storage.helpers import S3Server, on_s3
 from tests.uploads.helpers import CuttingProxy
@@ -55,3 +58,27 @@ async def test_downloads_waiting_for_the_store_leave_the_pool_to_other_requests(
         valve.flowing.set()
     answers = await asyncio.wait_for(asyncio.gather(*downloads), 60)
     assert [answer.content for answer in answers] == [f"words {n}\n".encode() for n in range(WAITING)]
+
+
+@pytest.mark.parametrize("task", ["orphans", "sweep"])
+async def test_maintenance_holds_no_connection_while_it_lists_the_store(
+    app: FastAPI, settings: Settings, valve: CuttingProxy, task: str
+) -> None:
+    async with app.state.session_factory() as session:
+        await session.execute(select(1))  # a read before, as the admin's token check is
+        valve.flowing.clear()
+        try:
+            if task == "orphans":
+                running = service.find_orphans(session, settings=settings, storage=app.state.storage)
+            else:
+                running = service.sweep_parts(session, settings=settings, storage=app.state.storage)
+            listing = asyncio.create_task(running)
+            for _ in range(1000):  # until it waits for the store
+                if valve.waiting:
+                    break
+                await asyncio.sleep(0.02)
+            assert valve.waiting
+            assert app.state.engine.pool.checkedout() == 0
+        finally:
+            valve.flowing.set()
+        await asyncio.wait_for(listing, 60)
