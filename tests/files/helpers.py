@@ -6,7 +6,7 @@ import hashlib
 import io
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,10 +173,16 @@ async def all_taken(limiter: anyio.CapacityLimiter) -> AsyncIterator[None]:
             limiter.release_on_behalf_of(holder)
 
 
-async def until_waiting(limiter: anyio.CapacityLimiter, count: int, *, seconds: float = 20) -> None:
-    """Return once `count` tasks wait for `limiter`."""
+async def until(condition: Callable[[], bool], *, seconds: float = 20) -> bool:
+    """Wait until `condition()` holds, at most `seconds`; whether it does."""
     for _ in range(int(seconds / 0.02)):
-        if limiter.statistics().tasks_waiting >= count:
-            return
+        if condition():
+            return True
         await asyncio.sleep(0.02)
-    raise AssertionError(f"{limiter.statistics().tasks_waiting} tasks wait, not {count}")
+    return condition()
+
+
+async def until_waiting(limiter: anyio.CapacityLimiter, count: int) -> None:
+    """Return once `count` tasks wait for `limiter`."""
+    if not await until(lambda: limiter.statistics().tasks_waiting >= count):
+        raise AssertionError(f"{limiter.statistics().tasks_waiting} tasks wait, not {count}")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.config import Settings
 from app.maintenance import service
 from tests.conftest import MakeUser
+from tests.files.helpers import until
 from tests.storage.helpers import S3Server, on_s3
 from tests.uploads.helpers import CuttingProxy
 
@@ -47,11 +48,7 @@ async def test_downloads_waiting_for_the_store_leave_the_pool_to_other_requests(
             asyncio.create_task(client.get(f"/api/files/{file_id}/download", headers=alice.headers))
             for file_id in ids
         ]
-        for _ in range(1000):  # until every download waits for the store
-            if valve.waiting >= WAITING:
-                break
-            await asyncio.sleep(0.02)
-        assert valve.waiting >= WAITING
+        assert await until(lambda: valve.waiting >= WAITING)  # every download waits for the store
         listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 10)
         assert listed.status_code == 200
     finally:
@@ -73,11 +70,7 @@ async def test_maintenance_holds_no_connection_while_it_lists_the_store(
             else:
                 running = service.sweep_parts(session, settings=settings, storage=app.state.storage)
             listing = asyncio.create_task(running)
-            for _ in range(1000):  # until it waits for the store
-                if valve.waiting:
-                    break
-                await asyncio.sleep(0.02)
-            assert valve.waiting
+            assert await until(lambda: valve.waiting > 0)  # it waits for the store
             assert app.state.engine.pool.checkedout() == 0
         finally:
             valve.flowing.set()
