@@ -9,6 +9,7 @@ from typing import BinaryIO, TypeVar
 import anyio
 from anyio import to_thread
 from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import metrics
 from app.storage import packed
@@ -53,6 +54,13 @@ def create_image_work() -> ImageWork:
 def image_work_of(request: Request) -> ImageWork:
     work: ImageWork = request.app.state.image_work
     return work
+
+
+async def end_read_before(store: BlobStore, session: AsyncSession) -> None:
+    """Ends the caller's read before it asks a remote store, so no pooled connection waits on
+    object storage; a local store answers at once and the read goes on."""
+    if store.remote:
+        await session.commit()
 
 
 async def stat_or_none(store: BlobStore, key: str) -> BlobStat | None:

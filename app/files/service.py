@@ -41,7 +41,7 @@ from app.pagination import MAX_PAGE, Cursor, CursorPage, Page, PageParams, Posit
 from app.storage import keys
 from app.storage.base import BlobNotFound, BlobStore
 from app.storage.packed import Stored
-from app.work import ImageWork, stat_or_none
+from app.work import ImageWork, end_read_before, stat_or_none
 
 ReadT = TypeVar("ReadT", bound=FileRead)
 # The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
@@ -351,7 +351,6 @@ async def get_file_detail(
     """With this process's pending counts written first (see app/ledger.py)."""
     await ledger.flush_for_read(session)
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
-    integrity = await check_integrity(storage, file)
     rows = await session.scalars(
         select(Activity)
         .where(Activity.owner_id == owner_id, Activity.file_id == file.id)
@@ -359,7 +358,8 @@ async def get_file_detail(
         .limit(HISTORY_LENGTH)
     )
     history = [AccessEntry(action=row.action, at=row.at, actor_id=row.actor_id) for row in rows]
-    return file_detail(file, integrity=integrity, history=history)
+    await end_read_before(storage, session)
+    return file_detail(file, integrity=await check_integrity(storage, file), history=history)
 
 
 async def update_file(
@@ -502,6 +502,7 @@ async def preview_file(
     """Images: the small thumbnail; text: its first 64 KiB as plain text; PDFs and videos: the
     preview made at upload (or by the backfill); else 404."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
+    await end_read_before(storage, session)
     if file.kind == "image":
         key, _ = await ensure_thumbnail(
             storage,

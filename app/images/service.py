@@ -40,7 +40,7 @@ from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
 from app.storage.packed import Stored
-from app.work import ImageWork
+from app.work import ImageWork, end_read_before
 
 MAX_TAG_SUGGESTIONS = 200
 CACHE_SECONDS = 31_536_000
@@ -311,6 +311,7 @@ async def thumbnail_for(
     subject = await policy.subject(session, principal=principal, file=image)
     rendering = policy.rendering_of_thumbnail(size)
     mark = _watermark(principal, subject, rendering)
+    await end_read_before(storage, session)
     made = await renditions.thumbnail(
         work, storage, image=image, size=size, watermark=mark, before_making=session.commit
     )
@@ -342,6 +343,7 @@ async def image_rendition(
         await _count_render(session, settings=settings, key=f"user:{viewer.id}" if viewer else f"ip:{client}")
         await session.commit()  # the read ends: no connection held while waiting for a decoder
 
+    await end_read_before(storage, session)
     made = await renditions.rendition(
         work, storage, image=image, spec=spec, watermark=mark, before_making=count_render
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.config import Settings
 from app.maintenance import service
 from tests.conftest import MakeUser
-from tests.files.helpers import until
+from tests.files.helpers import jpeg_bytes, until
 from tests.storage.helpers import S3Server, on_s3
 from tests.uploads.helpers import CuttingProxy
 
@@ -55,6 +55,33 @@ async def test_downloads_waiting_for_the_store_leave_the_pool_to_other_requests(
         valve.flowing.set()
     answers = await asyncio.wait_for(asyncio.gather(*downloads), 60)
     assert [answer.content for answer in answers] == [f"words {n}\n".encode() for n in range(WAITING)]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/images/{id}/thumbnail", "/api/files/{id}/preview", "/api/files/{id}"], ids=str.split
+)
+async def test_reads_that_ask_the_store_leave_the_pool_to_other_requests(
+    client: httpx.AsyncClient, make_user: MakeUser, valve: CuttingProxy, path: str
+) -> None:
+    alice = await make_user()
+    files = [
+        ("files", (f"{n}.jpg", jpeg_bytes((32, 24), color=f"#{n:06x}"), "image/jpeg")) for n in range(WAITING)
+    ]
+    uploaded = await client.post("/api/upload", files=files, headers=alice.headers)
+    assert uploaded.status_code == 201, uploaded.text
+    valve.flowing.clear()  # the store stops answering
+    try:
+        reads = [
+            asyncio.create_task(client.get(path.format(id=stored["id"]), headers=alice.headers))
+            for stored in uploaded.json()["files"]
+        ]
+        assert await until(lambda: valve.waiting >= WAITING)  # every read waits for the store
+        listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 10)
+        assert listed.status_code == 200
+    finally:
+        valve.flowing.set()
+    answers = await asyncio.wait_for(asyncio.gather(*reads), 60)
+    assert [answer.status_code for answer in answers] == [200] * WAITING
 
 
 @pytest.mark.parametrize("task", ["orphans", "sweep"])
