@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.config import Settings
 from app.maintenance import service
-from tests.conftest import MakeUser
+from tests.conftest import MakeUser, UserHandle
 from tests.files.helpers import jpeg_bytes, until
 from tests.storage.helpers import S3Server, on_s3
 from tests.uploads.helpers import CuttingProxy
@@ -34,6 +34,22 @@ def settings(settings: Settings, s3: S3Server, valve: CuttingProxy) -> Settings:
     return on_s3(settings, s3, aws_endpoint_url=valve.url)
 
 
+async def while_the_store_waits(
+    client: httpx.AsyncClient, valve: CuttingProxy, user: UserHandle, paths: list[str]
+) -> list[httpx.Response]:
+    """GET every path while the store does not answer; once all of them wait for it, a file list
+    must still answer. Their answers, after the store is back."""
+    valve.flowing.clear()
+    try:
+        reads = [asyncio.create_task(client.get(path, headers=user.headers)) for path in paths]
+        assert await until(lambda: valve.waiting >= len(paths))  # every read waits for the store
+        listed = await asyncio.wait_for(client.get("/api/files", headers=user.headers), 10)
+        assert listed.status_code == 200
+    finally:
+        valve.flowing.set()
+    return await asyncio.wait_for(asyncio.gather(*reads), 60)
+
+
 async def test_downloads_waiting_for_the_store_leave_the_pool_to_other_requests(
     client: httpx.AsyncClient, make_user: MakeUser, valve: CuttingProxy
 ) -> None:
@@ -41,19 +57,8 @@ async def test_downloads_waiting_for_the_store_leave_the_pool_to_other_requests(
     files = [("files", (f"{n}.txt", f"words {n}\n".encode(), "text/plain")) for n in range(WAITING)]
     uploaded = await client.post("/api/upload", files=files, headers=alice.headers)
     assert uploaded.status_code == 201, uploaded.text
-    ids = [stored["id"] for stored in uploaded.json()["files"]]
-    valve.flowing.clear()  # the store stops answering
-    try:
-        downloads = [
-            asyncio.create_task(client.get(f"/api/files/{file_id}/download", headers=alice.headers))
-            for file_id in ids
-        ]
-        assert await until(lambda: valve.waiting >= WAITING)  # every download waits for the store
-        listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 10)
-        assert listed.status_code == 200
-    finally:
-        valve.flowing.set()
-    answers = await asyncio.wait_for(asyncio.gather(*downloads), 60)
+    paths = [f"/api/files/{stored['id']}/download" for stored in uploaded.json()["files"]]
+    answers = await while_the_store_waits(client, valve, alice, paths)
     assert [answer.content for answer in answers] == [f"words {n}\n".encode() for n in range(WAITING)]
 
 
@@ -69,18 +74,8 @@ async def test_reads_that_ask_the_store_leave_the_pool_to_other_requests(
     ]
     uploaded = await client.post("/api/upload", files=files, headers=alice.headers)
     assert uploaded.status_code == 201, uploaded.text
-    valve.flowing.clear()  # the store stops answering
-    try:
-        reads = [
-            asyncio.create_task(client.get(path.format(id=stored["id"]), headers=alice.headers))
-            for stored in uploaded.json()["files"]
-        ]
-        assert await until(lambda: valve.waiting >= WAITING)  # every read waits for the store
-        listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 10)
-        assert listed.status_code == 200
-    finally:
-        valve.flowing.set()
-    answers = await asyncio.wait_for(asyncio.gather(*reads), 60)
+    paths = [path.format(id=stored["id"]) for stored in uploaded.json()["files"]]
+    answers = await while_the_store_waits(client, valve, alice, paths)
     assert [answer.status_code for answer in answers] == [200] * WAITING
 
 
