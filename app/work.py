@@ -17,9 +17,7 @@ from app.storage.base import BlobNotFound, BlobStat, BlobStore
 from app.storage.packed import Stored
 
 T = TypeVar("T")
-# Runs before a request waits for a missing blob to be made: a reader's service passes its
-# session's commit, so no pooled connection is held while the decoders are busy.
-BeforeMaking = Callable[[], Awaitable[None]]
+BeforeMaking = Callable[[], Awaitable[None]]  # runs when a derived blob is missing (and may refuse)
 
 
 class ImageWork:
@@ -77,15 +75,23 @@ async def ensure_derived(
     key: str,
     source: Stored,
     make: Callable[[BinaryIO], bytes],
+    reader: AsyncSession | None = None,
     before_making: BeforeMaking | None = None,
 ) -> BlobStat:
     """The blob `key`, made by `make` from the blob `source` when missing (`before_making` first,
     which may refuse). One maker per key in this process; another process making it at the same
-    time is harmless (each put is whole)."""
+    time is harmless (each put is whole).
+
+    `reader`, the caller's session, ends its read before a remote store is asked and before the
+    wait for a decoder: no pooled connection is held meanwhile."""
+    if reader is not None:
+        await end_read_before(store, reader)
     if (found := await stat_or_none(store, key)) is not None:
         return found
     if before_making is not None:
         await before_making()
+    if reader is not None:
+        await reader.commit()
     async with work.one_maker(key):
         if (found := await stat_or_none(store, key)) is not None:
             return found  # another request made it while we waited

@@ -4,6 +4,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.errors import AppError, NotFound
 from app.imaging.decode import ImageError
 from app.imaging.thumbnails import THUMBNAIL_FORMAT, make_thumbnails
@@ -11,7 +13,7 @@ from app.imaging.watermark import Watermark
 from app.storage import keys, packed
 from app.storage.base import BlobNotFound, BlobStat, BlobStore
 from app.storage.packed import Stored
-from app.work import BeforeMaking, ImageWork, ensure_derived
+from app.work import ImageWork, ensure_derived
 
 TEXT_PREVIEW_BYTES = 64 * 1024
 
@@ -44,7 +46,7 @@ async def ensure_thumbnail(
     size: str,
     name: str | None = None,
     watermark: Watermark | None = None,
-    before_making: BeforeMaking | None = None,
+    reader: AsyncSession | None = None,
 ) -> tuple[str, BlobStat]:
     """The key and stat of the thumbnail of `size` (stored as `name`, by default `<size>.webp`),
     made from the original `source` first when missing."""
@@ -54,9 +56,7 @@ async def ensure_thumbnail(
         return make_thumbnails(source, [size], watermark=watermark)[size]
 
     with image_errors():
-        stat = await ensure_derived(
-            store, work, key=key, source=source, make=make, before_making=before_making
-        )
+        stat = await ensure_derived(store, work, key=key, source=source, make=make, reader=reader)
     return key, stat
 
 

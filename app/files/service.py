@@ -502,7 +502,6 @@ async def preview_file(
     """Images: the small thumbnail; text: its first 64 KiB as plain text; PDFs and videos: the
     preview made at upload (or by the backfill); else 404."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
-    await end_read_before(storage, session)
     if file.kind == "image":
         key, _ = await ensure_thumbnail(
             storage,
@@ -510,7 +509,7 @@ async def preview_file(
             storage_key=file.storage_key,
             source=original_of(file),
             size="small",
-            before_making=session.commit,
+            reader=session,
         )
         return Download(
             store=storage,
@@ -521,6 +520,7 @@ async def preview_file(
             last_modified=file.created_at,
             disposition="inline",
         )
+    await end_read_before(storage, session)
     if file.kind == "text" and not kinds.is_active(file.mime_type):
         return await text_preview(storage, file=file)
     if derived.has_preview(file) and await stat_or_none(storage, derived.preview_key(file.storage_key)):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any, BinaryIO, Self
 
 from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.files.originals import original_of
 from app.files.previews import ensure_thumbnail, image_errors
@@ -76,10 +77,10 @@ async def thumbnail(
     image: File,
     size: str,
     watermark: Watermark | None = None,
-    before_making: BeforeMaking | None = None,
+    reader: AsyncSession | None = None,
 ) -> Rendition:
     """The thumbnail of `size`; the shared (file preview) one unless a watermark applies (never on
-    small). `before_making` runs when it is not there yet."""
+    small). `reader`: see `ensure_derived`."""
     if watermark is not None and size != "small":
         name = f"{size}{_mark_suffix(watermark)}.{THUMBNAIL_FORMAT}"
     else:
@@ -92,7 +93,7 @@ async def thumbnail(
         size=size,
         name=name,
         watermark=watermark,
-        before_making=before_making,
+        reader=reader,
     )
     return Rendition(key=key, stat=stat, media_type=THUMBNAIL_MEDIA_TYPE, etag=_etag(image, name))
 
@@ -175,10 +176,12 @@ async def rendition(
     image: File,
     spec: RenderRequest,
     watermark: Watermark | None = None,
+    reader: AsyncSession | None = None,
     before_making: BeforeMaking | None = None,
 ) -> Rendition:
     """A resized, cropped or converted copy, kept in the store by its parameters;
-    `before_making` runs first when it is not there yet (and may refuse)."""
+    `before_making` runs first when it is not there yet (and may refuse). `reader`: see
+    `ensure_derived`."""
     name = spec.name(watermark)
     key = keys.rendition(image.storage_key, name)
 
@@ -195,6 +198,12 @@ async def rendition(
 
     with image_errors():
         stat = await ensure_derived(
-            storage, work, key=key, source=original_of(image), make=make, before_making=before_making
+            storage,
+            work,
+            key=key,
+            source=original_of(image),
+            make=make,
+            reader=reader,
+            before_making=before_making,
         )
     return Rendition(key=key, stat=stat, media_type=RENDER_MEDIA_TYPES[spec.fmt], etag=_etag(image, name))

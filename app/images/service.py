@@ -40,7 +40,7 @@ from app.models import CollectionItem, File, FileTag, ImageMeta, User
 from app.pagination import Page, PageParams
 from app.storage.base import BlobStore
 from app.storage.packed import Stored
-from app.work import ImageWork, end_read_before
+from app.work import ImageWork
 
 MAX_TAG_SUGGESTIONS = 200
 CACHE_SECONDS = 31_536_000
@@ -311,10 +311,7 @@ async def thumbnail_for(
     subject = await policy.subject(session, principal=principal, file=image)
     rendering = policy.rendering_of_thumbnail(size)
     mark = _watermark(principal, subject, rendering)
-    await end_read_before(storage, session)
-    made = await renditions.thumbnail(
-        work, storage, image=image, size=size, watermark=mark, before_making=session.commit
-    )
+    made = await renditions.thumbnail(work, storage, image=image, size=size, watermark=mark, reader=session)
     scope = policy.cache_scope(principal, subject, rendering)
     return served(image, made, store=storage, label=size, public=scope == "public")
 
@@ -341,11 +338,9 @@ async def image_rendition(
 
     async def count_render() -> None:
         await _count_render(session, settings=settings, key=f"user:{viewer.id}" if viewer else f"ip:{client}")
-        await session.commit()  # the read ends: no connection held while waiting for a decoder
 
-    await end_read_before(storage, session)
     made = await renditions.rendition(
-        work, storage, image=image, spec=spec, watermark=mark, before_making=count_render
+        work, storage, image=image, spec=spec, watermark=mark, reader=session, before_making=count_render
     )
     label = f"{spec.width or 0}x{spec.height or 0}"
     scope = policy.cache_scope(principal, subject, "render")

@@ -21,7 +21,7 @@ from app.portfolio.schemas import (
     public_artwork,
 )
 from app.storage.base import BlobStore
-from app.work import ImageWork, end_read_before
+from app.work import ImageWork
 
 GALLERY = "gallery"
 
@@ -47,8 +47,7 @@ async def avatar_thumbnail(
     )
     if avatar is None:
         raise NotFound("this artist has no avatar", code="avatar_not_found")
-    await end_read_before(storage, session)
-    made = await renditions.thumbnail(work, storage, image=avatar, size="small", before_making=session.commit)
+    made = await renditions.thumbnail(work, storage, image=avatar, size="small", reader=session)
     public = policy.avatar_cache_scope() == "public"
     return images.served(avatar, made, store=storage, label="avatar", public=public, revalidate=True)
 

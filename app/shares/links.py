@@ -43,7 +43,7 @@ from app.shares.service import share_not_found, target_of
 from app.storage import keys
 from app.storage.base import BlobStore
 from app.storage.packed import Stored
-from app.work import ImageWork, end_read_before, ensure_derived
+from app.work import ImageWork, ensure_derived
 from app.zips import service as zips
 from app.zips.stream import Archive
 
@@ -293,7 +293,6 @@ async def download(
     if policy.strips_location(principal, file.owner_id) and carries_location(file):
         source, blob = blob, Stored(keys.rendition(file.storage_key, LOCATION_FREE))
         etag = f"{file.sha256[:32]}-{LOCATION_FREE}"
-        await end_read_before(storage, session)
         with image_errors():
             await ensure_derived(
                 storage,
@@ -301,7 +300,7 @@ async def download(
                 key=blob.key,
                 source=source,
                 make=without_location,
-                before_making=session.commit,
+                reader=session,
             )
     return Download(
         store=storage,
