@@ -9,9 +9,7 @@ from anyio import to_thread
 
 from app.config import Settings
 from tests.conftest import MakeUser
-from tests.files.helpers import all_taken, until_waiting
-
-QUEUED = 20  # more than the pool's 15 (5 kept, 10 overflow)
+from tests.files.helpers import PAST_THE_POOL, all_taken, assert_a_list_answers, until_waiting
 
 
 @pytest.fixture
@@ -29,10 +27,9 @@ async def test_sign_ins_waiting_to_hash_leave_the_pool_to_other_requests(
             asyncio.create_task(
                 client.post("/api/auth/login", json={"username": "alice", "password": "correct horse"})
             )
-            for _ in range(QUEUED)
+            for _ in range(PAST_THE_POOL)
         ]
-        await until_waiting(threads, QUEUED)
-        listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 10)
-        assert listed.status_code == 200
+        await until_waiting(threads, PAST_THE_POOL)
+        await assert_a_list_answers(client, alice)
     answers = await asyncio.wait_for(asyncio.gather(*signing_in), 60)
-    assert [answer.status_code for answer in answers] == [200] * QUEUED
+    assert [answer.status_code for answer in answers] == [200] * PAST_THE_POOL

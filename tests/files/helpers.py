@@ -186,3 +186,14 @@ async def until_waiting(limiter: anyio.CapacityLimiter, count: int) -> None:
     """Return once `count` tasks wait for `limiter`."""
     if not await until(lambda: limiter.statistics().tasks_waiting >= count):
         raise AssertionError(f"{limiter.statistics().tasks_waiting} tasks wait, not {count}")
+
+
+PAST_THE_POOL = 20  # requests waiting at once: more than a worker's pool holds (15: 5 kept, 10 overflow)
+
+
+async def assert_a_list_answers(
+    client: httpx.AsyncClient, user: "UserHandle", *, seconds: float = 10
+) -> None:
+    """A file list answers within `seconds` while the requests under test wait."""
+    listed = await asyncio.wait_for(client.get("/api/files", headers=user.headers), seconds)
+    assert listed.status_code == 200

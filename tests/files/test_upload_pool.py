@@ -8,9 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 
 from tests.conftest import MakeUser
-from tests.files.helpers import BOUNDARY, multipart_headers
-
-SLOW_UPLOADS = 20  # of each kind (with and without a folder field): more than the pool's 15
+from tests.files.helpers import BOUNDARY, PAST_THE_POOL, assert_a_list_answers, multipart_headers
 
 
 async def paused_body(folder: str | None, go: asyncio.Event) -> AsyncIterator[bytes]:
@@ -41,14 +39,13 @@ async def test_slow_uploads_leave_the_pool_to_other_requests(
             )
         )
         for into in [None, folder]
-        for _ in range(SLOW_UPLOADS)
+        for _ in range(PAST_THE_POOL)
     ]
     await asyncio.sleep(0.5)  # every upload is now waiting for the rest of its body
     assert not any(upload.done() for upload in uploads)
-    listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 5)
-    assert listed.status_code == 200
+    await assert_a_list_answers(client, alice, seconds=5)
     go.set()
     answers = await asyncio.wait_for(asyncio.gather(*uploads), 30)
-    assert [answer.status_code for answer in answers] == [201] * 2 * SLOW_UPLOADS
+    assert [answer.status_code for answer in answers] == [201] * 2 * PAST_THE_POOL
     listed = await client.get("/api/files", params={"folder_id": folder}, headers=alice.headers)
-    assert listed.json()["total"] == SLOW_UPLOADS
+    assert listed.json()["total"] == PAST_THE_POOL

@@ -14,11 +14,9 @@ from sqlalchemy import select
 from app.config import Settings
 from app.maintenance import service
 from tests.conftest import MakeUser, UserHandle
-from tests.files.helpers import jpeg_bytes, until
+from tests.files.helpers import PAST_THE_POOL, assert_a_list_answers, jpeg_bytes, until
 from tests.storage.helpers import S3Server, on_s3
 from tests.uploads.helpers import CuttingProxy
-
-WAITING = 20  # more than the pool's 15 (5 kept, 10 overflow)
 
 
 @pytest.fixture
@@ -43,8 +41,7 @@ async def while_the_store_waits(
     try:
         reads = [asyncio.create_task(client.get(path, headers=user.headers)) for path in paths]
         assert await until(lambda: valve.waiting >= len(paths))  # every read waits for the store
-        listed = await asyncio.wait_for(client.get("/api/files", headers=user.headers), 10)
-        assert listed.status_code == 200
+        await assert_a_list_answers(client, user)
     finally:
         valve.flowing.set()
     return await asyncio.wait_for(asyncio.gather(*reads), 60)
@@ -54,12 +51,12 @@ async def test_downloads_waiting_for_the_store_leave_the_pool_to_other_requests(
     client: httpx.AsyncClient, make_user: MakeUser, valve: CuttingProxy
 ) -> None:
     alice = await make_user()
-    files = [("files", (f"{n}.txt", f"words {n}\n".encode(), "text/plain")) for n in range(WAITING)]
+    files = [("files", (f"{n}.txt", f"words {n}\n".encode(), "text/plain")) for n in range(PAST_THE_POOL)]
     uploaded = await client.post("/api/upload", files=files, headers=alice.headers)
     assert uploaded.status_code == 201, uploaded.text
     paths = [f"/api/files/{stored['id']}/download" for stored in uploaded.json()["files"]]
     answers = await while_the_store_waits(client, valve, alice, paths)
-    assert [answer.content for answer in answers] == [f"words {n}\n".encode() for n in range(WAITING)]
+    assert [answer.content for answer in answers] == [f"words {n}\n".encode() for n in range(PAST_THE_POOL)]
 
 
 @pytest.mark.parametrize(
@@ -70,13 +67,14 @@ async def test_reads_that_ask_the_store_leave_the_pool_to_other_requests(
 ) -> None:
     alice = await make_user()
     files = [
-        ("files", (f"{n}.jpg", jpeg_bytes((32, 24), color=f"#{n:06x}"), "image/jpeg")) for n in range(WAITING)
+        ("files", (f"{n}.jpg", jpeg_bytes((32, 24), color=f"#{n:06x}"), "image/jpeg"))
+        for n in range(PAST_THE_POOL)
     ]
     uploaded = await client.post("/api/upload", files=files, headers=alice.headers)
     assert uploaded.status_code == 201, uploaded.text
     paths = [path.format(id=stored["id"]) for stored in uploaded.json()["files"]]
     answers = await while_the_store_waits(client, valve, alice, paths)
-    assert [answer.status_code for answer in answers] == [200] * WAITING
+    assert [answer.status_code for answer in answers] == [200] * PAST_THE_POOL
 
 
 @pytest.mark.parametrize("task", ["orphans", "sweep"])

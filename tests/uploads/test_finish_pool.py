@@ -10,19 +10,17 @@ from fastapi import FastAPI
 
 from app.work import ImageWork
 from tests.conftest import MakeUser
-from tests.files.helpers import all_taken, jpeg_bytes, until_waiting
+from tests.files.helpers import PAST_THE_POOL, all_taken, assert_a_list_answers, jpeg_bytes, until_waiting
 from tests.uploads.helpers import OCTET, headers, metadata
 
 pytestmark = pytest.mark.anyio
-
-QUEUED = 20  # more than the pool's 15 (5 kept, 10 overflow)
 
 
 async def test_finishes_waiting_for_a_decoder_leave_the_pool_to_other_requests(
     app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:
     alice = await make_user()
-    photos = [jpeg_bytes((64, 48), color=f"#{n:06x}") for n in range(QUEUED)]
+    photos = [jpeg_bytes((64, 48), color=f"#{n:06x}") for n in range(PAST_THE_POOL)]
     urls = []
     for n, photo in enumerate(photos):
         created = await client.post(
@@ -43,10 +41,9 @@ async def test_finishes_waiting_for_a_decoder_leave_the_pool_to_other_requests(
             )
             for url, photo in zip(urls, photos, strict=True)
         ]
-        await until_waiting(work.limiter, QUEUED)
-        listed = await asyncio.wait_for(client.get("/api/files", headers=alice.headers), 10)
-        assert listed.status_code == 200
+        await until_waiting(work.limiter, PAST_THE_POOL)
+        await assert_a_list_answers(client, alice)
     answers = await asyncio.wait_for(asyncio.gather(*finishing), 60)
-    assert [answer.status_code for answer in answers] == [204] * QUEUED
+    assert [answer.status_code for answer in answers] == [204] * PAST_THE_POOL
     listed = await client.get("/api/files", headers=alice.headers)
-    assert listed.json()["total"] == QUEUED
+    assert listed.json()["total"] == PAST_THE_POOL
