@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Row, Select, delete, func, literal, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, Select, delete, func, inspect, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -369,7 +369,9 @@ async def update_file(
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id)
     await apply_file_update(session, file=file, data=data)
     await session.commit()
-    return file_read(await get_owned_file(session, owner_id=owner_id, file_id=file_id))
+    if "tags" in inspect(file).unloaded:  # replaced tags were expired; the rest is as written
+        await session.refresh(file, ["tags"])
+    return file_read(file)
 
 
 async def apply_file_update(session: AsyncSession, *, file: File, data: FileUpdate) -> None:
@@ -459,7 +461,7 @@ async def trash_file(
     session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID, permanent: bool
 ) -> None:
     """Owns the unit of work and commits."""
-    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
+    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None, eager=False)
     if permanent:
         await trash.purge_files(session, storage=storage, files=[file], actor_id=owner_id)
         return
