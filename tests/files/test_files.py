@@ -118,6 +118,13 @@ async def test_patch_tags_and_tag_filter(
     assert too_many.status_code == 422
     assert await count_rows(FileTag) == 2
 
+    renamed = await client.patch(f"/api/files/{item['id']}", headers=alice.headers, json={"name": "final.txt"})
+    assert renamed.status_code == 200, renamed.text
+    stored = (await client.get(f"/api/files/{item['id']}", headers=alice.headers)).json()
+    fields = ("name", "title", "description", "tags", "updated_at")
+    assert {key: renamed.json()[key] for key in fields} == {key: stored[key] for key in fields}
+    assert stored["name"] == "final.txt" and stored["tags"] == ["urgent", "work"]
+
 
 async def test_move_into_own_folder_only(client: httpx.AsyncClient, make_user: MakeUser, app: Any) -> None:
     alice = await make_user()
