@@ -461,12 +461,13 @@ async def trash_file(
     session: AsyncSession, *, storage: BlobStore, owner_id: uuid.UUID, file_id: uuid.UUID, permanent: bool
 ) -> None:
     """Owns the unit of work and commits."""
-    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None, eager=False)
     if permanent:
+        file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None, eager=False)
         await trash.purge_files(session, storage=storage, files=[file], actor_id=owner_id)
-        return
-    if await trash.trash_files(session, owner_id=owner_id, file_ids=[file.id]):
+    elif await trash.trash_files(session, owner_id=owner_id, file_ids=[file_id]):
         await session.commit()
+    else:  # already in the trash, or not the caller's file at all
+        await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=True, eager=False)
 
 
 async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: uuid.UUID) -> FileRead:

@@ -167,9 +167,16 @@ async def test_trash_restore_and_purge(
     assert (await client.get(gone["urls"]["preview"], headers=alice.headers)).status_code == 200
     assert len(await stored_blobs(settings)) == 3  # two originals and a thumbnail
 
+    bob = await make_user("bob")
+    not_bobs = await client.delete(f"/api/files/{gone['id']}", headers=bob.headers)
+    assert not_bobs.status_code == 404 and not_bobs.json()["code"] == "file_not_found"
     deleted = await client.delete(f"/api/files/{gone['id']}", headers=alice.headers)
     assert deleted.status_code == 204
     assert await names(client, alice) == ["keep.txt"]
+    again = await client.delete(f"/api/files/{gone['id']}", headers=alice.headers)
+    assert again.status_code == 204  # already in the trash: nothing more happens (one "delete" below)
+    unknown = await client.delete(f"/api/files/{uuid.uuid4()}", headers=alice.headers)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "file_not_found"
     trash = (await client.get("/api/trash", headers=alice.headers)).json()
     assert [item["name"] for item in trash["items"]] == ["gone.png"]
     assert trash["items"][0]["deleted_at"] is not None
