@@ -13,7 +13,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.types import TypeDecorator
 
-from app import sqlitedriver, sqlitegate
+from app import sqlitedriver, sqliteepoch, sqlitegate
 from app.dbpool import FairPool
 
 MAX_SQL_INT = 2**63 - 1  # BIGINT; a larger integer from a client cannot be bound
@@ -96,6 +96,8 @@ def create_engine(url: str) -> AsyncEngine:
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         sqlitegate.install(engine, timeout_seconds=BUSY_TIMEOUT_SECONDS)
+        # What a cached sign-in depends on (app.auth.cache); the tables' names, not their models.
+        sqliteepoch.install(engine, tables=("user", "auth_session"))
     return engine
 
 

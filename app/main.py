@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.albums.router import router as albums_router
+from app.auth.cache import TokenCache
 from app.auth.router import router as auth_router
 from app.config import Settings, get_settings
 from app.contract import TAGS, document_contract
@@ -37,6 +38,7 @@ from app.shares.page import router as share_page_router
 from app.shares.public import router as share_public_router
 from app.shares.router import router as shares_router
 from app.signing import SigningContext, signer_of
+from app.sqliteepoch import epoch_of
 from app.storage import open_store
 from app.storage.base import BlobStore
 from app.uploads import protocol as tus
@@ -79,6 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     storage = open_store(settings)
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.token_cache = TokenCache(epoch_of(engine))
     async with app.state.session_factory() as session:
         await maintenance.sweep_parts(session, settings=settings, storage=storage)
         await _remove_expired_uploads(session, storage)

@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.auth import service
+from app.auth.cache import TokenCache
 from app.auth.service import Authenticated
 from app.config import Settings
 from app.db import SessionDep
@@ -36,10 +37,20 @@ Token = Annotated[str | None, Depends(oauth2_scheme)]
 OptionalToken = Annotated[str | None, Depends(optional_scheme)]
 
 
-async def get_authenticated(session: SessionDep, settings: SettingsDep, token: Token) -> Authenticated:
+async def get_token_cache(request: Request) -> TokenCache | None:
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    return cache
+
+
+TokenCacheDep = Annotated[TokenCache | None, Depends(get_token_cache)]
+
+
+async def get_authenticated(
+    session: SessionDep, settings: SettingsDep, token: Token, cache: TokenCacheDep
+) -> Authenticated:
     if not token:
         raise Unauthorized("a bearer token is required")
-    authenticated = await service.authenticate(session, settings=settings, token=token)
+    authenticated = await service.authenticate(session, settings=settings, token=token, cache=cache)
     note_user(authenticated.user.id)
     return authenticated
 
@@ -48,11 +59,13 @@ async def get_current_user(auth: Annotated[Authenticated, Depends(get_authentica
     return auth.user
 
 
-async def get_optional_user(session: SessionDep, settings: SettingsDep, token: OptionalToken) -> User | None:
+async def get_optional_user(
+    session: SessionDep, settings: SettingsDep, token: OptionalToken, cache: TokenCacheDep
+) -> User | None:
     """Anonymous when no token is sent; a token that is sent must still be valid."""
     if not token:
         return None
-    user = (await service.authenticate(session, settings=settings, token=token)).user
+    user = (await service.authenticate(session, settings=settings, token=token, cache=cache)).user
     note_user(user.id)
     return user
 

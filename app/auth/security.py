@@ -33,6 +33,7 @@ class InvalidToken(Exception):
 class TokenClaims:
     user_id: uuid.UUID
     session_id: uuid.UUID
+    expires_at: int  # unix seconds
 
 
 def hash_password(password: str) -> str:
@@ -67,7 +68,11 @@ def decode_access_token(key: str, token: str) -> TokenClaims:
         claims = jwt.decode(
             token, key, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub", "sid"]}
         )
-        return TokenClaims(user_id=uuid.UUID(claims["sub"]), session_id=uuid.UUID(claims["sid"]))
+        return TokenClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            session_id=uuid.UUID(claims["sid"]),
+            expires_at=int(claims["exp"]),
+        )
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(str(exc)) from exc
 

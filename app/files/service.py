@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from app import activity, kinds
+from app import activity, kinds, sqliteepoch
 from app.db import utcnow
 from app.errors import NotFound, UnsupportedMediaType
 from app.files import derived
@@ -104,7 +104,7 @@ async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> None:
         update(User)
         .where(User.id == owner_id)
         .values(updated_at=User.updated_at)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **{sqliteepoch.UNCHANGED: True})
     )
 
 

@@ -118,12 +118,15 @@ async def test_patch_tags_and_tag_filter(
     assert too_many.status_code == 422
     assert await count_rows(FileTag) == 2
 
-    renamed = await client.patch(f"/api/files/{item['id']}", headers=alice.headers, json={"name": "final.txt"})
+    renamed = await client.patch(
+        f"/api/files/{item['id']}", headers=alice.headers, json={"name": "final.txt"}
+    )
     assert renamed.status_code == 200, renamed.text
     stored = (await client.get(f"/api/files/{item['id']}", headers=alice.headers)).json()
     fields = ("name", "title", "description", "tags", "updated_at")
     assert {key: renamed.json()[key] for key in fields} == {key: stored[key] for key in fields}
-    assert stored["name"] == "final.txt" and stored["tags"] == ["urgent", "work"]
+    assert stored["name"] == "final.txt"
+    assert stored["tags"] == ["urgent", "work"]
 
 
 async def test_move_into_own_folder_only(client: httpx.AsyncClient, make_user: MakeUser, app: Any) -> None:
@@ -169,14 +172,16 @@ async def test_trash_restore_and_purge(
 
     bob = await make_user("bob")
     not_bobs = await client.delete(f"/api/files/{gone['id']}", headers=bob.headers)
-    assert not_bobs.status_code == 404 and not_bobs.json()["code"] == "file_not_found"
+    assert not_bobs.status_code == 404
+    assert not_bobs.json()["code"] == "file_not_found"
     deleted = await client.delete(f"/api/files/{gone['id']}", headers=alice.headers)
     assert deleted.status_code == 204
     assert await names(client, alice) == ["keep.txt"]
     again = await client.delete(f"/api/files/{gone['id']}", headers=alice.headers)
     assert again.status_code == 204  # already in the trash: nothing more happens (one "delete" below)
     unknown = await client.delete(f"/api/files/{uuid.uuid4()}", headers=alice.headers)
-    assert unknown.status_code == 404 and unknown.json()["code"] == "file_not_found"
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "file_not_found"
     trash = (await client.get("/api/trash", headers=alice.headers)).json()
     assert [item["name"] for item in trash["items"]] == ["gone.png"]
     assert trash["items"][0]["deleted_at"] is not None
