@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import ConnectionPoolEntry
+
+from app import sqlitegate
 
 SIZE = 8
 WROTE = "atrium_epoch_wrote"
@@ -70,9 +71,7 @@ def _writes_to(tables: Iterable[str]) -> re.Pattern[str]:
 
 
 def install(engine: AsyncEngine, *, tables: Iterable[str]) -> Epoch:
-    database = engine.url.database
-    on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
-    epoch = Epoch(Path(f"{database}-epoch") if on_disk else None)
+    epoch = Epoch(sqlitegate.file_beside(engine, "-epoch"))
     epoch.read()  # mapped now, at start, rather than in the first request
     watched = _writes_to(tables)
 
@@ -82,13 +81,8 @@ def install(engine: AsyncEngine, *, tables: Iterable[str]) -> Epoch:
         if watched.match(statement) and not context.execution_options.get(UNCHANGED):
             conn.info[WROTE] = True
 
-    def on_checkin(dbapi_connection: Any, entry: ConnectionPoolEntry) -> None:
-        if entry.info.pop(WROTE, False):
-            epoch.advance()
-
     event.listen(engine.sync_engine, "after_cursor_execute", after_execute)
-    event.listen(engine.sync_engine.pool, "checkin", on_checkin)
-    event.listen(engine.sync_engine.pool, "close", on_checkin)
+    sqlitegate.when_returned(engine, WROTE, epoch.advance)
     event.listen(engine.sync_engine, "engine_disposed", lambda _: epoch.close())
     _epochs[engine] = epoch
     return epoch

@@ -17,6 +17,7 @@ import re
 import sqlite3
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,23 +128,35 @@ def _try_flock(fd: int) -> bool:
     return True
 
 
-def install(engine: AsyncEngine, *, timeout_seconds: float) -> WriteGate:
+def file_beside(engine: AsyncEngine, suffix: str) -> Path | None:
+    """`<database file><suffix>`, shared by every process on the database; None in memory."""
     database = engine.url.database
     on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
-    gate = WriteGate(Path(f"{database}-writer.lock") if on_disk else None, timeout_seconds)
+    return Path(f"{database}{suffix}") if on_disk else None
+
+
+def when_returned(engine: AsyncEngine, flag: str, act: Callable[[], None]) -> None:
+    """`act()` when a connection whose info has `flag` goes back to the pool (its transaction
+    over) or is closed; the flag is cleared."""
+
+    def on_checkin(dbapi_connection: Any, entry: ConnectionPoolEntry) -> None:
+        if entry.info.pop(flag, False):
+            act()
+
+    event.listen(engine.sync_engine.pool, "checkin", on_checkin)
+    event.listen(engine.sync_engine.pool, "close", on_checkin)
+
+
+def install(engine: AsyncEngine, *, timeout_seconds: float) -> WriteGate:
+    gate = WriteGate(file_beside(engine, "-writer.lock"), timeout_seconds)
 
     def before_execute(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
         if not conn.info.get(HELD) and WRITE_STATEMENT.match(statement):
             await_(gate.enter())
             conn.info[HELD] = True
 
-    def on_checkin(dbapi_connection: Any, entry: ConnectionPoolEntry) -> None:
-        if entry.info.pop(HELD, False):
-            gate.leave()
-
     event.listen(engine.sync_engine, "before_cursor_execute", before_execute)
-    event.listen(engine.sync_engine.pool, "checkin", on_checkin)
-    event.listen(engine.sync_engine.pool, "close", on_checkin)
+    when_returned(engine, HELD, gate.leave)
     event.listen(engine.sync_engine, "engine_disposed", lambda _: gate.close())
     _gates[engine] = gate
     return gate
