@@ -65,20 +65,26 @@ def _mapped(path: Path) -> mmap.mmap:
 
 
 def _writes_to(tables: Iterable[str]) -> re.Pattern[str]:
+    """A statement that writes one of `tables`, wherever it stands (after a WITH, a comment)."""
     names = "|".join(re.escape(table) for table in tables)
-    verbs = r"UPDATE|DELETE\s+FROM|INSERT\s+OR\s+REPLACE\s+INTO|REPLACE\s+INTO"
-    return re.compile(rf'\s*(?:{verbs})\s+"?(?:{names})"?[\s(]', re.IGNORECASE)
+    verbs = r"UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM|INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO"
+    table = rf'(?:["`\[]?main["`\]]?\.)?["`\[]?(?:{names})["`\]]?'
+    return re.compile(rf"\b(?:{verbs})\s+{table}(?=[\s(;]|$)", re.IGNORECASE)
 
 
-def install(engine: AsyncEngine, *, tables: Iterable[str]) -> Epoch:
-    epoch = Epoch(sqlitegate.file_beside(engine, "-epoch"))
+def install(engine: AsyncEngine, *, tables: Iterable[str]) -> Epoch | None:
+    """None for a `file:` URI: its processes would each have a mark of their own."""
+    path = sqlitegate.file_beside(engine, "-epoch")
+    if path is None and engine.url.database and str(engine.url.database).startswith("file:"):
+        return None
+    epoch = Epoch(path)  # in memory: one process, whose own mark is enough
     epoch.read()  # mapped now, at start, rather than in the first request
     watched = _writes_to(tables)
 
     def after_execute(
         conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, *_: Any
     ) -> None:
-        if watched.match(statement) and not context.execution_options.get(UNCHANGED):
+        if watched.search(statement) and not context.execution_options.get(UNCHANGED):
             conn.info[WROTE] = True
 
     event.listen(engine.sync_engine, "after_cursor_execute", after_execute)

@@ -129,10 +129,18 @@ def _try_flock(fd: int) -> bool:
 
 
 def file_beside(engine: AsyncEngine, suffix: str) -> Path | None:
-    """`<database file><suffix>`, shared by every process on the database; None in memory."""
+    """`<database file><suffix>`, shared by every process on the database (the path resolved, so
+    a process that reaches it through a link finds the same file); None unless it is a plain path
+    (in memory, or a `file:` URI)."""
     database = engine.url.database
-    on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
-    return Path(f"{database}{suffix}") if on_disk else None
+    if not on_disk(engine) or database is None:
+        return None
+    return Path(f"{os.path.realpath(database)}{suffix}")
+
+
+def on_disk(engine: AsyncEngine) -> bool:
+    database = engine.url.database
+    return bool(database) and database != ":memory:" and not str(database).startswith("file:")
 
 
 def when_returned(engine: AsyncEngine, flag: str, act: Callable[[], None]) -> None:

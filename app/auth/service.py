@@ -175,6 +175,7 @@ async def _read_signed_in(
             select(User, AuthSession)
             .join(AuthSession, AuthSession.user_id == User.id)
             .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
+            .execution_options(populate_existing=True)  # what is kept is what the database says now
         )
     ).one_or_none()
     if row is None:
