@@ -9,14 +9,16 @@ Atrium. Without a mark (PostgreSQL, whose processes may be on several machines) 
 """
 
 import copy
+import functools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import inspect
+from sqlalchemy import JSON, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import Base
 from app.models import AuthSession, User
@@ -32,8 +34,8 @@ class Entry:
     mark: bytes
     kept_at: float  # monotonic
     token_expires_at: int  # unix seconds
-    user: dict[str, Any]
-    auth_session: dict[str, Any]
+    user: User  # detached copies, never attached: each request merges its own
+    auth_session: AuthSession
 
 
 class TokenCache:
@@ -62,7 +64,7 @@ class TokenCache:
         if mark is None:
             return
         self._entries[token] = Entry(
-            mark, time.monotonic(), token_expires_at, _columns(user), _columns(auth_session)
+            mark, time.monotonic(), token_expires_at, _detached_copy(user), _detached_copy(auth_session)
         )
         if len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)
@@ -70,21 +72,23 @@ class TokenCache:
 
 async def attach(session: AsyncSession, entry: Entry) -> tuple[User, AuthSession]:
     """The kept rows as the session's own objects, as if just loaded (no SQL)."""
-    user = await session.merge(_detached(User, entry.user), load=False)
-    auth_session = await session.merge(_detached(AuthSession, entry.auth_session), load=False)
-    return user, auth_session
+    return await _merged(session, entry.user), await _merged(session, entry.auth_session)
 
 
-def _columns(row: Base) -> dict[str, Any]:
-    return {attr.key: _copied(getattr(row, attr.key)) for attr in inspect(type(row)).column_attrs}
-
-
-def _detached(model: type[M], columns: dict[str, Any]) -> M:
-    row = model(**{key: _copied(value) for key, value in columns.items()})
-    make_transient_to_detached(row)
+async def _merged(session: AsyncSession, kept: M) -> M:
+    row = await session.merge(kept, load=False)
+    for key in _json_keys(type(kept)):  # mutable: each request gets a copy of its own
+        set_committed_value(row, key, copy.deepcopy(getattr(kept, key)))
     return row
 
 
-def _copied(value: Any) -> Any:
-    """JSON columns are mutable: no request may change what another is handed."""
-    return copy.deepcopy(value) if isinstance(value, dict | list) else value
+@functools.cache
+def _json_keys(model: type[Base]) -> tuple[str, ...]:
+    return tuple(attr.key for attr in inspect(model).column_attrs if isinstance(attr.columns[0].type, JSON))
+
+
+def _detached_copy(row: M) -> M:
+    columns = {attr.key: copy.deepcopy(getattr(row, attr.key)) for attr in inspect(type(row)).column_attrs}
+    copied = type(row)(**columns)
+    make_transient_to_detached(copied)
+    return copied

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.auth.cache import MAX_ENTRIES, TTL_SECONDS, TokenCache
+from app.auth.cache import MAX_ENTRIES, TTL_SECONDS, TokenCache, attach
 from app.config import Settings
 from app.db import create_engine, utcnow
 from app.models import AuthSession, User
@@ -116,9 +116,6 @@ def test_a_kept_sign_in_lapses_with_the_mark_its_age_or_its_token(monkeypatch: p
     cache = TokenCache(epoch)
     later = int(time.time()) + 3600
     entry_for(cache, epoch, "a", token_expires_at=later)
-    found = cache.find("a")
-    assert found is not None
-    found.user["preferences"]["theme"] = "light"  # a copy: what is kept does not change
     assert cache.find("a") is not None
     epoch.advance()
     assert cache.find("a") is None
@@ -164,3 +161,18 @@ def admin_call(server: Server, path: str, token: str) -> int:
     headers = {"Authorization": f"Bearer {token}"}
     response = httpx.put(f"{server.url}{path}", headers=headers, json={"storage_quota": 1024**3}, timeout=10)
     return response.status_code
+
+
+async def test_each_request_gets_its_own_copy_of_the_kept_rows(app: FastAPI) -> None:
+    epoch = Epoch(None)
+    cache = TokenCache(epoch)
+    entry_for(cache, epoch, "a", token_expires_at=int(time.time()) + 3600)
+    entry = cache.find("a")
+    assert entry is not None
+    async with app.state.session_factory() as one, app.state.session_factory() as other:
+        first, _ = await attach(one, entry)
+        first.preferences["theme"] = "light"  # changed in place, as a careless route might
+        second, _ = await attach(other, entry)
+        assert second.preferences == {"theme": "dark"}
+        assert first is not entry.user
+    assert entry.user.preferences == {"theme": "dark"}
