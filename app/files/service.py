@@ -1,12 +1,25 @@
 """Owned files: lookups, listing, edits, moves, trash. Every query starts from the owner."""
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Row, Select, delete, func, inspect, literal, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    bindparam,
+    delete,
+    func,
+    inspect,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -63,15 +76,22 @@ async def get_owned_file(
 ) -> File:
     """The caller's file, with tags and image loaded unless `eager=False`; `trashed=None` finds
     it either way."""
-    query = select(File).where(File.id == file_id, File.owner_id == owner_id)
+    file = await session.scalar(_owned_file(trashed, eager=eager), {"file_id": file_id, "owner_id": owner_id})
+    if file is None:
+        raise file_not_found()
+    return file
+
+
+@functools.cache
+def _owned_file(trashed: bool | None, *, eager: bool) -> Select[File]:
+    """Built once: most file routes start here, and a statement reused skips its construction
+    and the computing of its cache key."""
+    query = select(File).where(File.id == bindparam("file_id"), File.owner_id == bindparam("owner_id"))
     if eager:
         query = query.options(*FILE_LOAD)
     if trashed is not None:
         query = query.where(File.deleted_at.is_not(None) if trashed else File.deleted_at.is_(None))
-    file = await session.scalar(query)
-    if file is None:
-        raise file_not_found()
-    return file
+    return query
 
 
 async def resolve_folder_field(
