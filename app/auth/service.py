@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from anyio import to_thread
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -149,6 +149,16 @@ async def _open_session(session: AsyncSession, *, settings: Settings, user: User
     return AuthResult(user=user_read(user), access_token=token, expires_in=int(lifetime.total_seconds()))
 
 
+# Built once (every signed-in request may run it); it refreshes rows the session already holds,
+# since what the cache keeps must be what the database says now.
+SIGNED_IN = (
+    select(User, AuthSession)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(AuthSession.id == bindparam("session_id"), User.id == bindparam("user_id"))
+    .execution_options(populate_existing=True)
+)
+
+
 async def authenticate(
     session: AsyncSession, *, settings: Settings, token: str, cache: TokenCache | None = None
 ) -> Authenticated:
@@ -170,14 +180,8 @@ async def _read_signed_in(
     except security.InvalidToken as exc:
         raise Unauthorized("invalid or expired token", code="invalid_token") from exc
     mark = cache.mark() if cache is not None else None
-    row = (
-        await session.execute(
-            select(User, AuthSession)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(AuthSession.id == claims.session_id, User.id == claims.user_id)
-            .execution_options(populate_existing=True)  # what is kept is what the database says now
-        )
-    ).one_or_none()
+    ids = {"session_id": claims.session_id, "user_id": claims.user_id}
+    row = (await session.execute(SIGNED_IN, ids)).one_or_none()
     if row is None:
         raise Unauthorized("invalid or expired token", code="invalid_token")
     user, auth_session = row
