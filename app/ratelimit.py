@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
@@ -51,19 +51,19 @@ async def hit(
     return [recorded.id for recorded in hits]
 
 
+# Built once (every upload counts twice).
+HITS_SINCE = select(func.count(), func.min(RateLimitHit.at)).where(
+    RateLimitHit.key == bindparam("key"), RateLimitHit.at > bindparam("since")
+)
+
+
 async def _over(
     session: AsyncSession, *, bucket: Bucket, window_seconds: int, what: str, allowed: int
 ) -> TooManyRequests | None:
     """The refusal when the bucket holds more than `allowed` hits in the window (committed ones, and
     the caller's own)."""
     since = utcnow() - timedelta(seconds=window_seconds)
-    count, oldest = (
-        await session.execute(
-            select(func.count(), func.min(RateLimitHit.at)).where(
-                RateLimitHit.key == bucket.key, RateLimitHit.at > since
-            )
-        )
-    ).one()
+    count, oldest = (await session.execute(HITS_SINCE, {"key": bucket.key, "since": since})).one()
     if count <= allowed:
         return None
     retry_after = window_seconds - int((utcnow() - oldest).total_seconds())

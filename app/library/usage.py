@@ -11,7 +11,19 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Boolean, Delete, Executable, Insert, Update, delete, func, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Delete,
+    Executable,
+    Insert,
+    Update,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,13 +139,15 @@ class Counts:
     saved: int = 0  # of `bytes`, by compression at rest
 
 
+# Built once: lists, uploads and the user's stats read it on every request.
+OWNERS_COUNTERS = select(Usage.kind, Usage.trashed, Usage.files, Usage.bytes, Usage.saved).where(
+    Usage.owner_id == bindparam("owner_id")
+)
+
+
 async def of_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> dict[tuple[str, bool], Counts]:
     """The owner's counters by (kind, trashed); kinds the owner never kept are absent."""
-    rows = await session.execute(
-        select(Usage.kind, Usage.trashed, Usage.files, Usage.bytes, Usage.saved).where(
-            Usage.owner_id == owner_id
-        )
-    )
+    rows = await session.execute(OWNERS_COUNTERS, {"owner_id": owner_id})
     return {(kind, trashed): Counts(files, size, saved) for kind, trashed, files, size, saved in rows}
 
 
