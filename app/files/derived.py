@@ -85,12 +85,31 @@ async def derive(
 async def image_thumbhash(
     store: BlobStore, work: ImageWork, *, storage_key: str, source: Stored
 ) -> str | None:
-    """The ThumbHash of the small thumbnail, which is made (and kept) first when missing."""
+    """The ThumbHash of the small thumbnail, which is made (and kept) first when missing: in the
+    same worker job then, rather than read back and queued for a decoder a second time."""
+    hashes: list[str | None] = []
+
+    def hash_new(thumbnail: bytes) -> None:
+        hashes.append(_thumbhash_or_none(thumbnail, storage_key))
+
     try:
-        key, stat = await ensure_thumbnail(store, work, storage_key=storage_key, source=source, size="small")
-        thumbnail = await store.read_bytes(key, 0, stat.size)
-        return await work.run(thumbhash_of, thumbnail)
+        key, stat = await ensure_thumbnail(
+            store, work, storage_key=storage_key, source=source, size="small", also=hash_new
+        )
+        if hashes:
+            return hashes[0]
+        thumbnail = await store.read_bytes(key, 0, stat.size)  # made before (the same bytes kept twice)
+        return await work.run(_thumbhash_or_none, thumbnail, storage_key)
     except (AppError, ImageError, BlobNotFound, OSError, ValueError) as exc:  # a damaged image is kept
+        logger.warning("no ThumbHash for %s: %s", storage_key, exc)
+        return None
+
+
+def _thumbhash_or_none(thumbnail: bytes, storage_key: str) -> str | None:
+    """A thumbnail that cannot give a ThumbHash is still kept."""
+    try:
+        return thumbhash_of(thumbnail)
+    except (ImageError, OSError, ValueError) as exc:
         logger.warning("no ThumbHash for %s: %s", storage_key, exc)
         return None
 

@@ -1,6 +1,6 @@
 """Previews: image thumbnails made on demand and kept in the store, text heads as plain text."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
 
@@ -47,13 +47,18 @@ async def ensure_thumbnail(
     name: str | None = None,
     watermark: Watermark | None = None,
     reader: AsyncSession | None = None,
+    also: Callable[[bytes], None] | None = None,
 ) -> tuple[str, BlobStat]:
     """The key and stat of the thumbnail of `size` (stored as `name`, by default `<size>.webp`),
-    made from the original `source` first when missing."""
+    made from the original `source` first when missing; `also` gets the new thumbnail's bytes in
+    the same worker job, when it is made here."""
     key = keys.rendition(storage_key, name or f"{size}.{THUMBNAIL_FORMAT}")
 
     def make(source: BinaryIO) -> bytes:
-        return make_thumbnails(source, [size], watermark=watermark)[size]
+        data = make_thumbnails(source, [size], watermark=watermark)[size]
+        if also is not None:
+            also(data)
+        return data
 
     with image_errors():
         stat = await ensure_derived(store, work, key=key, source=source, make=make, reader=reader)
