@@ -74,10 +74,9 @@ def _writes_to(tables: Iterable[str]) -> re.Pattern[str]:
 
 def install(engine: AsyncEngine, *, tables: Iterable[str]) -> Epoch | None:
     """None for a `file:` URI: its processes would each have a mark of their own."""
-    path = sqlitegate.file_beside(engine, "-epoch")
-    if path is None and engine.url.database and str(engine.url.database).startswith("file:"):
+    if str(engine.url.database or "").startswith("file:"):
         return None
-    epoch = Epoch(path)  # in memory: one process, whose own mark is enough
+    epoch = Epoch(sqlitegate.file_beside(engine, "-epoch"))  # None in memory: one process, its own
     epoch.read()  # mapped now, at start, rather than in the first request
     watched = _writes_to(tables)
 

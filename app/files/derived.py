@@ -6,6 +6,7 @@ the thumbnail limiter; untrusted formats are read in a bounded child process (ap
 A file that cannot be read gets nothing and a logged warning, never a refusal.
 """
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -87,10 +88,11 @@ async def image_thumbhash(
 ) -> str | None:
     """The ThumbHash of the small thumbnail, which is made (and kept) first when missing: in the
     same worker job then, rather than read back and queued for a decoder a second time."""
-    hashes: list[str | None] = []
+    hashes: list[str] = []
 
-    def hash_new(thumbnail: bytes) -> None:
-        hashes.append(_thumbhash_or_none(thumbnail, storage_key))
+    def hash_new(thumbnail: bytes) -> None:  # a hash that fails must not lose the thumbnail
+        with contextlib.suppress(ImageError, OSError, ValueError):
+            hashes.append(thumbhash_of(thumbnail))
 
     try:
         key, stat = await ensure_thumbnail(
@@ -98,18 +100,9 @@ async def image_thumbhash(
         )
         if hashes:
             return hashes[0]
-        thumbnail = await store.read_bytes(key, 0, stat.size)  # made before (the same bytes kept twice)
-        return await work.run(_thumbhash_or_none, thumbnail, storage_key)
+        thumbnail = await store.read_bytes(key, 0, stat.size)  # made before, or its hash failed
+        return await work.run(thumbhash_of, thumbnail)
     except (AppError, ImageError, BlobNotFound, OSError, ValueError) as exc:  # a damaged image is kept
-        logger.warning("no ThumbHash for %s: %s", storage_key, exc)
-        return None
-
-
-def _thumbhash_or_none(thumbnail: bytes, storage_key: str) -> str | None:
-    """A thumbnail that cannot give a ThumbHash is still kept."""
-    try:
-        return thumbhash_of(thumbnail)
-    except (ImageError, OSError, ValueError) as exc:
         logger.warning("no ThumbHash for %s: %s", storage_key, exc)
         return None
 

@@ -33,5 +33,4 @@ async def test_an_image_upload_makes_its_thumbnail_and_thumbhash_in_one_job(
     assert response.status_code == 201, response.text
     assert response.json()["files"][0]["image"]["thumbhash"]
     assert jobs.count("_make_from") == 1
-    assert "_thumbhash_or_none" not in jobs
     assert "thumbhash_of" not in jobs
