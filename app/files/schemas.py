@@ -219,31 +219,28 @@ READ_COLUMNS = (
 
 
 def image_read(meta: ImageColumns | None) -> ImageDetails | None:
-    if meta is None:
-        return None
+    return None if meta is None else ImageDetails(**image_fields(meta))
+
+
+def image_fields(meta: ImageColumns) -> dict[str, Any]:
+    """ImageDetails' fields: the EXIF object with the columns kept beside it folded in."""
     exif: dict[str, Any] = dict(meta.exif or {})
     for field in EXIF_FIELDS:
         value = getattr(meta, field)
         if value is not None:
             exif[field] = value.isoformat() if isinstance(value, datetime) else value
-    return ImageDetails(width=meta.width, height=meta.height, exif=exif, thumbhash=meta.thumbhash)
+    return {"width": meta.width, "height": meta.height, "exif": exif, "thumbhash": meta.thumbhash}
 
 
-def media_read(file: FileColumns) -> MediaDetails | None:
+def media_fields(file: FileColumns) -> dict[str, Any] | None:
     if file.kind not in ("audio", "video") or file.duration_seconds is None:
         return None
-    return MediaDetails(
-        duration_seconds=file.duration_seconds, width=file.media_width, height=file.media_height
-    )
+    return {"duration_seconds": file.duration_seconds, "width": file.media_width, "height": file.media_height}
 
 
 def file_read(file: File) -> FileRead:
     """Needs `tags` and `image` loaded (see `service.FILE_LOAD`)."""
     return FileRead(**file_fields(file))
-
-
-def _signed_thumbnail(file: File) -> str | None:
-    return signed_url(f"/api/images/{file.id}/thumbnail?size=small") if file.kind == "image" else None
 
 
 def file_fields(file: File) -> dict[str, Any]:
@@ -269,15 +266,15 @@ def columns_fields(file: FileColumns, *, tags: list[str], image: ImageColumns | 
         "deleted_at": file.deleted_at,
         "download_count": file.download_count,
         "duplicate_of": file.duplicate_of_id,
-        "urls": FileUrls(
-            download=f"/api/files/{file.id}/download",
-            preview=f"/api/files/{file.id}/preview",
-            thumbnail=signed_url(f"/api/images/{file.id}/thumbnail?size=small")
+        "urls": {
+            "download": f"/api/files/{file.id}/download",
+            "preview": f"/api/files/{file.id}/preview",
+            "thumbnail": signed_url(f"/api/images/{file.id}/thumbnail?size=small")
             if file.kind == "image"
             else None,
-        ),
-        "image": image_read(image),
-        "media": media_read(file),
+        },
+        "image": None if image is None else image_fields(image),
+        "media": media_fields(file),
     }
 
 
@@ -302,3 +299,7 @@ class FileFilters:
     min_size: int | None = None
     max_size: int | None = None
     tag: str | None = None
+
+    def narrowed(self) -> set[str]:
+        """The names of the filters given."""
+        return {name for name, value in vars(self).items() if value is not None}

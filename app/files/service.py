@@ -7,7 +7,9 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import Any, TypeVar, cast
 
+from pydantic import TypeAdapter
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Row,
     Select,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
+from sqlalchemy.sql import Executable
 
 from app import activity, kinds, sqliteepoch
 from app.db import utcnow
@@ -57,6 +60,7 @@ from app.storage.packed import Stored
 from app.work import ImageWork, end_read_before, stat_or_none
 
 ReadT = TypeVar("ReadT", bound=FileRead)
+AnyRow = Row[*tuple[Any, ...]]
 # The image row (one-to-one) rides along in a LEFT JOIN: one query fewer per file or page.
 FILE_LOAD: tuple[LoaderOption, ...] = (selectinload(File.tags), joinedload(File.image))
 HISTORY_LENGTH = 20
@@ -227,14 +231,17 @@ async def list_files(
     if sort == "download_count":
         await ledger.flush_for_read(session)
     ordering = f"{sort}:{page.order}"
-    query = list_query(owner_id=owner_id, filters=filters, sort=sort, order=page.order)
-    number = page.page
-    if cursor is None:
-        query = query.offset(page.offset)
+    number, offset = page.page, page.offset
+    if cursor is None and not filters.narrowed():
+        statement = _plain_page(sort, page.order)
     else:
-        after = Cursor.decode(cursor, ordering=ordering)
-        query, number = query.where(_beyond(after, sort=sort, order=page.order)), after.page
-    rows = (await session.execute(page_rows(query.limit(page.per_page + 1)))).all()
+        query = list_query(owner_id=owner_id, filters=filters, sort=sort, order=page.order)
+        if cursor is not None:
+            after = Cursor.decode(cursor, ordering=ordering)
+            query, number, offset = query.where(_beyond(after, sort=sort, order=page.order)), after.page, 0
+        statement = page_rows(query.offset(bindparam("offset")).limit(bindparam("limit")))
+    values = {"owner_id": owner_id, "offset": offset, "limit": page.per_page + 1}
+    rows = await fetch_rows(session, statement, values)
     total = await live_total(session, owner_id=owner_id, filters=filters)
     if total is None:
         total = await count_rows(
@@ -245,24 +252,16 @@ async def list_files(
         last = rows[page.per_page - 1]
         position = _position(getattr(last, sort))
         following = Cursor(ordering, position, last.id, min(number + 1, MAX_PAGE)).encode()
-    items = await read_rows(session, cast("Sequence[Row[Any]]", rows[: page.per_page]), FileRead)
+    items = await read_rows(session, rows[: page.per_page], FileRead)
     return CursorPage(items=items, total=total, page=number, per_page=page.per_page, next_cursor=following)
 
 
-IMAGE_COLUMNS = tuple(column.label(f"image_{column.key}") for column in ImageMeta.__table__.columns)
-
-
-class _ImageOfRow:
-    """The image metadata in a list row (its columns labelled `image_<column>`), read like an
-    ImageMeta."""
-
-    __slots__ = ("row",)
-
-    def __init__(self, row: Row[Any]) -> None:
-        self.row = row
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.row, f"image_{name}")
+# The image's columns under their own names (none is a `READ_COLUMNS` name), so a row reads as
+# `ImageColumns`; its key, labelled, tells a file without one.
+IMAGE_COLUMNS = (
+    ImageMeta.file_id.label("image_file_id"),
+    *(column for column in ImageMeta.__table__.columns if column.key != "file_id"),
+)
 
 
 def page_rows(query: Select[Any]) -> Select[Any]:
@@ -271,30 +270,41 @@ def page_rows(query: Select[Any]) -> Select[Any]:
     return cast("Select[Any]", columns.outerjoin_from(File, ImageMeta, ImageMeta.file_id == File.id))
 
 
-async def read_rows(session: AsyncSession, rows: Sequence[Row[Any]], model: type[ReadT]) -> list[ReadT]:
-    """`model`s of `page_rows` rows, with their tags in one statement: plain rows, none of the
-    ORM's identity map or instance state for a page of a list. The fields a FileRead subclass
-    adds (a search hit's `score`) are the row's columns of the same names."""
-    ids = [row.id for row in rows]
-    if not ids:
+async def fetch_rows(
+    session: AsyncSession, statement: Executable, values: dict[str, Any] | None = None
+) -> Sequence[AnyRow]:
+    """A statement of plain columns run on the session's connection: rows without the ORM's
+    loading (no entities, no identity map) for a page of a list."""
+    return (await (await session.connection()).execute(statement, values)).all()
+
+
+TAGS_OF = select(FileTag.file_id, FileTag.name).where(FileTag.file_id.in_(bindparam("ids", expanding=True)))
+
+
+async def read_rows(session: AsyncSession, rows: Sequence[AnyRow], model: type[ReadT]) -> list[ReadT]:
+    """`model`s of `page_rows` rows, with their tags in one statement, checked in one call. The
+    fields a FileRead subclass adds (a search hit's `score`) are the row's columns of the same names."""
+    if not rows:
         return []
     tags: dict[uuid.UUID, list[str]] = {}
-    for file_id, name in await session.execute(
-        select(FileTag.file_id, FileTag.name).where(FileTag.file_id.in_(ids))
-    ):
+    for file_id, name in await fetch_rows(session, TAGS_OF, {"ids": [row.id for row in rows]}):
         tags.setdefault(file_id, []).append(name)
     added = model.model_fields.keys() - FileRead.model_fields.keys()
-    return [
-        model(
-            **columns_fields(
-                row,
-                tags=sorted(tags.get(row.id, ())),
-                image=None if row.image_file_id is None else cast(ImageColumns, _ImageOfRow(row)),
-            ),
-            **{name: getattr(row, name) for name in added},
+    fields = [
+        columns_fields(
+            row,
+            tags=sorted(tags.get(row.id, ())),
+            image=None if row.image_file_id is None else cast(ImageColumns, row),
         )
+        | {name: getattr(row, name) for name in added}
         for row in rows
     ]
+    return _list_of(model).validate_python(fields)
+
+
+@functools.cache
+def _list_of(model: type[ReadT]) -> TypeAdapter[list[ReadT]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 def _position(value: object) -> Position:
@@ -329,7 +339,7 @@ def _parse_datetime(value: Position) -> datetime:
 async def live_total(session: AsyncSession, *, owner_id: uuid.UUID, filters: FileFilters) -> int | None:
     """The number of live files a list shows, from the counters, when its filters are ones they
     keep (none, a kind, a folder); None when the rows must be counted."""
-    narrowed = {name for name, value in vars(filters).items() if value is not None}
+    narrowed = filters.narrowed()
     kind = filters.type.lower() if filters.type and "/" not in filters.type else None
     if not narrowed:
         return (await usage.count(session, owner_id=owner_id, trashed=False)).files
@@ -345,7 +355,9 @@ async def live_total(session: AsyncSession, *, owner_id: uuid.UUID, filters: Fil
     return None
 
 
-def list_query(*, owner_id: uuid.UUID, filters: FileFilters, sort: SortField, order: str) -> Select[File]:
+def list_query(
+    *, owner_id: uuid.UUID | BindParameter[Any], filters: FileFilters, sort: SortField, order: str
+) -> Select[File]:
     """Live files of the owner in `sort` order; each sort has its index (see the File model)."""
     column = SORT_COLUMNS[sort]
     direction = (column.desc(), File.id.desc()) if order == "desc" else (column.asc(), File.id.asc())
@@ -354,6 +366,13 @@ def list_query(*, owner_id: uuid.UUID, filters: FileFilters, sort: SortField, or
         .where(File.owner_id == owner_id, File.deleted_at.is_(None), *filter_clauses(filters))
         .order_by(*direction)
     )
+
+
+@functools.cache
+def _plain_page(sort: SortField, order: str) -> Select[Any]:
+    """The list's page with no filter and no cursor, the common one, built once (see `_owned_file`)."""
+    query = list_query(owner_id=bindparam("owner_id"), filters=FileFilters(), sort=sort, order=order)
+    return page_rows(query.offset(bindparam("offset")).limit(bindparam("limit")))
 
 
 async def check_integrity(storage: BlobStore, file: File) -> str:

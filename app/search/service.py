@@ -114,7 +114,7 @@ async def _loaded(
         .add_columns(hits.c.score, hits.c.total)
         .order_by(ordering, File.created_at.desc(), File.id)
     )
-    rows = (await session.execute(statement)).all()
+    rows = await files.fetch_rows(session, statement)
     return await files.read_rows(session, rows, SearchHit), (rows[0].total if rows else 0)
 
 
