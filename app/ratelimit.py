@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
@@ -51,9 +51,20 @@ async def hit(
     return [recorded.id for recorded in hits]
 
 
-# Built once (every upload counts twice).
+# Built once (every upload checks before its body arrives).
 HITS_SINCE = select(func.count(), func.min(RateLimitHit.at)).where(
     RateLimitHit.key == bindparam("key"), RateLimitHit.at > bindparam("since")
+)
+
+# One hit, inserted only while the window holds fewer than `room`: count and write in one trip.
+RECORD_IF_ROOM = insert(RateLimitHit).from_select(
+    ["key", "at"],
+    select(bindparam("key", type_=RateLimitHit.key.type), bindparam("at", type_=RateLimitHit.at.type)).where(
+        select(func.count())
+        .where(RateLimitHit.key == bindparam("key"), RateLimitHit.at > bindparam("since"))
+        .scalar_subquery()
+        < bindparam("room")
+    ),
 )
 
 
@@ -82,15 +93,28 @@ async def check(session: AsyncSession, *, bucket: Bucket, window_seconds: int, w
 
 
 async def record_locked(session: AsyncSession, *, bucket: Bucket, window_seconds: int, what: str) -> None:
-    """Count, then 429 or stage one hit in the caller's transaction; the caller commits.
+    """Record one hit in the caller's transaction if the bucket has room, else 429; the caller
+    commits. Count and insert are one statement, so a write transaction makes one trip for it.
 
     Exact only while the caller holds a lock that every writer of this bucket takes before calling
     (on SQLite the database's write lock; on PostgreSQL a row lock): then no hit of the bucket
     commits between the count and the caller's commit. A refused event is not recorded.
     """
-    if bucket.limit > 0:
-        await check(session, bucket=bucket, window_seconds=window_seconds, what=what)
-        session.add(RateLimitHit(key=bucket.key, at=utcnow()))
+    if bucket.limit <= 0:
+        return
+    now = utcnow()
+    values = {
+        "key": bucket.key,
+        "at": now,
+        "since": now - timedelta(seconds=window_seconds),
+        "room": bucket.limit,
+    }
+    connection = await session.connection()
+    if (await connection.execute(RECORD_IF_ROOM, values)).rowcount == 0:
+        refusal = await _over(
+            session, bucket=bucket, window_seconds=window_seconds, what=what, allowed=bucket.limit - 1
+        )
+        raise refusal or TooManyRequests(f"too many {what}; try again later", retry_after=1)
 
 
 async def throttle(session: AsyncSession, *, key: str, limit: int, window_seconds: int, what: str) -> None:

@@ -363,7 +363,7 @@ async def keep(
     owner_id = user.id  # the rollback below expires `user`
     try:
         await _store_blobs(intake, work, settings)
-        await files.lock_owner(session, owner_id=user.id)
+        used = await files.lock_owner(session, owner_id=user.id)
         if rate_limited:
             await ratelimit.record_locked(
                 session,
@@ -371,7 +371,7 @@ async def keep(
                 window_seconds=settings.upload_rate_window_seconds,
                 what="uploads",
             )
-        if await files.used_bytes(session, owner_id=user.id) + intake.total > quota_of(user, settings):
+        if used + intake.total > quota_of(user, settings):
             raise PayloadTooLarge("the upload exceeds your storage quota", code="quota_exceeded")
         rows = [new_file_row(candidate, owner_id=user.id, folder_id=folder_id) for candidate in intake.files]
         await files.link_duplicates(session, owner_id=user.id, rows=rows)

@@ -116,20 +116,32 @@ async def used_bytes(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
     return (await usage.count(session, owner_id=owner_id, trashed=None)).bytes
 
 
-async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> None:
-    """Hold the owner's write lock until the session's transaction ends.
+async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
+    """Hold the owner's write lock until the session's transaction ends; answers the bytes the
+    owner stores (trash included), read under it.
 
     A no-op UPDATE of the owner's row: on PostgreSQL a row lock (uploads of other owners go on),
     on SQLite the database write lock (SQLite has one writer at a time anyway). Either way a
     read made after it sees every commit made before it, and no other writer of this owner
     commits until this transaction does. `SELECT ... FOR UPDATE` would be a no-op on SQLite.
     """
-    await session.execute(
-        update(User)
-        .where(User.id == owner_id)
-        .values(updated_at=User.updated_at)
-        .execution_options(synchronize_session=False, **{sqliteepoch.UNCHANGED: True})
-    )
+    values = {"owner_id": owner_id}
+    if session.get_bind().dialect.name == "sqlite":
+        # The write gate is passed before the statement starts, so its RETURNING sees every
+        # commit: the bytes ride along, one trip fewer while the lock is held.
+        return int((await session.execute(OWNER_LOCK_READING_BYTES, values)).scalar_one())
+    # PostgreSQL's RETURNING would read the snapshot taken before the wait for the row lock.
+    await session.execute(OWNER_LOCK, values)
+    return await used_bytes(session, owner_id=owner_id)
+
+
+OWNER_LOCK = (
+    update(User)
+    .where(User.id == bindparam("owner_id"))
+    .values(updated_at=User.updated_at)
+    .execution_options(synchronize_session=False, **{sqliteepoch.UNCHANGED: True})
+)
+OWNER_LOCK_READING_BYTES = OWNER_LOCK.returning(usage.STORED_BYTES)
 
 
 async def link_duplicates(session: AsyncSession, *, owner_id: uuid.UUID, rows: Sequence[File]) -> None:

@@ -108,6 +108,39 @@ async def test_a_multipart_upload_commits_once(
     assert any(statement.startswith("INSERT INTO rate_limit_hit") for statement in writes)
 
 
+def held(seen: list[str]) -> list[str]:
+    """The statements from a transaction's first write on: on SQLite, those made while it holds
+    the database's write lock (each a trip to the connection's thread that others wait behind)."""
+    first = next(n for n, statement in enumerate(seen) if WRITE.match(statement))
+    return seen[first:]
+
+
+async def test_an_upload_holds_the_write_lock_for_seven_statements(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user("alice")
+    await upload(client, alice.headers, "first.txt", b"first\n")
+    with statements(app) as seen:
+        await upload(client, alice.headers, "second.txt", b"second\n")
+    locked = held(seen)
+    assert locked[0].startswith("UPDATE user")
+    assert "FROM usage" in locked[0].split("RETURNING")[1]  # the quota's bytes ride along
+    assert not [statement for statement in locked[1:] if "FROM usage" in statement.split("ON CONFLICT")[0]]
+    assert [statement.split()[0] for statement in locked if "rate_limit_hit" in statement] == ["INSERT"]
+    assert len(locked) == 7, locked  # lock, rate hit, duplicates; activity, file, text, counters
+
+
+async def test_a_trash_reads_the_album_covers_before_it_writes(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    alice = await make_user("alice")
+    note = await upload(client, alice.headers, "a.txt", b"words\n")
+    with statements(app) as seen:
+        assert (await client.delete(f"/api/files/{note}", headers=alice.headers)).status_code == 204
+    locked = held(seen)
+    assert [statement.split()[0] for statement in locked] == ["DELETE", "INSERT", "UPDATE", "INSERT"], locked
+
+
 async def test_a_trash_or_restore_moves_both_counters_in_one_statement(
     app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:
