@@ -2,7 +2,8 @@
 (downloads, renditions, previews, ZIPs, shares, verify, rescan, backup) starts from `original_of`
 and reads through `app.storage.packed`, which decompresses what compression at rest stored."""
 
-from app.models import File
+from typing import Protocol
+
 from app.storage import keys
 from app.storage.packed import Stored
 
@@ -40,7 +41,18 @@ def compressible(mime_type: str) -> bool:
     return mime_type.startswith("text/") or mime_type in COMPRESSIBLE_TYPES
 
 
-def original_of(file: File) -> Stored:
+class OriginalColumns(Protocol):
+    """A `File`, or a row of the columns that say where its original is."""
+
+    @property
+    def storage_key(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def encoding(self) -> str | None: ...
+
+
+def original_of(file: OriginalColumns) -> Stored:
     """The file's original: its key, logical size and how it is stored."""
     return Stored(keys.original(file.storage_key), size=file.size, encoding=file.encoding)
 

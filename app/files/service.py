@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePath
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from pydantic import TypeAdapter
 from sqlalchemy import (
@@ -32,7 +32,7 @@ from app.db import utcnow
 from app.errors import NotFound, UnsupportedMediaType
 from app.files import derived
 from app.files.download import Download, TextPreview
-from app.files.originals import original_of
+from app.files.originals import OriginalColumns, original_of
 from app.files.previews import TEXT_PREVIEW_BYTES, ensure_thumbnail, read_text_head
 from app.files.schemas import (
     READ_COLUMNS,
@@ -482,15 +482,51 @@ async def move_file(
     return file_read(file)
 
 
+class DownloadColumns(OriginalColumns, Protocol):
+    """A `File`, or a row of `OWNED_ORIGINAL`: what serving its original needs."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def owner_id(self) -> uuid.UUID: ...
+    @property
+    def mime_type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+# The caller's live file as a plain row of what its download needs: the route that serves bytes,
+# and Range reads above all, skips the ORM's loading of a whole `File`.
+OWNED_ORIGINAL = select(
+    File.id,
+    File.owner_id,
+    File.storage_key,
+    File.size,
+    File.encoding,
+    File.mime_type,
+    File.name,
+    File.sha256,
+    File.created_at,
+).where(File.id == bindparam("file_id"), File.owner_id == bindparam("owner_id"), File.deleted_at.is_(None))
+
+
 async def download_file(
     session: AsyncSession, *, storage: BlobStore, ledger: Ledger, owner_id: uuid.UUID, file_id: uuid.UUID
 ) -> Download:
-    file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, eager=False)
-    return original_download(storage=storage, ledger=ledger, file=file, actor_id=owner_id)
+    rows = await fetch_rows(session, OWNED_ORIGINAL, {"file_id": file_id, "owner_id": owner_id})
+    if not rows:
+        raise file_not_found()
+    return original_download(
+        storage=storage, ledger=ledger, file=cast(DownloadColumns, rows[0]), actor_id=owner_id
+    )
 
 
 def original_download(
-    *, storage: BlobStore, ledger: Ledger, file: File, actor_id: uuid.UUID | None
+    *, storage: BlobStore, ledger: Ledger, file: DownloadColumns, actor_id: uuid.UUID | None
 ) -> Download:
     """The original bytes as an attachment; sending them in full counts a download (in the ledger)."""
 
