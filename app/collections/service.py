@@ -256,19 +256,22 @@ async def add_items(
 
 
 async def require_owned_items(
-    session: AsyncSession, *, owner_id: uuid.UUID, kind: Kind, file_ids: Iterable[uuid.UUID]
+    session: AsyncSession,
+    *,
+    owner_id: uuid.UUID,
+    kind: Kind,
+    file_ids: Iterable[uuid.UUID],
+    locking: bool = False,
 ) -> None:
-    """404 unless every id is a live file of the owner that fits a collection of this kind."""
+    """404 unless every id is a live file of the owner that fits a collection of this kind;
+    `locking` holds the files against a trash until the caller's transaction ends (PostgreSQL)."""
     wanted = set(file_ids)
     if not wanted:
         return
-    found = set(
-        await session.scalars(
-            select(File.id).where(
-                File.id.in_(wanted), File.owner_id == owner_id, File.deleted_at.is_(None), _item_filter(kind)
-            )
-        )
+    query = select(File.id).where(
+        File.id.in_(wanted), File.owner_id == owner_id, File.deleted_at.is_(None), _item_filter(kind)
     )
+    found = set(await session.scalars(query.with_for_update(read=True) if locking else query))
     if found != wanted:
         noun = "artwork" if kind == "gallery" else "image"
         raise NotFound(f"{len(wanted - found)} {noun}(s) not found", code=f"{noun}_not_found")
@@ -297,6 +300,11 @@ async def append_items(
         position += 1
         session.add(CollectionItem(collection_id=collection.id, file_id=file_id, position=position))
     await session.flush()
+    # Again under the write lock (SQLite) or a share lock on the files (PostgreSQL): a trash that
+    # committed since the first check is seen, one still to come deletes these items itself.
+    await require_owned_items(
+        session, owner_id=collection.owner_id, kind=kind_of(collection), file_ids=file_ids, locking=True
+    )
     if collection.cover_file_id is None:
         collection.cover_file_id = await items.first_item(session, collection.id)
     collection.updated_at = utcnow()

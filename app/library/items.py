@@ -4,15 +4,15 @@ keeping every cover on a live item. Imports no service, so `files` can use it wi
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from app.db import utcnow
 from app.models import Collection, CollectionItem, File
 
 
-def live_items(collection_id: uuid.UUID) -> Select[uuid.UUID]:
+def live_items(collection_id: uuid.UUID | InstrumentedAttribute[uuid.UUID]) -> Select[uuid.UUID]:
     """The ids of a collection's files that are not in the trash, in display order."""
     return (
         select(File.id)
@@ -53,10 +53,14 @@ async def remove_items(
 
 
 async def detach_files(session: AsyncSession, *, file_ids: Sequence[uuid.UUID]) -> None:
-    """Takes files out of every collection; covers move to the first remaining item. The caller commits."""
+    """Takes files out of every collection; covers move to the first remaining item. The caller
+    commits. Two writes and no read: the covers are chosen inside the write lock, in one statement."""
     if not file_ids:
         return
-    covered = list(await session.scalars(select(Collection).where(Collection.cover_file_id.in_(file_ids))))
     await session.execute(delete(CollectionItem).where(CollectionItem.file_id.in_(file_ids)))
-    for collection in covered:
-        collection.cover_file_id = await first_item(session, collection.id)
+    await session.execute(
+        update(Collection)
+        .where(Collection.cover_file_id.in_(file_ids))
+        .values(cover_file_id=live_items(Collection.id).limit(1).scalar_subquery())
+        .execution_options(synchronize_session="fetch")
+    )

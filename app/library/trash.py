@@ -26,8 +26,6 @@ async def trash_files(
         return []
     query = select(File).where(File.owner_id == owner_id, File.id.in_(wanted), File.deleted_at.is_(None))
     trashed = list(await session.scalars(query))
-    # first, while nothing is written: its read of covers is made before the write lock is taken
-    await items.detach_files(session, file_ids=[file.id for file in trashed])
     tally = usage.Tally()
     tally.take(trashed)
     now = utcnow()
@@ -36,6 +34,9 @@ async def trash_files(
         activity.record(session, owner_id=owner_id, file_id=file.id, action="delete", actor_id=owner_id)
     tally.put(trashed)
     await usage.apply(session, tally)
+    # after the files are marked: an add racing this trash either waits for it and sees them
+    # trashed, or commits first and its items are deleted here (see collections.append_items)
+    await items.detach_files(session, file_ids=[file.id for file in trashed])
     return trashed
 
 

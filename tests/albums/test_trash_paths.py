@@ -1,5 +1,7 @@
 """Every way a file leaves for the trash (or for good) takes it out of its albums and moves covers on."""
 
+import asyncio
+
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -76,3 +78,24 @@ async def test_recursive_folder_delete_takes_its_images_out_of_albums(
     assert (data["cover_image_id"], data["image_ids"]) == (outside, [outside])
     assert await Rows(app).items(url.rsplit("/", 1)[1]) == [outside]
     assert (await Rows(app).file(inside)).deleted_at is not None
+
+
+async def test_a_trash_racing_an_add_never_leaves_a_trashed_cover(
+    client: httpx.AsyncClient, make_user: MakeUser, app: FastAPI
+) -> None:
+    """The trash picks new covers inside its write, so an add that makes the file a cover at the
+    same moment is seen by it, or sees the file trashed."""
+    alice = await make_user("alice")
+    images = await upload_many(client, alice, 8)
+    for image in images:
+        album = await create_album(client, alice)
+        trashed, added = await asyncio.gather(
+            client.delete(f"/api/files/{image}", headers=alice.headers),
+            add_to_album(client, alice, album["id"], [image]),
+        )
+        assert trashed.status_code == 204
+        assert added.status_code in (200, 404), added.text
+        collection = await Rows(app).collection(album["id"])
+        assert collection is not None
+        assert collection.cover_file_id is None, (image, added.status_code)
+        assert await Rows(app).items(album["id"]) == []

@@ -130,17 +130,6 @@ async def test_an_upload_holds_the_write_lock_for_seven_statements(
     assert len(locked) == 7, locked  # lock, rate hit, duplicates; activity, file, text, counters
 
 
-async def test_a_trash_reads_the_album_covers_before_it_writes(
-    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
-) -> None:
-    alice = await make_user("alice")
-    note = await upload(client, alice.headers, "a.txt", b"words\n")
-    with statements(app) as seen:
-        assert (await client.delete(f"/api/files/{note}", headers=alice.headers)).status_code == 204
-    locked = held(seen)
-    assert [statement.split()[0] for statement in locked] == ["DELETE", "INSERT", "UPDATE", "INSERT"], locked
-
-
 async def test_a_trash_or_restore_moves_both_counters_in_one_statement(
     app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:
