@@ -129,7 +129,7 @@ async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
     if session.get_bind().dialect.name == "sqlite":
         # The write gate is passed before the statement starts, so its RETURNING sees every
         # commit: the bytes ride along, one trip fewer while the lock is held.
-        return int((await session.execute(OWNER_LOCK_READING_BYTES, values)).scalar_one())
+        return int((await session.execute(OWNER_LOCK_READING_BYTES, values)).scalar() or 0)
     # PostgreSQL's RETURNING would read the snapshot taken before the wait for the row lock.
     await session.execute(OWNER_LOCK, values)
     return await used_bytes(session, owner_id=owner_id)
