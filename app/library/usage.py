@@ -140,14 +140,14 @@ class Counts:
 
 
 # Built once: lists, uploads and the user's stats read it on every request.
+OWNERS_COUNTERS = select(Usage.kind, Usage.trashed, Usage.files, Usage.bytes, Usage.saved).where(
+    Usage.owner_id == bindparam("owner_id")
+)
 # The bytes an owner stores, trash included, as a value to read inside another statement.
 STORED_BYTES = (
     select(func.coalesce(func.sum(Usage.bytes), 0))
     .where(Usage.owner_id == bindparam("owner_id"))
     .scalar_subquery()
-)
-OWNERS_COUNTERS = select(Usage.kind, Usage.trashed, Usage.files, Usage.bytes, Usage.saved).where(
-    Usage.owner_id == bindparam("owner_id")
 )
 
 
