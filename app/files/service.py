@@ -562,12 +562,8 @@ async def restore_file(session: AsyncSession, *, owner_id: uuid.UUID, file_id: u
     Owns the unit of work and commits."""
     file = await get_owned_file(session, owner_id=owner_id, file_id=file_id, trashed=None)
     if file.deleted_at is not None:
-        tally = usage.Tally()
-        tally.take([file])
-        file.deleted_at = None
-        tally.put([file])
-        await usage.apply(session, tally)
-        activity.record(session, owner_id=owner_id, file_id=file.id, action="restore", actor_id=owner_id)
+        if not await trash.restore_files(session, owner_id=owner_id, file_ids=[file.id]):
+            await session.refresh(file, ["deleted_at", "updated_at"])  # another request restored it
         await session.commit()
     return file_read(file)
 

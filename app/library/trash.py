@@ -5,7 +5,7 @@ and every album or gallery cover moves on to the next live item."""
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity
@@ -21,23 +21,49 @@ async def trash_files(
 ) -> list[File]:
     """Soft-deletes the owner's live files among `file_ids`, records `delete` and takes them out of
     every collection. Returns the files trashed; the caller commits."""
-    wanted = set(file_ids)
-    if not wanted:
-        return []
-    query = select(File).where(File.owner_id == owner_id, File.id.in_(wanted), File.deleted_at.is_(None))
-    trashed = list(await session.scalars(query))
-    tally = usage.Tally()
-    tally.take(trashed)
-    now = utcnow()
+    trashed = await _move(session, owner_id=owner_id, file_ids=file_ids, into_trash=True)
     for file in trashed:
-        file.deleted_at = now
         activity.record(session, owner_id=owner_id, file_id=file.id, action="delete", actor_id=owner_id)
-    tally.put(trashed)
-    await usage.apply(session, tally)
     # after the files are marked: an add racing this trash either waits for it and sees them
     # trashed, or commits first and its items are deleted here (see collections.append_items)
     await items.detach_files(session, file_ids=[file.id for file in trashed])
     return trashed
+
+
+async def restore_files(
+    session: AsyncSession, *, owner_id: uuid.UUID, file_ids: Iterable[uuid.UUID]
+) -> list[File]:
+    """Brings the owner's trashed files among `file_ids` back and records `restore`. Returns the
+    files restored; the caller commits."""
+    restored = await _move(session, owner_id=owner_id, file_ids=file_ids, into_trash=False)
+    for file in restored:
+        activity.record(session, owner_id=owner_id, file_id=file.id, action="restore", actor_id=owner_id)
+    return restored
+
+
+async def _move(
+    session: AsyncSession, *, owner_id: uuid.UUID, file_ids: Iterable[uuid.UUID], into_trash: bool
+) -> list[File]:
+    """Moves files into or out of the trash, with their counters, by one UPDATE that picks them
+    in the other state: requests racing over one file move it, and count it, once."""
+    wanted = set(file_ids)
+    if not wanted:
+        return []
+    now = utcnow()
+    before = File.deleted_at.is_(None) if into_trash else File.deleted_at.is_not(None)
+    statement = (
+        update(File)
+        .where(File.owner_id == owner_id, File.id.in_(wanted), before)
+        .values(deleted_at=now if into_trash else None, updated_at=now)
+        .returning(File)
+        .execution_options(synchronize_session="fetch")
+    )
+    moved = list(await session.scalars(statement))
+    tally = usage.Tally()
+    tally.take(moved, trashed=not into_trash)
+    tally.put(moved)
+    await usage.apply(session, tally)
+    return moved
 
 
 async def purge_files(

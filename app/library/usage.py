@@ -43,12 +43,13 @@ class Tally:
     def put(self, files: Iterable[File]) -> None:
         self._count(files, 1)
 
-    def take(self, files: Iterable[File]) -> None:
-        self._count(files, -1)
+    def take(self, files: Iterable[File], *, trashed: bool | None = None) -> None:
+        """`trashed`: the state the files were in, when they were changed already."""
+        self._count(files, -1, trashed)
 
-    def _count(self, files: Iterable[File], sign: int) -> None:
+    def _count(self, files: Iterable[File], sign: int, was_trashed: bool | None = None) -> None:
         for file in files:
-            trashed = file.deleted_at is not None
+            trashed = file.deleted_at is not None if was_trashed is None else was_trashed
             owner = self.owners.setdefault((file.owner_id, file.kind, trashed), [0, 0, 0])
             _bump(owner, sign, file.size)
             owner[2] += sign * saved_by(file)

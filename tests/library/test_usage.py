@@ -1,5 +1,6 @@
 """The usage counters stay equal to a full recount of the file rows after every kind of change."""
 
+import asyncio
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -220,3 +221,21 @@ async def test_the_rebuild_statements_recount_rows_written_straight_into_the_dat
             await session.execute(statement)
         await session.commit()
     assert await counters(app) == expected == await recount(app)
+
+
+async def test_racing_trashes_and_restores_of_one_file_count_it_once(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Each change moves a file only from the state it finds it in, in the statement that writes,
+    so requests that race over one file move the counters once."""
+    alice = Library(app, client, await make_user("alice"))
+    folder = await alice.folder("racing")
+    notes = await alice.upload(*[(f"n{n}.txt", text(n)) for n in range(6)], folder=folder)
+    for note in notes:
+        trashes = [client.delete(f"/api/files/{note}", headers=alice.user.headers) for _ in range(3)]
+        assert {response.status_code for response in await asyncio.gather(*trashes)} == {204}
+        await alice.check(f"three trashes of {note}")
+        restores = [client.post(f"/api/files/{note}/restore", headers=alice.user.headers) for _ in range(3)]
+        answers = await asyncio.gather(*restores)
+        assert [(answer.status_code, answer.json()["deleted_at"]) for answer in answers] == [(200, None)] * 3
+        await alice.check(f"three restores of {note}")
