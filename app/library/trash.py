@@ -75,12 +75,17 @@ async def purge_files(
         return
     file_ids = [file.id for file in files]
     await items.detach_files(session, file_ids=file_ids)
-    await session.execute(delete(File).where(File.id.in_(file_ids)))
-    await usage.removed(session, files)
-    for file in files:
+    # Counted as the rows are when deleted, not as `files` were read: a trash or purge that raced
+    # this one has moved or removed them already.
+    statement = (
+        delete(File).where(File.id.in_(file_ids)).returning(File.id, File.storage_key, *usage.COUNTED_COLUMNS)
+    )
+    gone = (await session.execute(statement)).all()
+    await usage.removed(session, gone)
+    for file in gone:
         activity.record(session, owner_id=file.owner_id, file_id=file.id, action="purge", actor_id=actor_id)
     await session.commit()
-    for file in files:
+    for file in gone:
         await delete_blobs(storage, file.storage_key)
 
 

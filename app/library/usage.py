@@ -10,6 +10,8 @@ import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import (
     Boolean,
@@ -32,6 +34,26 @@ from app.models import File, Folder, Usage
 OwnerKey = tuple[uuid.UUID, str, bool]  # owner, kind, trashed
 
 
+class Counted(Protocol):
+    """A `File`, or a row of `COUNTED_COLUMNS`: what the counters count of a file."""
+
+    @property
+    def owner_id(self) -> uuid.UUID: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def stored_size(self) -> int | None: ...
+    @property
+    def folder_id(self) -> uuid.UUID | None: ...
+    @property
+    def deleted_at(self) -> datetime | None: ...
+
+
+COUNTED_COLUMNS = (File.owner_id, File.kind, File.size, File.stored_size, File.folder_id, File.deleted_at)
+
+
 @dataclass
 class Tally:
     """Signed file counts and bytes per owner key and per folder: `take` the rows before a change,
@@ -40,14 +62,14 @@ class Tally:
     owners: dict[OwnerKey, list[int]] = field(default_factory=dict)
     folders: dict[uuid.UUID, list[int]] = field(default_factory=dict)
 
-    def put(self, files: Iterable[File]) -> None:
+    def put(self, files: Iterable[Counted]) -> None:
         self._count(files, 1)
 
-    def take(self, files: Iterable[File], *, trashed: bool | None = None) -> None:
+    def take(self, files: Iterable[Counted], *, trashed: bool | None = None) -> None:
         """`trashed`: the state the files were in, when they were changed already."""
         self._count(files, -1, trashed)
 
-    def _count(self, files: Iterable[File], sign: int, was_trashed: bool | None = None) -> None:
+    def _count(self, files: Iterable[Counted], sign: int, was_trashed: bool | None = None) -> None:
         for file in files:
             trashed = file.deleted_at is not None if was_trashed is None else was_trashed
             owner = self.owners.setdefault((file.owner_id, file.kind, trashed), [0, 0, 0])
@@ -57,7 +79,7 @@ class Tally:
                 _bump(self.folders.setdefault(file.folder_id, [0, 0]), sign, file.size)
 
 
-def saved_by(file: File) -> int:
+def saved_by(file: Counted) -> int:
     """The bytes compression at rest saves on the file's original (0 when stored as it is)."""
     return 0 if file.stored_size is None else file.size - file.stored_size
 
@@ -126,7 +148,7 @@ async def added(session: AsyncSession, files: Sequence[File]) -> None:
     await apply(session, tally)
 
 
-async def removed(session: AsyncSession, files: Sequence[File]) -> None:
+async def removed(session: AsyncSession, files: Sequence[Counted]) -> None:
     """Rows are being deleted for good (the caller commits)."""
     tally = Tally()
     tally.take(files)

@@ -239,3 +239,17 @@ async def test_racing_trashes_and_restores_of_one_file_count_it_once(
         answers = await asyncio.gather(*restores)
         assert [(answer.status_code, answer.json()["deleted_at"]) for answer in answers] == [(200, None)] * 3
         await alice.check(f"three restores of {note}")
+
+
+async def test_a_purge_racing_a_trash_of_one_file_counts_it_once(
+    app: FastAPI, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """A permanent delete counts the file as it is when its row goes, not as it read it before."""
+    alice = Library(app, client, await make_user("alice"))
+    folder = await alice.folder("racing")
+    notes = await alice.upload(*[(f"n{n}.txt", text(n)) for n in range(6)], folder=folder)
+    for note in notes:
+        trash = client.delete(f"/api/files/{note}", headers=alice.user.headers)
+        purge = client.delete(f"/api/files/{note}", params={"permanent": "true"}, headers=alice.user.headers)
+        assert {response.status_code for response in await asyncio.gather(trash, purge)} <= {204, 404}
+        await alice.check(f"a trash and a purge of {note}")
