@@ -5,7 +5,7 @@ and every album or gallery cover moves on to the next live item."""
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import activity
@@ -74,6 +74,9 @@ async def purge_files(
     if not files:
         return
     file_ids = [file.id for file in files]
+    # The rows first, as a trash takes them (its UPDATE): so a trash and a purge of one file never
+    # wait for each other crosswise over its album items (PostgreSQL; SQLite has one writer).
+    await session.execute(select(File.id).where(File.id.in_(file_ids)).with_for_update())
     await items.detach_files(session, file_ids=file_ids)
     # Counted as the rows are when deleted, not as `files` were read: a trash or purge that raced
     # this one has moved or removed them already.

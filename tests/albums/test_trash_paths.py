@@ -99,3 +99,27 @@ async def test_a_trash_racing_an_add_never_leaves_a_trashed_cover(
         assert collection is not None
         assert collection.cover_file_id is None, (image, added.status_code)
         assert await Rows(app).items(album["id"]) == []
+
+
+async def test_a_trash_and_a_purge_of_one_album_image_racing_both_answer(
+    client: httpx.AsyncClient, make_user: MakeUser, app: FastAPI
+) -> None:
+    """Both take the file's row before its album items, so neither waits on the other crosswise
+    (on PostgreSQL that was a deadlock, and one of them a 500)."""
+    alice = await make_user("alice")
+    images = await upload_many(client, alice, 6)
+    album = await create_album(client, alice)
+    await add_to_album(client, alice, album["id"], images)
+    for image in images:
+        url = f"/api/files/{image}"
+        trashed, purged = await asyncio.gather(
+            client.delete(url, headers=alice.headers),
+            client.delete(url, params={"permanent": "true"}, headers=alice.headers),
+        )
+        assert trashed.status_code in (204, 404), trashed.text
+        assert purged.status_code == 204, purged.text
+        assert (await client.get(url, headers=alice.headers)).status_code == 404
+    assert await Rows(app).items(album["id"]) == []
+    collection = await Rows(app).collection(album["id"])
+    assert collection is not None
+    assert collection.cover_file_id is None
