@@ -112,8 +112,9 @@ async def resolve_folder_field(
 
 
 async def used_bytes(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
-    """Bytes the owner stores, trash included (from the usage counters)."""
-    return (await usage.count(session, owner_id=owner_id, trashed=None)).bytes
+    """Bytes the owner stores, trash included (from the usage counters; the same value the owner's
+    lock reads on SQLite)."""
+    return int(await session.scalar(usage.STORED_BYTES_OF, {"owner_id": owner_id}) or 0)
 
 
 async def lock_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> int:
@@ -247,7 +248,7 @@ async def list_files(
     if cursor is None and not filters.narrowed():
         statement = _plain_page(sort, page.order)
     else:
-        query = list_query(owner_id=owner_id, filters=filters, sort=sort, order=page.order)
+        query = list_query(owner_id=bindparam("owner_id"), filters=filters, sort=sort, order=page.order)
         if cursor is not None:
             after = Cursor.decode(cursor, ordering=ordering)
             query, number, offset = query.where(_beyond(after, sort=sort, order=page.order)), after.page, 0

@@ -166,12 +166,11 @@ class Counts:
 OWNERS_COUNTERS = select(Usage.kind, Usage.trashed, Usage.files, Usage.bytes, Usage.saved).where(
     Usage.owner_id == bindparam("owner_id")
 )
-# The bytes an owner stores, trash included, as a value to read inside another statement.
-STORED_BYTES = (
-    select(func.coalesce(func.sum(Usage.bytes), 0))
-    .where(Usage.owner_id == bindparam("owner_id"))
-    .scalar_subquery()
+# The bytes an owner stores, trash included: read alone, or as a value inside another statement.
+STORED_BYTES_OF = select(func.coalesce(func.sum(Usage.bytes), 0)).where(
+    Usage.owner_id == bindparam("owner_id")
 )
+STORED_BYTES = STORED_BYTES_OF.scalar_subquery()
 
 
 async def of_owner(session: AsyncSession, *, owner_id: uuid.UUID) -> dict[tuple[str, bool], Counts]:
